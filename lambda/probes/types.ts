@@ -1,0 +1,54 @@
+/**
+ * Contracts of the probe library. Probe code imports nothing from AWS: it knows protocols only.
+ * See ../shared/DESIGN.md §3.1 (check options) and §4 (protocol notes).
+ */
+
+/** Protocols the controller can check a real server with. */
+export const PROBE_PROTOCOLS = ['tcp', 'dicom', 'hl7', 'xds', 'http', 'https'] as const;
+export type ProbeProtocol = (typeof PROBE_PROTOCOLS)[number];
+
+/** Where a probe goes: one real server's address and the check port. */
+export interface ProbeTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A check as the controller config (v1) describes it; protocol-specific fields are optional. */
+export interface CheckSpec {
+  readonly protocol: ProbeProtocol;
+  /** Bounds the whole probe, every phase included. */
+  readonly timeoutMs: number;
+  /** Wrap the protocol in TLS (tcp, dicom, hl7, xds). http/https decide by protocol. */
+  readonly tls?: boolean;
+  /** Skip certificate verification (TLS variants and https). */
+  readonly insecure?: boolean;
+  // dicom
+  readonly callingAeTitle?: string;
+  readonly calledAeTitle?: string;
+  // hl7
+  readonly messageType?: string;
+  readonly acceptCodes?: readonly string[];
+  // xds
+  readonly transaction?: 'registry' | 'repository';
+  readonly patientId?: string;
+  readonly documentUniqueId?: string;
+  readonly repositoryUniqueId?: string;
+  // http, https, xds
+  readonly path?: string;
+  readonly expect?: string;
+}
+
+/** Per-call options that are not part of the check itself. */
+export interface ProbeOptions {
+  /** Cancels the probe; it then resolves (never rejects) with healthy:false. */
+  readonly signal?: AbortSignal;
+}
+
+/** The verdict of one probe. A probe never throws for a peer's misbehaviour: it returns this. */
+export interface ProbeResult {
+  readonly healthy: boolean;
+  /** Wall time from start to verdict, in milliseconds. */
+  readonly latencyMs: number;
+  /** What passed or exactly what failed, e.g. "C-ECHO status 0x0000" or "association rejected (...)". */
+  readonly reason: string;
+}
