@@ -1,0 +1,47 @@
+/**
+ * `medlb` command-line entry (DESIGN.md §3.3). Each command lives in its own module under lambda/cli and
+ * exports `run(args): Promise<number>` returning the exit code; stdout carries only the command's output.
+ */
+type CommandModule = { run(args: string[]): Promise<number> };
+
+const COMMANDS: Record<string, () => CommandModule> = {
+  probe: () => require('../lambda/cli/probe'),
+  reconcile: () => require('../lambda/cli/reconcile'),
+  status: () => require('../lambda/cli/status'),
+  drain: () => require('../lambda/cli/override'),
+  halt: () => require('../lambda/cli/override'),
+  online: () => require('../lambda/cli/override'),
+};
+
+const USAGE = `usage: medlb <command> [options]
+commands:
+  probe <protocol> <host>:<port> [options]     check one real server (tcp|dicom|hl7|xds|http|https)
+  reconcile --config F --state-file S [--dry-run]
+  status --config F --state-file S
+  drain|halt|online <service>/<target> --config F --state-file S [--reason TEXT]`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h') {
+    process.stderr.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const load = COMMANDS[command];
+  if (!load) {
+    process.stderr.write(`medlb: unknown command '${command}'\n${USAGE}\n`);
+    return 2;
+  }
+  // Override commands need to know which action was asked for.
+  const args = ['drain', 'halt', 'online'].includes(command) ? [command, ...rest] : rest;
+  return load().run(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`medlb: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);
