@@ -1,0 +1,321 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import {
+  CONFIG_ITEM_KEY,
+  DEFAULT_AUDIT_RETENTION,
+  DEFAULT_CONTROLLER_MEMORY_MB,
+  DEFAULT_CONTROLLER_TIMEOUT,
+  DEFAULT_LOG_RETENTION,
+} from './controller-defaults';
+
+/** One egress rule of the controller's security group: a check port on a network of real servers. */
+export interface CheckEgressRule {
+  /** IPv4 CIDR of the real servers (a /32 or an aggregate). */
+  readonly cidr: string;
+  /** The health-check port probed on those servers. */
+  readonly port: number;
+}
+
+/** How the controller, inside the VPC, reaches the AWS APIs it calls (ELBv2, DynamoDB, EC2). */
+export type AwsApiAccess = 'vpc-endpoints' | 'existing-route';
+
+export interface ControllerProps {
+  /** Site name: the `Site` metric dimension and part of resource descriptions. */
+  readonly siteName: string;
+  /** The VPC the controller runs in (it must reach the real servers' check ports). */
+  readonly vpc: ec2.IVpc;
+  /** Subnets for the controller's network interfaces. */
+  readonly subnets: ec2.ISubnet[];
+  /**
+   * The controller config v1 document (DESIGN.md §3.1). It may hold deploy-time tokens (target-group ARNs):
+   * it is stored in the state table at deploy time, so its size is bounded by DynamoDB's 400 KB item, not by
+   * Lambda's 4 KB of environment variables.
+   */
+  readonly config: unknown;
+  /** Hash of the config as synthesized; a change triggers a post-deploy round. */
+  readonly configFingerprint: string;
+  /** ARNs of the target groups the controller owns: the only resources it may register into or deregister from. */
+  readonly targetGroupArns: string[];
+  /** Egress to the real servers' check ports; nothing else leaves the controller except AWS API traffic. */
+  readonly checkEgress: CheckEgressRule[];
+  /**
+   * How the controller reaches AWS APIs from the VPC.
+   * `vpc-endpoints` creates interface endpoints (ELBv2, EC2) and a DynamoDB gateway endpoint;
+   * `existing-route` assumes a NAT gateway or existing endpoints and opens HTTPS egress to anywhere.
+   * @default 'vpc-endpoints'
+   */
+  readonly awsApiAccess?: AwsApiAccess;
+  /** Customer-managed key for the table, the log group and the dead-letter queue. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * How long audit records are kept (DynamoDB TTL).
+   * @default Duration.days(90)
+   */
+  readonly auditRetention?: Duration;
+  /**
+   * Retention of the controller's log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The health controller: a Lambda that probes every real server with its protocol check and registers or
+ * deregisters it in the target groups (DESIGN.md §3.2, §3.5). Runs every minute with reserved concurrency 1,
+ * once right after every deploy, and keeps its state and audit trail in an encrypted DynamoDB table.
+ */
+export class Controller extends Construct {
+  /** The controller function. */
+  public readonly function: nodejs.NodejsFunction;
+  /** State, overrides, audit records and the controller config. */
+  public readonly table: dynamodb.TableV2;
+  /** The controller's security group (egress: check ports and AWS APIs only). */
+  public readonly securityGroup: ec2.SecurityGroup;
+  /** The schedule that starts an invocation every minute. */
+  public readonly schedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ControllerProps) {
+    super(scope, id);
+    const awsApiAccess = props.awsApiAccess ?? 'vpc-endpoints';
+
+    this.table = new dynamodb.TableV2(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `medlb ${props.siteName} controller: egress to real-server check ports and AWS APIs only`,
+      allowAllOutbound: false,
+    });
+    for (const rule of dedupeEgress(props.checkEgress)) {
+      this.securityGroup.addEgressRule(
+        ec2.Peer.ipv4(rule.cidr),
+        ec2.Port.tcp(rule.port),
+        `health check ${rule.cidr}:${rule.port}`,
+      );
+    }
+    this.allowAwsApiAccess(props, awsApiAccess);
+
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+      encryptionKey: props.encryptionKey,
+      retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the controller function; it needs no DLQ of its own.',
+    });
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: DEFAULT_CONTROLLER_MEMORY_MB,
+      timeout: DEFAULT_CONTROLLER_TIMEOUT,
+      reservedConcurrentExecutions: 1,
+      vpc: props.vpc,
+      vpcSubnets: { subnets: props.subnets },
+      securityGroups: [this.securityGroup],
+      logGroup,
+      deadLetterQueue,
+      environment: {
+        MEDLB_SITE: props.siteName,
+        MEDLB_TABLE_NAME: this.table.tableName,
+        MEDLB_AUDIT_RETENTION_SECONDS: String((props.auditRetention ?? DEFAULT_AUDIT_RETENTION).toSeconds()),
+        POWERTOOLS_METRICS_NAMESPACE: 'Medlb',
+        POWERTOOLS_SERVICE_NAME: 'medlb-controller',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+      description: `medlb ${props.siteName}: protocol health checks and target registration`,
+    });
+    this.grantLeastPrivilege(props);
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `medlb ${props.siteName}: start a controller invocation every minute`,
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new eventsTargets.LambdaFunction(this.function, {
+          // A missed minute is covered by the next one; retrying a stale start would only collide with it.
+          retryAttempts: 0,
+          maxEventAge: Duration.minutes(1),
+        }),
+      ],
+    });
+
+    const configWriter = this.writeConfig(props);
+    this.invokeAfterDeploy(props, configWriter);
+  }
+
+  private allowAwsApiAccess(props: ControllerProps, access: AwsApiAccess): void {
+    if (access === 'existing-route') {
+      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs through NAT or existing endpoints');
+      return;
+    }
+    const endpointSg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: props.vpc,
+      description: `medlb ${props.siteName}: interface endpoints reachable by the controller only`,
+      allowAllOutbound: false,
+    });
+    endpointSg.addIngressRule(this.securityGroup, ec2.Port.tcp(443), 'controller to AWS APIs');
+    this.securityGroup.addEgressRule(endpointSg, ec2.Port.tcp(443), 'ELBv2 and EC2 interface endpoints');
+    for (const [id, service] of [
+      ['Elbv2Endpoint', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING],
+      ['Ec2Endpoint', ec2.InterfaceVpcEndpointAwsService.EC2],
+    ] as const) {
+      new ec2.InterfaceVpcEndpoint(this, id, {
+        vpc: props.vpc,
+        service,
+        subnets: { subnets: props.subnets },
+        securityGroups: [endpointSg],
+        privateDnsEnabled: true,
+      });
+    }
+    new ec2.GatewayVpcEndpoint(this, 'DynamoDbEndpoint', {
+      vpc: props.vpc,
+      service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+      subnets: [{ subnets: props.subnets }],
+    });
+    // A gateway endpoint is reached through the region's managed prefix list; its id is looked up at deploy
+    // time (synth stays offline) so the egress rule names exactly DynamoDB, not the internet.
+    const region = Stack.of(this).region;
+    const prefixListLookup = new cr.AwsCustomResource(this, 'DynamoDbPrefixList', {
+      onCreate: {
+        service: 'EC2',
+        action: 'describeManagedPrefixLists',
+        parameters: { Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${region}.dynamodb`] }] },
+        physicalResourceId: cr.PhysicalResourceId.of(`medlb-dynamodb-prefix-list-${region}`),
+        outputPaths: ['PrefixLists.0.PrefixListId'],
+      },
+      installLatestAwsSdk: false,
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
+    });
+    this.securityGroup.addEgressRule(
+      ec2.Peer.prefixList(prefixListLookup.getResponseField('PrefixLists.0.PrefixListId')),
+      ec2.Port.tcp(443),
+      'DynamoDB gateway endpoint',
+    );
+  }
+
+  private grantLeastPrivilege(props: ControllerProps): void {
+    const role = this.function.role!;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RegisterIntoOwnedTargetGroups',
+        actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+        resources: props.targetGroupArns,
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTargetHealth',
+        actions: ['elasticloadbalancing:DescribeTargetHealth'],
+        resources: ['*'],
+      }),
+    );
+    this.table.grantReadWriteData(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'elasticloadbalancing:DescribeTargetHealth supports no resource-level permissions (Describe* actions need "*"); ' +
+        'register/deregister are scoped to the site target-group ARNs.',
+    });
+  }
+
+  private writeConfig(props: ControllerProps): cr.AwsCustomResource {
+    const stack = Stack.of(this);
+    const item = {
+      pk: { S: CONFIG_ITEM_KEY.pk },
+      sk: { S: CONFIG_ITEM_KEY.sk },
+      fingerprint: { S: props.configFingerprint },
+      document: { S: stack.toJsonString(props.config) },
+    };
+    const call: cr.AwsSdkCall = {
+      service: 'DynamoDB',
+      action: 'putItem',
+      parameters: { TableName: this.table.tableName, Item: item },
+      physicalResourceId: cr.PhysicalResourceId.of(`medlb-config-${props.configFingerprint}`),
+    };
+    return new cr.AwsCustomResource(this, 'ConfigWriter', {
+      onCreate: call,
+      onUpdate: call,
+      installLatestAwsSdk: false,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.table.tableArn] }),
+        new iam.PolicyStatement({
+          actions: ['kms:Encrypt', 'kms:GenerateDataKey*', 'kms:Decrypt'],
+          resources: [props.encryptionKey.keyArn],
+        }),
+      ]),
+    });
+  }
+
+  private invokeAfterDeploy(props: ControllerProps, after: Construct): void {
+    const call: cr.AwsSdkCall = {
+      service: 'Lambda',
+      action: 'invoke',
+      parameters: {
+        FunctionName: this.function.functionName,
+        // Asynchronous: a collision with a scheduled run (reserved concurrency 1) is retried by Lambda itself.
+        InvocationType: 'Event',
+        Payload: JSON.stringify({ source: 'medlb.post-deploy', configFingerprint: props.configFingerprint }),
+      },
+      physicalResourceId: cr.PhysicalResourceId.of(`medlb-post-deploy-${props.configFingerprint}`),
+      ignoreErrorCodesMatching: 'TooManyRequestsException|ResourceConflictException|ServiceException',
+    };
+    const invoke = new cr.AwsCustomResource(this, 'PostDeployRound', {
+      onCreate: call,
+      onUpdate: call,
+      installLatestAwsSdk: false,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
+      ]),
+    });
+    invoke.node.addDependency(after);
+  }
+}
+
+/** Fingerprint of a config document as synthesized (tokens included), to trigger a post-deploy round on change. */
+export function fingerprintOf(configJson: string): string {
+  return createHash('sha256').update(configJson).digest('hex').slice(0, 16);
+}
+
+function dedupeEgress(rules: readonly CheckEgressRule[]): CheckEgressRule[] {
+  const seen = new Map<string, CheckEgressRule>();
+  for (const rule of rules) seen.set(`${rule.cidr}:${rule.port}`, rule);
+  return [...seen.values()].sort((a, b) => a.port - b.port || a.cidr.localeCompare(b.cidr));
+}
