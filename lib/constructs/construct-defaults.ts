@@ -1,0 +1,82 @@
+/**
+ * Every prescriptive default of the medlb constructs, in one place.
+ * Values follow the appliance guide (§8.7: 1 h client/server timeouts, source-IP persistence) and
+ * /work/shared/AWS-FACTS.md (ELBv2 ranges and AWS defaults we deliberately override).
+ */
+import { Duration, aws_ec2 as ec2, aws_elasticloadbalancingv2 as elbv2, aws_logs as logs } from 'aws-cdk-lib';
+
+// ---- TCP services (one internal NLB each) -------------------------------------------------------
+
+/** Cross-zone on: a client configured with one VIP address must reach real servers in every AZ. */
+export const DEFAULT_CROSS_ZONE_ENABLED = true;
+/** Deletion protection on: a deleted NLB loses its static VIPs, which modalities have hard-coded. */
+export const DEFAULT_DELETION_PROTECTION = true;
+/** NLB listener `tcp.idle_timeout.seconds` (AWS default 350 s); the appliance's 1 h client/server timeout. */
+export const DEFAULT_TCP_IDLE_TIMEOUT = Duration.seconds(3600);
+/** Allowed range of `tcp.idle_timeout.seconds`. */
+export const TCP_IDLE_TIMEOUT_RANGE_SECONDS = { min: 60, max: 6000 } as const;
+/** Target-group deregistration delay: time an open association may finish after drain/halt. */
+export const DEFAULT_DEREGISTRATION_DELAY = Duration.seconds(300);
+/** Allowed range of `deregistration_delay.timeout_seconds`. */
+export const DEREGISTRATION_DELAY_RANGE_SECONDS = { min: 0, max: 3600 } as const;
+/** Persistence when none is given: the appliance example uses source-IP persistence everywhere. */
+export const DEFAULT_PERSISTENCE = 'source-ip' as const;
+
+/**
+ * The NLB's native TCP health check: a second layer under the controller's protocol probes, so it
+ * only needs to notice a dead port. 10 s × 3 marks a target down within ~30 s; 3 passes bring it back.
+ */
+export const DEFAULT_NLB_HEALTH_CHECK = {
+  interval: Duration.seconds(10),
+  timeout: Duration.seconds(6),
+  healthyThresholdCount: 3,
+  unhealthyThresholdCount: 3,
+} as const;
+
+// ---- HTTPS viewer (internal ALB) ------------------------------------------------------------------
+
+/** Viewer listener and real-server port. */
+export const DEFAULT_VIEWER_PORT = 443;
+/**
+ * AWS's current recommended TLS 1.3 + 1.2 restricted policy with hybrid post-quantum key exchange.
+ * Never the CloudFormation default (`ELBSecurityPolicy-2016-08`, which allows TLS 1.0).
+ */
+export const DEFAULT_VIEWER_SSL_POLICY = elbv2.SslPolicy.TLS13_12_RES_PQ;
+/** ALB `idle_timeout.timeout_seconds` (AWS default 60 s): long viewer sessions and study downloads. */
+export const DEFAULT_VIEWER_IDLE_TIMEOUT = Duration.seconds(3600);
+/** `lb_cookie` stickiness duration: the appliance's 1 h persistence. */
+export const DEFAULT_VIEWER_COOKIE_DURATION = Duration.hours(1);
+/** Health-check path on the viewer servers. */
+export const DEFAULT_VIEWER_HEALTH_CHECK_PATH = '/';
+/** HTTP codes that count as healthy for the viewer health check (a login redirect is healthy). */
+export const DEFAULT_VIEWER_HEALTHY_HTTP_CODES = '200-399';
+/** ALB health check of the viewer servers (the controller's `https` probe is the primary check). */
+export const DEFAULT_ALB_HEALTH_CHECK = {
+  interval: Duration.seconds(15),
+  timeout: Duration.seconds(5),
+  healthyThresholdCount: 3,
+  unhealthyThresholdCount: 3,
+} as const;
+
+// ---- Access logs bucket ---------------------------------------------------------------------------
+
+/** How long ELB access logs are kept before S3 expires them. */
+export const DEFAULT_ACCESS_LOG_RETENTION = Duration.days(365);
+/** How long a superseded (non-current) log object version is kept; versioning protects against overwrite. */
+export const DEFAULT_ACCESS_LOG_NONCURRENT_RETENTION = Duration.days(30);
+/** Key prefix of the viewer ALB's access logs in the bucket. */
+export const DEFAULT_VIEWER_ACCESS_LOG_PREFIX = 'viewer-alb';
+
+// ---- Site network (new VPC) -----------------------------------------------------------------------
+
+/** Flow-log retention (CloudWatch Logs). */
+export const DEFAULT_FLOW_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+/** Subnet size of each private subnet of a new VPC. */
+export const DEFAULT_NEW_VPC_SUBNET_CIDR_MASK = 24;
+/**
+ * Interface endpoints of a new (isolated) VPC, so the controller reaches the ELB API without a NAT
+ * gateway. DynamoDB is reached through a (free) gateway endpoint.
+ */
+export const DEFAULT_NEW_VPC_INTERFACE_ENDPOINTS: readonly ec2.InterfaceVpcEndpointAwsService[] = [
+  ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
+];
