@@ -1,0 +1,182 @@
+/**
+ * Controller config, version 1 (DESIGN.md §3.1): the JSON the CDK app derives from the site definition and
+ * the controller (Lambda or `medlb` CLI) reads. This module is pure: it validates, it does no I/O.
+ *
+ * Extra fields are allowed everywhere (loose objects) so newer writers can add information older readers
+ * ignore; the fields below are required to mean what they say. The published JSON Schema
+ * (schema/controller-config.v1.schema.json) is generated from `ControllerConfigSchema` by
+ * scripts/generate-config-schema.ts.
+ */
+import { z } from 'zod';
+import { PROBE_PROTOCOLS } from '../probes/types';
+
+/** Default time between rounds inside one controller invocation, in seconds. */
+export const DEFAULT_INTERVAL_SECONDS = 10;
+
+const port = z.int().min(1).max(65535);
+const nonEmpty = z.string().min(1);
+
+/** ELBv2 target-group ARN (`arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`). */
+const targetGroupArn = z
+  .string()
+  .regex(/^arn:[a-z0-9-]+:elasticloadbalancing:[a-z0-9-]*:\d*:targetgroup\/[^/]+\/[^/]+$/, {
+    message: 'expected an ELBv2 target-group ARN (arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)',
+  });
+
+/** The protocol check run against every target of a service; mirrors `CheckSpec` in lambda/probes/types.ts plus `port`. */
+export const CheckConfigSchema = z
+  .looseObject({
+    protocol: z.enum(PROBE_PROTOCOLS).describe('tcp | dicom | hl7 | xds | http | https'),
+    port: port.describe("Port probed on each target's ip"),
+    timeoutMs: z.int().min(1).max(120_000).describe('Bounds the whole probe, every phase included'),
+    tls: z.boolean().optional().describe('Wrap the protocol in TLS (tcp, dicom, hl7, xds)'),
+    insecure: z.boolean().optional().describe('Skip certificate verification'),
+    callingAeTitle: z.string().min(1).max(16).optional().describe('dicom: our AE title'),
+    calledAeTitle: z.string().min(1).max(16).optional().describe("dicom: the server's AE title"),
+    messageType: z.string().min(1).optional().describe('hl7: message type of the probe message, e.g. QRY^A19'),
+    acceptCodes: z.array(nonEmpty).min(1).optional().describe('hl7: MSA-1 codes that count as accepted (default ["AA","CA"])'),
+    transaction: z.enum(['registry', 'repository']).optional().describe('xds: registry → ITI-18 (default), repository → ITI-43'),
+    path: z.string().startsWith('/').optional().describe('http/https/xds: request path'),
+    expect: z.string().optional().describe('http/https: substring the response body must contain'),
+    patientId: z.string().min(1).optional().describe('xds ITI-18: sentinel patient id'),
+    documentUniqueId: z.string().min(1).optional().describe('xds ITI-43: sentinel document unique id'),
+    repositoryUniqueId: z.string().min(1).optional().describe('xds ITI-43: repository unique id'),
+  })
+  .describe('Protocol check of a service');
+
+/** A target group the controller owns; every desired target of the service is registered in it at `port`. */
+export const TargetGroupConfigSchema = z.looseObject({
+  arn: targetGroupArn,
+  port: port.describe('Port targets are registered with in this target group'),
+});
+
+/** One real server. */
+export const TargetConfigSchema = z.looseObject({
+  name: nonEmpty.describe("Real server's label; unique within its service; used in overrides and metrics"),
+  ip: z.ipv4().describe('IPv4 address (any: ranges are the site validation’s business)'),
+  availabilityZone: z.literal('all').optional().describe('"all" for an IP outside the VPC (set by the CDK app)'),
+  drained: z.boolean().optional().describe('true for a real server the site gives weight 0: never registered'),
+});
+
+/** One load-balanced service (an appliance virtual service). */
+export const ServiceConfigSchema = z.looseObject({
+  name: nonEmpty.describe('Service name; unique in the config'),
+  mode: z.enum(['balanced', 'failover']).describe('balanced: every up target; failover: the first up target in order'),
+  rise: z.int().min(1).max(100).describe('Consecutive passes that bring a target up'),
+  fall: z.int().min(1).max(100).describe('Consecutive failures that take a target down'),
+  check: CheckConfigSchema,
+  targetGroups: z.array(TargetGroupConfigSchema).min(1),
+  targets: z.array(TargetConfigSchema).min(1).describe('Real servers; in failover mode, in priority order'),
+  vips: z.array(nonEmpty).optional().describe('Informational: VIP addresses for `medlb status`'),
+  ports: z.array(port).optional().describe('Informational: listener ports for `medlb status`'),
+});
+
+/** Controller config v1. */
+export const ControllerConfigSchema = z
+  .looseObject({
+    version: z.literal(1),
+    intervalSeconds: z
+      .int()
+      .min(1)
+      .max(60)
+      .default(DEFAULT_INTERVAL_SECONDS)
+      .describe('Time between rounds inside one controller invocation'),
+    services: z.array(ServiceConfigSchema),
+  })
+  .superRefine((config, ctx) => {
+    const serviceNames = new Set<string>();
+    const arnOwners = new Map<string, string>();
+    config.services.forEach((service, s) => {
+      if (serviceNames.has(service.name)) {
+        ctx.addIssue({ code: 'custom', path: ['services', s, 'name'], message: `duplicate service name '${service.name}'` });
+      }
+      serviceNames.add(service.name);
+      service.targetGroups.forEach((tg, t) => {
+        const owner = arnOwners.get(tg.arn);
+        if (owner !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', s, 'targetGroups', t, 'arn'],
+            message: `target group already belongs to service '${owner}' (the controller owns each target group for one service)`,
+          });
+        } else {
+          arnOwners.set(tg.arn, service.name);
+        }
+      });
+      const targetNames = new Set<string>();
+      const targetIps = new Set<string>();
+      service.targets.forEach((target, t) => {
+        if (targetNames.has(target.name)) {
+          ctx.addIssue({ code: 'custom', path: ['services', s, 'targets', t, 'name'], message: `duplicate target name '${target.name}' in service '${service.name}'` });
+        }
+        targetNames.add(target.name);
+        if (targetIps.has(target.ip)) {
+          ctx.addIssue({ code: 'custom', path: ['services', s, 'targets', t, 'ip'], message: `duplicate target ip ${target.ip} in service '${service.name}' (ELB knows a target by ip and port)` });
+        }
+        targetIps.add(target.ip);
+      });
+    });
+  });
+
+/** Controller config v1 after parsing (defaults applied). */
+export type ControllerConfig = z.output<typeof ControllerConfigSchema>;
+/** Controller config v1 as written (defaults optional). */
+export type ControllerConfigInput = z.input<typeof ControllerConfigSchema>;
+export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
+export type TargetConfig = z.output<typeof TargetConfigSchema>;
+export type TargetGroupConfig = z.output<typeof TargetGroupConfigSchema>;
+export type CheckConfig = z.output<typeof CheckConfigSchema>;
+export type ServiceMode = ServiceConfig['mode'];
+
+/** One validation problem, with a JSON path such as `services[0].targets[1].ip`. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The controller config is unreadable or invalid; `problems` lists every problem found (not just the first). */
+export class ControllerConfigError extends Error {
+  constructor(
+    /** Where the config came from, e.g. a file name. */
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(`invalid controller config (${source}):\n${problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n')}`);
+    this.name = 'ControllerConfigError';
+  }
+}
+
+/** Formats a zod issue path as `services[0].targets[1].ip`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
+/**
+ * Validates a controller config and applies defaults.
+ * @param input the JSON text, or the already-parsed value
+ * @param source names the origin in error messages (a file name, "environment", ...)
+ * @throws ControllerConfigError listing every problem with its path
+ */
+export function parseControllerConfig(input: unknown, source = 'controller config'): ControllerConfig {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (err) {
+      throw new ControllerConfigError(source, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
+    }
+  }
+  const result = ControllerConfigSchema.safeParse(value);
+  if (!result.success) {
+    throw new ControllerConfigError(
+      source,
+      result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  return result.data;
+}
+
+/** Finds a service by name. */
+export function findService(config: ControllerConfig, name: string): ServiceConfig | undefined {
+  return config.services.find((service) => service.name === name);
+}

@@ -1,0 +1,377 @@
+/**
+ * The reconciler: ONE pure function that decides a round (DESIGN.md §3.2 rules 2–5).
+ *
+ *   (config, probe verdicts, stored state, observed target health, now)
+ *     → (new state, register/deregister actions per target group, report per service, audit records)
+ *
+ * It performs no I/O and never calls AWS: the round runner (lambda/controller/round.ts) probes, describes the
+ * target groups, calls `reconcile`, then applies the actions (every `register` of a round before any
+ * `deregister`, so failover failback and replacements never leave a group empty) and saves `state`.
+ *
+ * Rules, per service:
+ * - Rise/fall: a pass adds to `passes` and zeroes `failures` (and vice versa); a down target comes up after
+ *   `rise` consecutive passes, an up target goes down after `fall` consecutive failures. A missing verdict
+ *   counts as a failure ("not probed").
+ * - No history: a target without stored state starts up if it is registered (any state but draining) in any
+ *   of its service's target groups, down otherwise.
+ * - Bootstrap: while no configured target is in service (registered, not draining, in any of the service's
+ *   target groups) before the round, one pass brings a target up.
+ * - Eligible = not `drained: true` in the config and without an operator override (drain/halt).
+ *   Desired: balanced → every up eligible target; failover → the first up eligible target in config order.
+ * - Fail-open: when there are eligible targets but none is up, registered eligible targets are kept (nothing
+ *   is registered); reported as `failOpen` (metric FailOpen=1), not as an error. Overridden and weight-0
+ *   targets are still removed (the operator is obeyed even if that empties the group).
+ * - The controller owns its target groups: a `draining` target counts as not registered (never deregistered
+ *   again, registered again if desired); a registered target that is not in the config (ip at the group's
+ *   port) is deregistered; every desired target is registered in every target group at that group's port.
+ * - A service whose target groups could not all be described gets `error`, no actions and unchanged state;
+ *   the other services proceed.
+ * - Nothing to change → no action entries at all (so the runner makes no write call).
+ * - Operator overrides are carried through unchanged (only lambda/reconcile/overrides.ts changes them).
+ */
+import type { ElbTargetState, ObservedTarget, TargetRef } from '../adapters/ports';
+import type { ProbeResult } from '../probes/types';
+import type { ControllerConfig, ServiceConfig, ServiceMode, TargetConfig } from './config';
+import {
+  CONTROLLER_ACTOR,
+  STATE_VERSION,
+  serviceState,
+  type AuditRecord,
+  type ControllerState,
+  type OperatorOverride,
+  type ServiceState,
+  type TargetHealthState,
+} from './state';
+
+/** Probe verdicts of a round: service name → target name → result. */
+export type Verdicts = Readonly<Record<string, Readonly<Record<string, ProbeResult>>>>;
+
+/** A target group that could not be described this round (e.g. TargetGroupNotFound). */
+export interface ObservationError {
+  readonly error: string;
+}
+
+/**
+ * What DescribeTargetHealth returned, keyed by target-group ARN: the registered targets, or an
+ * `ObservationError`. A target group of the config that is missing here counts as an error too.
+ */
+export type ObservedTargetGroups = Readonly<Record<string, readonly ObservedTarget[] | ObservationError>>;
+
+/** Everything one round decides from. */
+export interface ReconcileInput {
+  readonly config: ControllerConfig;
+  readonly verdicts: Verdicts;
+  readonly state: ControllerState;
+  readonly observed: ObservedTargetGroups;
+  /** The round's time (stamped on last probes and audit records). */
+  readonly now: Date;
+}
+
+/** ELB writes for one target group. Only present when at least one list is non-empty. Apply `register` first. */
+export interface TargetGroupActions {
+  readonly service: string;
+  readonly targetGroupArn: string;
+  readonly register: readonly TargetRef[];
+  readonly deregister: readonly TargetRef[];
+}
+
+/**
+ * A target's registration as observed before the round, across its service's target groups:
+ * registered in all / in some / only draining / in none; `unknown` when the service could not be described.
+ */
+export type Registration = 'registered' | 'partial' | 'draining' | 'unregistered' | 'unknown';
+
+/** A target's ELB state in one target group (`unregistered` when DescribeTargetHealth did not list it). */
+export interface TargetGroupMembership {
+  readonly targetGroupArn: string;
+  readonly port: number;
+  readonly state: ElbTargetState | 'unregistered';
+}
+
+/** Per-target line of the report (what `medlb status` and the round summary show). */
+export interface TargetReport {
+  readonly name: string;
+  readonly ip: string;
+  readonly availabilityZone?: string;
+  /** This round's verdict; undefined when the target was not probed. */
+  readonly probe?: ProbeResult;
+  /** After this round's rise/fall. */
+  readonly up: boolean;
+  readonly passes: number;
+  readonly failures: number;
+  /** Observed before the round. */
+  readonly registration: Registration;
+  /** Observed before the round, per target group (empty when the service could not be described). */
+  readonly targetGroups: readonly TargetGroupMembership[];
+  /** Operator drain/halt in force. */
+  readonly override?: OperatorOverride;
+  /** `drained: true` in the config (weight 0). */
+  readonly drained: boolean;
+  /** Wanted in service this round (in every target group). */
+  readonly desired: boolean;
+  /** Registered (not draining) in at least one target group once the actions are applied. */
+  readonly inService: boolean;
+}
+
+/** The §3.4 per-service metric values of a round; `null` when unknown because the service failed. */
+export interface ServiceCounts {
+  /** Eligible targets (see `targetsExpected`) that are up after rise/fall. */
+  readonly targetsUp: number;
+  /** Configured targets that are neither `drained` (weight 0) nor drained/halted by an operator. */
+  readonly targetsExpected: number;
+  /** Configured targets registered (not draining) in the service's target groups after the round. */
+  readonly targetsInService: number | null;
+  /** 1 when fail-open keeps registrations (no eligible target is up), else 0. */
+  readonly failOpen: 0 | 1 | null;
+}
+
+/** Per-service result of a round. */
+export interface ServiceReport {
+  readonly name: string;
+  readonly mode: ServiceMode;
+  readonly targets: readonly TargetReport[];
+  /** No eligible target is up: registrations were kept (rule 4). */
+  readonly failOpen: boolean;
+  /** No configured target was in service before the round: one pass brought targets up. */
+  readonly bootstrap: boolean;
+  /** Why the service was skipped (e.g. a target group could not be described). */
+  readonly error?: string;
+  /** Target names whose registrations fail-open kept although they are not desired. */
+  readonly keptByFailOpen: readonly string[];
+  /** Registered targets that are not in the config (ip:port per target group) and are deregistered. */
+  readonly unknownTargets: readonly { readonly targetGroupArn: string; readonly ip: string; readonly port: number }[];
+  readonly counts: ServiceCounts;
+}
+
+/** Everything a round decided. */
+export interface ReconcileResult {
+  /** Save this (unless dry-run). Services absent from the config are dropped. */
+  readonly state: ControllerState;
+  /** Only target groups with something to do; empty when nothing changes. */
+  readonly actions: readonly TargetGroupActions[];
+  /** One per configured service, in config order. */
+  readonly services: readonly ServiceReport[];
+  /** Up/down transitions of this round (who = `medlb-controller`). */
+  readonly audit: readonly AuditRecord[];
+}
+
+/** True for the ELB states of a target on its way out (counts as not registered). */
+export function isDraining(state: ElbTargetState | 'unregistered'): boolean {
+  return state === 'draining' || state === 'unhealthy.draining';
+}
+
+/** True when the target is registered and not draining. */
+export function isRegistered(state: ElbTargetState | 'unregistered'): boolean {
+  return state !== 'unregistered' && !isDraining(state);
+}
+
+function refKey(ip: string, port: number): string {
+  return `${ip}:${port}`;
+}
+
+function targetRef(target: TargetConfig, port: number): TargetRef {
+  return target.availabilityZone ? { ip: target.ip, port, availabilityZone: target.availabilityZone } : { ip: target.ip, port };
+}
+
+/** Decides one round. Pure: same input, same output; never throws for bad observations (they become errors). */
+export function reconcile(input: ReconcileInput): ReconcileResult {
+  const services: Record<string, ServiceState> = {};
+  const actions: TargetGroupActions[] = [];
+  const reports: ServiceReport[] = [];
+  const audit: AuditRecord[] = [];
+  for (const service of input.config.services) {
+    const outcome = reconcileService(service, input);
+    services[service.name] = outcome.state;
+    actions.push(...outcome.actions);
+    reports.push(outcome.report);
+    audit.push(...outcome.audit);
+  }
+  return { state: { version: STATE_VERSION, services }, actions, services: reports, audit };
+}
+
+interface ServiceOutcome {
+  readonly state: ServiceState;
+  readonly actions: readonly TargetGroupActions[];
+  readonly report: ServiceReport;
+  readonly audit: readonly AuditRecord[];
+}
+
+function describeError(service: ServiceConfig, observed: ObservedTargetGroups): string | undefined {
+  const problems: string[] = [];
+  for (const tg of service.targetGroups) {
+    const seen = observed[tg.arn];
+    if (seen === undefined) problems.push(`target group ${tg.arn} was not described`);
+    else if (!Array.isArray(seen)) problems.push(`target group ${tg.arn}: ${(seen as ObservationError).error}`);
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+function reconcileService(service: ServiceConfig, input: ReconcileInput): ServiceOutcome {
+  const previous = serviceState(input.state, service.name);
+  const verdicts = input.verdicts[service.name] ?? {};
+  const isEligible = (target: TargetConfig): boolean => !target.drained && previous.overrides[target.name] === undefined;
+  const targetsExpected = service.targets.filter(isEligible).length;
+
+  const error = describeError(service, input.observed);
+  if (error !== undefined) {
+    const targets = service.targets.map((target): TargetReport => {
+      const health = previous.targets[target.name];
+      return {
+        name: target.name,
+        ip: target.ip,
+        ...(target.availabilityZone ? { availabilityZone: target.availabilityZone } : {}),
+        ...(verdicts[target.name] ? { probe: verdicts[target.name] } : {}),
+        up: health?.up ?? false,
+        passes: health?.passes ?? 0,
+        failures: health?.failures ?? 0,
+        registration: 'unknown',
+        targetGroups: [],
+        ...(previous.overrides[target.name] ? { override: previous.overrides[target.name] } : {}),
+        drained: target.drained === true,
+        desired: false,
+        inService: false,
+      };
+    });
+    return {
+      state: previous,
+      actions: [],
+      audit: [],
+      report: {
+        name: service.name,
+        mode: service.mode,
+        targets,
+        failOpen: false,
+        bootstrap: false,
+        error,
+        keptByFailOpen: [],
+        unknownTargets: [],
+        counts: {
+          targetsUp: service.targets.filter((t) => isEligible(t) && previous.targets[t.name]?.up === true).length,
+          targetsExpected,
+          targetsInService: null,
+          failOpen: null,
+        },
+      },
+    };
+  }
+
+  // Observed membership: per target group, ip:port → ELB state.
+  const observedByGroup = service.targetGroups.map((tg) => {
+    const list = input.observed[tg.arn] as readonly ObservedTarget[];
+    return { tg, list, byKey: new Map(list.map((o) => [refKey(o.ip, o.port), o.state] as const)) };
+  });
+  const membership = (target: TargetConfig): TargetGroupMembership[] =>
+    observedByGroup.map(({ tg, byKey }) => ({
+      targetGroupArn: tg.arn,
+      port: tg.port,
+      state: byKey.get(refKey(target.ip, tg.port)) ?? 'unregistered',
+    }));
+  const memberships = new Map(service.targets.map((t) => [t.name, membership(t)] as const));
+  const registeredAnywhere = (target: TargetConfig): boolean => memberships.get(target.name)!.some((m) => isRegistered(m.state));
+  const bootstrap = !service.targets.some(registeredAnywhere);
+
+  // Rise/fall.
+  const at = input.now.toISOString();
+  const audit: AuditRecord[] = [];
+  const health: Record<string, TargetHealthState> = {};
+  for (const target of service.targets) {
+    const before = previous.targets[target.name] ?? { passes: 0, failures: 0, up: registeredAnywhere(target) };
+    const verdict = verdicts[target.name];
+    const healthy = verdict?.healthy === true;
+    const passes = healthy ? before.passes + 1 : 0;
+    const failures = healthy ? 0 : before.failures + 1;
+    const up = healthy ? before.up || passes >= service.rise || bootstrap : before.up && failures < service.fall;
+    const reason = verdict?.reason ?? 'not probed';
+    health[target.name] = { passes, failures, up, lastProbe: { healthy, reason, latencyMs: verdict?.latencyMs ?? 0, at } };
+    if (up !== before.up) {
+      const why = up
+        ? bootstrap && passes < service.rise
+          ? `bootstrap: passed once while no target was in service (${reason})`
+          : `${passes} consecutive passes (${reason})`
+        : `${failures} consecutive failures (${reason})`;
+      audit.push({ who: CONTROLLER_ACTOR, when: at, action: up ? 'up' : 'down', service: service.name, target: target.name, reason: why });
+    }
+  }
+
+  // Desired set and fail-open.
+  const upEligible = service.targets.filter((t) => isEligible(t) && health[t.name]!.up);
+  const desiredTargets = service.mode === 'balanced' ? upEligible : upEligible.slice(0, 1);
+  const desired = new Set(desiredTargets.map((t) => t.name));
+  const failOpen = targetsExpected > 0 && upEligible.length === 0;
+  const keepsRegistration = (target: TargetConfig): boolean => desired.has(target.name) || (failOpen && isEligible(target));
+
+  // Actions per target group.
+  const actions: TargetGroupActions[] = [];
+  const unknownTargets: { targetGroupArn: string; ip: string; port: number }[] = [];
+  for (const { tg, list, byKey } of observedByGroup) {
+    const register = desiredTargets
+      .filter((t) => !isRegistered(byKey.get(refKey(t.ip, tg.port)) ?? 'unregistered'))
+      .map((t) => targetRef(t, tg.port));
+    const configuredByKey = new Map(service.targets.map((t) => [refKey(t.ip, tg.port), t] as const));
+    const deregister: TargetRef[] = [];
+    for (const observed of list) {
+      if (!isRegistered(observed.state)) continue;
+      const target = configuredByKey.get(refKey(observed.ip, observed.port));
+      if (target === undefined) {
+        unknownTargets.push({ targetGroupArn: tg.arn, ip: observed.ip, port: observed.port });
+        deregister.push({ ip: observed.ip, port: observed.port });
+      } else if (!keepsRegistration(target)) {
+        deregister.push(targetRef(target, tg.port));
+      }
+    }
+    if (register.length > 0 || deregister.length > 0) {
+      actions.push({ service: service.name, targetGroupArn: tg.arn, register, deregister });
+    }
+  }
+
+  const keptByFailOpen: string[] = [];
+  const targets = service.targets.map((target): TargetReport => {
+    const groups = memberships.get(target.name)!;
+    const registeredCount = groups.filter((m) => isRegistered(m.state)).length;
+    const registration: Registration =
+      registeredCount === groups.length ? 'registered'
+      : registeredCount > 0 ? 'partial'
+      : groups.some((m) => isDraining(m.state)) ? 'draining'
+      : 'unregistered';
+    const isDesired = desired.has(target.name);
+    const inService = isDesired || (keepsRegistration(target) && registeredCount > 0);
+    if (!isDesired && inService) keptByFailOpen.push(target.name);
+    const h = health[target.name]!;
+    return {
+      name: target.name,
+      ip: target.ip,
+      ...(target.availabilityZone ? { availabilityZone: target.availabilityZone } : {}),
+      ...(verdicts[target.name] ? { probe: verdicts[target.name] } : {}),
+      up: h.up,
+      passes: h.passes,
+      failures: h.failures,
+      registration,
+      targetGroups: groups,
+      ...(previous.overrides[target.name] ? { override: previous.overrides[target.name] } : {}),
+      drained: target.drained === true,
+      desired: isDesired,
+      inService,
+    };
+  });
+
+  return {
+    state: { targets: health, overrides: previous.overrides },
+    actions,
+    audit,
+    report: {
+      name: service.name,
+      mode: service.mode,
+      targets,
+      failOpen,
+      bootstrap,
+      keptByFailOpen,
+      unknownTargets,
+      counts: {
+        targetsUp: upEligible.length,
+        targetsExpected,
+        targetsInService: targets.filter((t) => t.inService).length,
+        failOpen: failOpen ? 1 : 0,
+      },
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The controller's persisted state (pure types and validation; stores live in lambda/adapters).
+ *
+ * Per service: per target name, the rise/fall counters, the up/down flag and the last probe; and the operator
+ * overrides (drain/halt) keyed by target name. Rounds own the health part; operators own the overrides (the
+ * reconciler carries overrides through unchanged, only lambda/reconcile/overrides.ts changes them).
+ * The JSON form of `ControllerState` is exactly the local state file.
+ */
+import { z } from 'zod';
+import { formatPath, type ConfigProblem } from './config';
+
+/** Current state format version. */
+export const STATE_VERSION = 1;
+
+/** The last probe of a target as persisted. */
+export interface LastProbe {
+  readonly healthy: boolean;
+  readonly reason: string;
+  readonly latencyMs: number;
+  /** ISO 8601 time of the round that ran the probe. */
+  readonly at: string;
+}
+
+/** Health of one target (rise/fall bookkeeping). */
+export interface TargetHealthState {
+  /** Consecutive passed probes (0 after a failure). */
+  readonly passes: number;
+  /** Consecutive failed probes (0 after a pass). */
+  readonly failures: number;
+  /** Up after `rise` consecutive passes (or bootstrap), down after `fall` consecutive failures. */
+  readonly up: boolean;
+  readonly lastProbe?: LastProbe;
+}
+
+/** Override actions that remove a target from service. `online` clears either (it is not stored). */
+export const OVERRIDE_ACTIONS = ['drain', 'halt'] as const;
+export type OverrideAction = (typeof OVERRIDE_ACTIONS)[number];
+
+/** An operator's drain or halt of one target; survives restarts and redeploys until `online`. */
+export interface OperatorOverride {
+  /** drain = planned removal, halt = emergency stop; both deregister the target. */
+  readonly action: OverrideAction;
+  /** Who asked (operator name). */
+  readonly by: string;
+  /** ISO 8601 time of the request. */
+  readonly at: string;
+  readonly reason?: string;
+}
+
+/** State of one service. */
+export interface ServiceState {
+  /** Keyed by target name. */
+  readonly targets: Readonly<Record<string, TargetHealthState>>;
+  /** Keyed by target name. */
+  readonly overrides: Readonly<Record<string, OperatorOverride>>;
+}
+
+/** The whole persisted state. */
+export interface ControllerState {
+  readonly version: typeof STATE_VERSION;
+  /** Keyed by service name. */
+  readonly services: Readonly<Record<string, ServiceState>>;
+}
+
+/** Everything an audit record can describe: operator actions and the controller's up/down transitions. */
+export type AuditAction = OverrideAction | 'online' | 'up' | 'down';
+
+/** One audited state change (who, when, what, why). */
+export interface AuditRecord {
+  /** Operator name, or `medlb-controller` for transitions decided by a round. */
+  readonly who: string;
+  /** ISO 8601 time. */
+  readonly when: string;
+  readonly action: AuditAction;
+  readonly service: string;
+  readonly target: string;
+  readonly reason?: string;
+}
+
+/** The `who` of audit records written by rounds. */
+export const CONTROLLER_ACTOR = 'medlb-controller';
+
+/** A state with no history: every target starts from the ELB's view. */
+export function emptyState(): ControllerState {
+  return { version: STATE_VERSION, services: {} };
+}
+
+/** An empty service state. */
+export function emptyServiceState(): ServiceState {
+  return { targets: {}, overrides: {} };
+}
+
+/** The state of one service, empty when it has none yet. */
+export function serviceState(state: ControllerState, service: string): ServiceState {
+  return state.services[service] ?? emptyServiceState();
+}
+
+const count = z.int().min(0);
+const LastProbeSchema = z.looseObject({ healthy: z.boolean(), reason: z.string(), latencyMs: z.number().min(0), at: z.string() });
+const TargetHealthSchema = z.looseObject({ passes: count, failures: count, up: z.boolean(), lastProbe: LastProbeSchema.optional() });
+const OverrideSchema = z.looseObject({ action: z.enum(OVERRIDE_ACTIONS), by: z.string(), at: z.string(), reason: z.string().optional() });
+const ServiceStateSchema = z.looseObject({
+  targets: z.record(z.string(), TargetHealthSchema).default({}),
+  overrides: z.record(z.string(), OverrideSchema).default({}),
+});
+/** Validates persisted state (file or DynamoDB) before use. */
+export const ControllerStateSchema = z.looseObject({
+  version: z.literal(STATE_VERSION),
+  services: z.record(z.string(), ServiceStateSchema),
+});
+
+/** Persisted state is unreadable or invalid. */
+export class StateFormatError extends Error {
+  constructor(
+    /** Where the state came from, e.g. the state file's path. */
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(`unreadable controller state (${source}):\n${problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n')}`);
+    this.name = 'StateFormatError';
+  }
+}
+
+/**
+ * Validates persisted state.
+ * @param input JSON text or an already-parsed value
+ * @param source names the origin in error messages
+ * @throws StateFormatError listing every problem
+ */
+export function parseControllerState(input: unknown, source = 'controller state'): ControllerState {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (err) {
+      throw new StateFormatError(source, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
+    }
+  }
+  const result = ControllerStateSchema.safeParse(value);
+  if (!result.success) {
+    throw new StateFormatError(source, result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+  }
+  return result.data as ControllerState;
+}
