@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Token, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token, Validations, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
   DEFAULT_FLOW_LOG_RETENTION,
@@ -16,7 +16,7 @@ export interface ExistingSubnetAttributes {
   readonly availabilityZone: string;
   /** IPv4 CIDR block of the subnet. */
   readonly cidr: string;
-  /** Route table of the subnet; only needed by constructs that add routes or gateway endpoints. @default - unknown */
+  /** Route table of the subnet (give it for every subnet or for none); only read by code that adds routes or gateway endpoints. @default - unknown */
   readonly routeTableId?: string;
 }
 
@@ -82,7 +82,7 @@ export class SiteNetwork extends Construct {
     if (props.existingVpc) {
       const existing = props.existingVpc;
       this.vpcCidr = existing.cidr;
-      const everyRouteTableKnown = existing.subnets.every((subnet) => subnet.routeTableId !== undefined);
+      const routeTablesKnown = existing.subnets.every((subnet) => subnet.routeTableId !== undefined);
       this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
         vpcId: existing.vpcId,
         vpcCidrBlock: existing.cidr,
@@ -90,18 +90,21 @@ export class SiteNetwork extends Construct {
         availabilityZones: existing.subnets.map((subnet) => subnet.availabilityZone),
         privateSubnetIds: existing.subnets.map((subnet) => subnet.subnetId),
         privateSubnetIpv4CidrBlocks: existing.subnets.map((subnet) => subnet.cidr),
-        privateSubnetRouteTableIds: everyRouteTableKnown
+        privateSubnetRouteTableIds: routeTablesKnown
           ? existing.subnets.map((subnet) => subnet.routeTableId as string)
           : undefined,
       });
-      this.subnets = existing.subnets.map((subnet) =>
-        ec2.Subnet.fromSubnetAttributes(this, `Subnet-${subnet.subnetId}`, {
-          subnetId: subnet.subnetId,
-          availabilityZone: subnet.availabilityZone,
-          ipv4CidrBlock: subnet.cidr,
-          routeTableId: subnet.routeTableId,
-        }),
-      );
+      // The VPC's own imported subnets (Subnet.fromSubnetAttributes inside), so `vpc.selectSubnets()` and
+      // `subnets` hand out the same objects.
+      this.subnets = this.vpc.privateSubnets;
+      if (!routeTablesKnown) {
+        for (const subnet of this.subnets) {
+          Validations.of(subnet).acknowledge({
+            id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+            reason: 'SiteNetwork adds no routes or gateway endpoints to an existing VPC, so route tables are never read',
+          });
+        }
+      }
     } else {
       const settings = props.newVpc as NewVpcSettings;
       this.vpcCidr = settings.cidr;
@@ -224,6 +227,11 @@ function validateProps(props: SiteNetworkProps): ProblemList {
   const vpcBlock = parseIpv4Cidr(existing.cidr);
   problems.check(vpcBlock !== undefined, `existingVpc.cidr: ${existing.cidr} is not an IPv4 CIDR block (a.b.c.d/n, no host bits)`);
   problems.check(existing.subnets.length > 0, 'existingVpc.subnets: at least one subnet is required');
+  const withRouteTable = existing.subnets.filter((subnet) => subnet.routeTableId !== undefined).length;
+  problems.check(
+    withRouteTable === 0 || withRouteTable === existing.subnets.length,
+    `existingVpc.subnets: routeTableId is given for ${withRouteTable} of ${existing.subnets.length} subnets; give it for every subnet or for none`,
+  );
   const seenIds = new Set<string>();
   existing.subnets.forEach((subnet, index) => {
     const path = `existingVpc.subnets[${index}]`;

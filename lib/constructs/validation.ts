@@ -1,3 +1,6 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import { parseIpv4Cidr } from './ipv4';
+
 /** Raised when a construct's props are invalid; lists every problem found, not just the first. */
 export class ConstructPropsError extends Error {
   /** One human-readable line per problem, each naming the resource and the offending value. */
@@ -28,4 +31,30 @@ export class ProblemList {
   throwIfAny(resource: string): void {
     if (this.problems.length > 0) throw new ConstructPropsError(resource, this.problems);
   }
+}
+
+/** Records a problem unless `cidr` is a literal IPv4 CIDR block. */
+export function checkCidr(problems: ProblemList, path: string, cidr: string): void {
+  if (Token.isUnresolved(cidr)) return;
+  problems.check(parseIpv4Cidr(cidr) !== undefined, `${path}: ${cidr} is not an IPv4 CIDR block (a.b.c.d/n, no host bits)`);
+}
+
+/** Records a problem unless `port` is an integer 1–65535. */
+export function checkPort(problems: ProblemList, path: string, port: number): void {
+  problems.check(Number.isInteger(port) && port >= 1 && port <= 65535, `${path}: ${port} is not a port (1–65535)`);
+}
+
+/** Records a problem unless `duration` (when given) is a whole number of seconds within `range`. */
+export function checkSeconds(
+  problems: ProblemList,
+  path: string,
+  duration: Duration | undefined,
+  range: { readonly min: number; readonly max: number },
+): void {
+  if (duration === undefined) return;
+  const seconds = duration.toSeconds({ integral: false });
+  problems.check(
+    Number.isInteger(seconds) && seconds >= range.min && seconds <= range.max,
+    `${path}: ${seconds} s is outside ${range.min}–${range.max} s`,
+  );
 }
