@@ -1,0 +1,17 @@
+/** Defaults of the round runner (DESIGN.md §3.2), in one place. */
+export const ROUND_DEFAULTS = {
+  /**
+   * Probes in flight at once. High so that silent targets cost one timeout per round rather than one per
+   * target (a Lambda can hold hundreds of idle sockets; each probe is mostly waiting).
+   */
+  probeConcurrency: 512,
+  /** DescribeTargetHealth calls in flight (ELB's describe bucket holds 40 and refills 10/s). */
+  describeConcurrency: 8,
+  /** Services whose writes are applied at once (writes share a smaller ELB bucket). */
+  applyConcurrency: 4,
+  /**
+   * Extra time a probe gets beyond its check's timeoutMs before the runner abandons it; the probe library
+   * bounds itself, this only protects the round from a probe that never settles.
+   */
+  probeGraceMs: 1_000,
+} as const;

@@ -1,0 +1,421 @@
+/**
+ * One controller round (DESIGN.md §3.2), shared by the Lambda handler and `medlb reconcile`:
+ *
+ *   load state → probe every target ∥ describe every target group once → reconcile (pure)
+ *     → apply actions per service (every register before any deregister) → save state + audit
+ *
+ * Probes run concurrently (hundreds at once), so silent targets cost one check timeout per round, not one per
+ * target. One service's failure (a target group not found, a write that fails after retries) is isolated: the
+ * other services are still reconciled and applied, and the round reports `failed`. `dryRun` probes, describes
+ * and reports what it would do, and makes no ELB write and saves nothing.
+ */
+import type { ObservedTarget, TargetGroupPort, TargetRef } from '../adapters/ports';
+import { StateConflictError, type StateStore } from '../adapters/state-store';
+import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from '../probes/types';
+import type { ControllerConfig, ServiceConfig } from '../reconcile/config';
+import {
+  reconcile,
+  type ObservedTargetGroups,
+  type ReconcileResult,
+  type ServiceReport,
+  type TargetGroupActions,
+  type Verdicts,
+} from '../reconcile/reconciler';
+import type { AuditRecord, ControllerState, OperatorOverride } from '../reconcile/state';
+import { ROUND_DEFAULTS } from './round-defaults';
+
+/** The probe library's entry point (lambda/probes/index.ts), injectable for tests. */
+export type ProbeFunction = (target: ProbeTarget, check: CheckSpec, options?: ProbeOptions) => Promise<ProbeResult>;
+
+/** Structured logging sink; compatible with @aws-lambda-powertools/logger's Logger. */
+export interface RoundLogger {
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+/** ELB API call counts (the adapter's, when it counts API attempts; otherwise the port calls of this round). */
+export interface ElbCallSummary {
+  readonly describeCalls: number;
+  readonly writeCalls: number;
+  readonly failedCalls: number;
+  readonly throttledCalls: number;
+}
+
+/** A port that also counts its API calls (lambda/adapters/elbv2.ts does). */
+interface CountingPort {
+  readonly callCounts: ElbCallSummary;
+}
+
+/** What one round needs. */
+export interface RoundProps {
+  readonly config: ControllerConfig;
+  readonly stateStore: StateStore;
+  readonly elb: TargetGroupPort;
+  /** @default probe() from lambda/probes */
+  readonly probe?: ProbeFunction;
+  /** Clock. @default () => new Date() */
+  readonly now?: () => Date;
+  /** Probe, describe and report only: no ELB write, no state saved. @default false */
+  readonly dryRun?: boolean;
+  /** @default a logger that drops everything */
+  readonly logger?: RoundLogger;
+  /** Probes in flight at once. @default 512 */
+  readonly probeConcurrency?: number;
+  /** DescribeTargetHealth calls in flight at once. @default 8 */
+  readonly describeConcurrency?: number;
+  /** Services applied at once. @default 4 */
+  readonly applyConcurrency?: number;
+}
+
+/** One target group's writes as the summary shows them (`ip:port`). */
+export interface ActionSummary {
+  readonly targetGroupArn: string;
+  readonly register: readonly string[];
+  readonly deregister: readonly string[];
+}
+
+/** One target in the round summary. */
+export interface TargetSummary {
+  readonly name: string;
+  readonly ip: string;
+  readonly probe: { readonly healthy: boolean; readonly reason: string; readonly latencyMs: number } | null;
+  readonly up: boolean;
+  readonly passes: number;
+  readonly failures: number;
+  /** Registration observed before the round. */
+  readonly registration: string;
+  readonly desired: boolean;
+  readonly inService: boolean;
+  readonly drained: boolean;
+  readonly override?: OperatorOverride;
+}
+
+/** One service in the round summary. */
+export interface ServiceSummary {
+  readonly name: string;
+  readonly mode: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly failOpen: boolean;
+  readonly bootstrap: boolean;
+  readonly keptByFailOpen: readonly string[];
+  /** Writes decided (applied unless dry-run or failed). */
+  readonly actions: readonly ActionSummary[];
+  /** True when every decided write was made. */
+  readonly applied: boolean;
+  readonly targets: readonly TargetSummary[];
+  readonly counts: ServiceReport['counts'];
+}
+
+/** The JSON summary `medlb reconcile` prints. */
+export interface RoundSummary {
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly dryRun: boolean;
+  /** False when any service failed (exit 1). */
+  readonly ok: boolean;
+  readonly services: readonly ServiceSummary[];
+  readonly elb: ElbCallSummary;
+  /** Up/down transitions decided by this round. */
+  readonly transitions: readonly AuditRecord[];
+  readonly stateSaved: boolean;
+}
+
+/** Everything a round produced. */
+export interface RoundResult {
+  readonly summary: RoundSummary;
+  /** The reconciler's reports, with apply failures folded into `error` (for the §3.4 metrics). */
+  readonly reports: readonly ServiceReport[];
+  /** True when any service failed (→ exit 1 / ElbErrors alarm). */
+  readonly failed: boolean;
+  readonly durationMs: number;
+  readonly elb: ElbCallSummary;
+}
+
+const SILENT_LOGGER: RoundLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** Runs one round. Throws only when the state cannot be loaded or saved; everything else is reported. */
+export async function runRound(props: RoundProps): Promise<RoundResult> {
+  const clock = props.now ?? (() => new Date());
+  const logger = props.logger ?? SILENT_LOGGER;
+  const dryRun = props.dryRun ?? false;
+  const started = clock();
+  const startedMs = performance.now();
+  const { config } = props;
+  const elb = new CountedPort(props.elb);
+  const probe = props.probe ?? loadDefaultProbe();
+
+  const state = await props.stateStore.load();
+  const [verdicts, observed] = await Promise.all([
+    probeAll(config, probe, props.probeConcurrency ?? ROUND_DEFAULTS.probeConcurrency),
+    describeAll(config, elb, props.describeConcurrency ?? ROUND_DEFAULTS.describeConcurrency, logger),
+  ]);
+  const decision = reconcile({ config, verdicts, state, observed, now: started });
+
+  const applyErrors = new Map<string, string>();
+  if (!dryRun) {
+    const byService = groupActions(decision.actions);
+    await mapConcurrent([...byService], props.applyConcurrency ?? ROUND_DEFAULTS.applyConcurrency, async ([service, actions]) => {
+      try {
+        await applyService(elb, actions);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        applyErrors.set(service, message);
+        logger.error('applying actions failed', { service, error: message });
+      }
+    });
+  }
+
+  let stateSaved = false;
+  if (!dryRun) {
+    await saveState(props.stateStore, decision.state, logger);
+    await props.stateStore.appendAudit(decision.audit);
+    stateSaved = true;
+  }
+
+  const durationMs = performance.now() - startedMs;
+  const elbCounts = elb.summary();
+  const reports = decision.services.map((report) => {
+    const applyError = applyErrors.get(report.name);
+    return applyError === undefined ? report : { ...report, error: applyError, counts: { ...report.counts, targetsInService: null } };
+  });
+  const summary = summarize(decision, reports, { started, durationMs, dryRun, elbCounts, stateSaved, applyErrors });
+  for (const service of summary.services) {
+    if (service.error) logger.error('service failed', { service: service.name, error: service.error });
+    if (service.failOpen) logger.warn('fail-open: no target is up, registrations kept', { service: service.name, kept: service.keptByFailOpen });
+  }
+  logger.info('round finished', { durationMs: Math.round(durationMs), ok: summary.ok, dryRun, elb: elbCounts });
+  return { summary, reports, failed: !summary.ok, durationMs, elb: elbCounts };
+}
+
+function loadDefaultProbe(): ProbeFunction {
+  // Loaded on first use so that code paths which never probe (status, overrides) do not pay for it.
+  return (require('../probes') as { probe: ProbeFunction }).probe;
+}
+
+/** Probes every target of every service, `limit` at a time; a probe never rejects the round. */
+async function probeAll(config: ControllerConfig, probe: ProbeFunction, limit: number): Promise<Verdicts> {
+  const jobs = config.services.flatMap((service) => service.targets.map((target) => ({ service, target })));
+  const results = await mapConcurrent(jobs, limit, ({ service, target }) => probeOne(probe, service, target.ip));
+  const verdicts: Record<string, Record<string, ProbeResult>> = {};
+  jobs.forEach(({ service, target }, i) => {
+    (verdicts[service.name] ??= {})[target.name] = results[i]!;
+  });
+  return verdicts;
+}
+
+async function probeOne(probe: ProbeFunction, service: ServiceConfig, host: string): Promise<ProbeResult> {
+  const check = service.check as CheckSpec & { port: number };
+  const started = performance.now();
+  const abandonAfterMs = check.timeoutMs + ROUND_DEFAULTS.probeGraceMs;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<ProbeResult>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({ healthy: false, latencyMs: performance.now() - started, reason: `probe did not finish within ${abandonAfterMs} ms` });
+    }, abandonAfterMs);
+  });
+  try {
+    return await Promise.race([
+      probe({ host, port: check.port }, check, { signal: controller.signal }).catch(
+        (err: unknown): ProbeResult => ({
+          healthy: false,
+          latencyMs: performance.now() - started,
+          reason: `probe error: ${err instanceof Error ? err.message : String(err)}`,
+        }),
+      ),
+      abandoned,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Describes every target group of the config once; a failure becomes that group's observation error. */
+async function describeAll(config: ControllerConfig, elb: TargetGroupPort, limit: number, logger: RoundLogger): Promise<ObservedTargetGroups> {
+  const arns = [...new Set(config.services.flatMap((s) => s.targetGroups.map((tg) => tg.arn)))];
+  const results = await mapConcurrent(arns, limit, async (arn): Promise<readonly ObservedTarget[] | { error: string }> => {
+    try {
+      return await elb.describeTargets(arn);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      logger.error('DescribeTargetHealth failed', { targetGroupArn: arn, error: message });
+      return { error: message };
+    }
+  });
+  return Object.fromEntries(arns.map((arn, i) => [arn, results[i]!]));
+}
+
+function groupActions(actions: readonly TargetGroupActions[]): Map<string, TargetGroupActions[]> {
+  const byService = new Map<string, TargetGroupActions[]>();
+  for (const action of actions) {
+    const list = byService.get(action.service) ?? [];
+    list.push(action);
+    byService.set(action.service, list);
+  }
+  return byService;
+}
+
+/**
+ * Every register of the service (all its target groups) before any deregister, so a failback or replacement
+ * never leaves a group empty; when a register fails, nothing is deregistered.
+ */
+async function applyService(elb: TargetGroupPort, actions: readonly TargetGroupActions[]): Promise<void> {
+  for (const action of actions) {
+    if (action.register.length > 0) await elb.registerTargets(action.targetGroupArn, action.register);
+  }
+  for (const action of actions) {
+    if (action.deregister.length > 0) await elb.deregisterTargets(action.targetGroupArn, action.deregister);
+  }
+}
+
+/**
+ * Saves the round's state. When an operator changed the state meanwhile (StateConflictError), their
+ * overrides win: reload, keep this round's health with the fresh overrides, and save once more.
+ */
+async function saveState(store: StateStore, state: ControllerState, logger: RoundLogger): Promise<void> {
+  try {
+    await store.save(state);
+  } catch (err) {
+    if (!(err instanceof StateConflictError)) throw err;
+    logger.warn('state changed during the round; keeping the newer overrides', { subject: err.subject });
+    const fresh = await store.load();
+    const services = Object.fromEntries(
+      Object.entries(state.services).map(([name, service]) => [
+        name,
+        { ...service, overrides: fresh.services[name]?.overrides ?? service.overrides },
+      ]),
+    );
+    await store.save({ ...state, services });
+  }
+}
+
+function refText(ref: TargetRef): string {
+  return `${ref.ip}:${ref.port}`;
+}
+
+function summarize(
+  decision: ReconcileResult,
+  reports: readonly ServiceReport[],
+  facts: {
+    started: Date;
+    durationMs: number;
+    dryRun: boolean;
+    elbCounts: ElbCallSummary;
+    stateSaved: boolean;
+    applyErrors: ReadonlyMap<string, string>;
+  },
+): RoundSummary {
+  const services = reports.map((report): ServiceSummary => {
+    const actions = decision.actions
+      .filter((a) => a.service === report.name)
+      .map((a) => ({ targetGroupArn: a.targetGroupArn, register: a.register.map(refText), deregister: a.deregister.map(refText) }));
+    return {
+      name: report.name,
+      mode: report.mode,
+      ok: report.error === undefined,
+      ...(report.error !== undefined ? { error: report.error } : {}),
+      failOpen: report.failOpen,
+      bootstrap: report.bootstrap,
+      keptByFailOpen: report.keptByFailOpen,
+      actions,
+      applied: !facts.dryRun && report.error === undefined,
+      targets: report.targets.map((t) => ({
+        name: t.name,
+        ip: t.ip,
+        probe: t.probe ? { healthy: t.probe.healthy, reason: t.probe.reason, latencyMs: round1(t.probe.latencyMs) } : null,
+        up: t.up,
+        passes: t.passes,
+        failures: t.failures,
+        registration: t.registration,
+        desired: t.desired,
+        inService: t.inService,
+        drained: t.drained,
+        ...(t.override ? { override: t.override } : {}),
+      })),
+      counts: report.counts,
+    };
+  });
+  return {
+    startedAt: facts.started.toISOString(),
+    durationMs: Math.round(facts.durationMs),
+    dryRun: facts.dryRun,
+    ok: services.every((s) => s.ok),
+    services,
+    elb: facts.elbCounts,
+    transitions: decision.audit,
+    stateSaved: facts.stateSaved,
+  };
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+/** Wraps a port to count its calls when the port itself does not count API attempts. */
+class CountedPort implements TargetGroupPort {
+  private counts = { describeCalls: 0, writeCalls: 0, failedCalls: 0, throttledCalls: 0 };
+  private readonly baseline: ElbCallSummary | undefined;
+
+  constructor(private readonly inner: TargetGroupPort) {
+    this.baseline = countsOf(inner);
+  }
+
+  summary(): ElbCallSummary {
+    const now = countsOf(this.inner);
+    if (now && this.baseline) {
+      return {
+        describeCalls: now.describeCalls - this.baseline.describeCalls,
+        writeCalls: now.writeCalls - this.baseline.writeCalls,
+        failedCalls: now.failedCalls - this.baseline.failedCalls,
+        throttledCalls: now.throttledCalls - this.baseline.throttledCalls,
+      };
+    }
+    return { ...this.counts };
+  }
+
+  async describeTargets(arn: string): Promise<ObservedTarget[]> {
+    this.counts.describeCalls += 1;
+    return this.track(this.inner.describeTargets(arn));
+  }
+
+  async registerTargets(arn: string, targets: readonly TargetRef[]): Promise<void> {
+    this.counts.writeCalls += 1;
+    return this.track(this.inner.registerTargets(arn, targets));
+  }
+
+  async deregisterTargets(arn: string, targets: readonly TargetRef[]): Promise<void> {
+    this.counts.writeCalls += 1;
+    return this.track(this.inner.deregisterTargets(arn, targets));
+  }
+
+  private async track<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      this.counts.failedCalls += 1;
+      throw err;
+    }
+  }
+}
+
+function countsOf(port: TargetGroupPort): ElbCallSummary | undefined {
+  const counts = (port as Partial<CountingPort>).callCounts;
+  return counts && typeof counts.writeCalls === 'number' ? counts : undefined;
+}
+
+/** Maps with at most `limit` calls in flight; results keep input order. */
+export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
