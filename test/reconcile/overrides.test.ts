@@ -1,0 +1,96 @@
+import { applyOperatorAction, parseTargetPath, UnknownTargetError } from '../../lambda/reconcile/overrides';
+import { reconcile } from '../../lambda/reconcile/reconciler';
+import { emptyState, type ControllerState } from '../../lambda/reconcile/state';
+import { IP, TG1, TG2, makeConfig, registered, verdictsOf } from './fixtures';
+
+const config = makeConfig();
+const AT = new Date('2026-11-24T10:00:00.000Z');
+const LATER = new Date('2026-11-24T11:00:00.000Z');
+
+describe('operator actions', () => {
+  test.each(['drain', 'halt'] as const)('%s records an override and an audit record (who, when, why)', (action) => {
+    const result = applyOperatorAction(config, emptyState(), { action, service: 'S1', target: 'B', by: 'alice', at: AT, reason: 'patching' });
+    expect(result.changed).toBe(true);
+    expect(result.state.services.S1!.overrides).toEqual({ B: { action, by: 'alice', at: AT.toISOString(), reason: 'patching' } });
+    expect(result.audit).toEqual({ who: 'alice', when: AT.toISOString(), action, service: 'S1', target: 'B', reason: 'patching' });
+  });
+
+  test('online clears a drain or halt and keeps the other targets and counters', () => {
+    const start: ControllerState = {
+      version: 1,
+      services: {
+        S1: {
+          targets: { A: { passes: 2, failures: 0, up: true } },
+          overrides: { A: { action: 'halt', by: 'bob', at: 'x' }, B: { action: 'drain', by: 'bob', at: 'y' } },
+        },
+      },
+    };
+    const result = applyOperatorAction(config, start, { action: 'online', service: 'S1', target: 'A', by: 'carol', at: AT });
+    expect(result.changed).toBe(true);
+    expect(result.previous).toEqual({ action: 'halt', by: 'bob', at: 'x' });
+    expect(result.state.services.S1).toEqual({ targets: { A: { passes: 2, failures: 0, up: true } }, overrides: { B: { action: 'drain', by: 'bob', at: 'y' } } });
+    expect(start.services.S1!.overrides.A).toBeDefined(); // input not mutated
+    expect(result.audit).toEqual({ who: 'carol', when: AT.toISOString(), action: 'online', service: 'S1', target: 'A' });
+  });
+
+  test('a repeated drain changes nothing (the first record stays) but is audited; halt over drain replaces it', () => {
+    const first = applyOperatorAction(config, emptyState(), { action: 'drain', service: 'S1', target: 'A', by: 'alice', at: AT });
+    const again = applyOperatorAction(config, first.state, { action: 'drain', service: 'S1', target: 'A', by: 'bob', at: LATER });
+    expect(again.changed).toBe(false);
+    expect(again.state).toBe(first.state);
+    expect(again.audit.who).toBe('bob');
+    const halt = applyOperatorAction(config, first.state, { action: 'halt', service: 'S1', target: 'A', by: 'bob', at: LATER, reason: 'smoke' });
+    expect(halt.changed).toBe(true);
+    expect(halt.state.services.S1!.overrides.A).toEqual({ action: 'halt', by: 'bob', at: LATER.toISOString(), reason: 'smoke' });
+  });
+
+  test('online without an override changes nothing', () => {
+    const result = applyOperatorAction(config, emptyState(), { action: 'online', service: 'S1', target: 'C', by: 'alice', at: AT });
+    expect(result.changed).toBe(false);
+    expect(result.previous).toBeUndefined();
+  });
+
+  test.each([
+    ['NOPE', 'A', /unknown service 'NOPE' \(known: S1\)/],
+    ['S1', 'Z', /unknown target 'Z' in service 'S1' \(known: A, B, C\)/],
+  ])('unknown %s/%s is a typed error', (service, target, message) => {
+    const act = () => applyOperatorAction(config, emptyState(), { action: 'drain', service, target, by: 'alice', at: AT });
+    expect(act).toThrow(UnknownTargetError);
+    expect(act).toThrow(message);
+  });
+
+  test.each([
+    ['S1/A', { service: 'S1', target: 'A' }],
+    ['S1/rack/2', { service: 'S1', target: 'rack/2' }],
+    ['S1', undefined],
+    ['/A', undefined],
+    ['S1/', undefined],
+  ])('parseTargetPath(%j)', (path, expected) => {
+    expect(parseTargetPath(path)).toEqual(expected);
+  });
+
+  test('drain → next round deregisters; online → next round registers again', () => {
+    const healthy = { A: { passes: 5, failures: 0, up: true }, B: { passes: 5, failures: 0, up: true }, C: { passes: 5, failures: 0, up: true } };
+    const base: ControllerState = { version: 1, services: { S1: { targets: healthy, overrides: {} } } };
+    const all = { A: 'healthy', B: 'healthy', C: 'healthy' } as const;
+    const drained = applyOperatorAction(config, base, { action: 'drain', service: 'S1', target: 'B', by: 'alice', at: AT }).state;
+    const round1 = reconcile({
+      config, state: drained, now: AT, verdicts: { S1: verdictsOf({ A: true, B: true, C: true }) },
+      observed: { [TG1]: registered(104, all), [TG2]: registered(11112, all) },
+    });
+    expect(round1.actions).toEqual([
+      { service: 'S1', targetGroupArn: TG1, register: [], deregister: [{ ip: IP.B, port: 104 }] },
+      { service: 'S1', targetGroupArn: TG2, register: [], deregister: [{ ip: IP.B, port: 11112 }] },
+    ]);
+    const online = applyOperatorAction(config, round1.state, { action: 'online', service: 'S1', target: 'B', by: 'alice', at: LATER }).state;
+    const afterDrain = { A: 'healthy', B: 'draining', C: 'healthy' } as const;
+    const round2 = reconcile({
+      config, state: online, now: LATER, verdicts: { S1: verdictsOf({ A: true, B: true, C: true }) },
+      observed: { [TG1]: registered(104, afterDrain), [TG2]: registered(11112, afterDrain) },
+    });
+    expect(round2.actions).toEqual([
+      { service: 'S1', targetGroupArn: TG1, register: [{ ip: IP.B, port: 104 }], deregister: [] },
+      { service: 'S1', targetGroupArn: TG2, register: [{ ip: IP.B, port: 11112 }], deregister: [] },
+    ]);
+  });
+});
