@@ -1,0 +1,9 @@
+/** The site definition: schema and types, validation, loading, the example site and helpers for the stack. */
+export * from './schema';
+export * from './site-defaults';
+export * from './problems';
+export { crossFieldProblems } from './validate';
+export { parseSite, loadSiteFile, siteProblems, REJECTED_SETTINGS } from './load';
+export { exampleSite } from './example-site';
+export * from './helpers';
+export * as ipv4 from './ipv4';

@@ -1,0 +1,118 @@
+/**
+ * Tiny IPv4 / CIDR arithmetic for site validation (no dependency: the rules are few and must be exact).
+ * Addresses are unsigned 32-bit integers; parsing is strict (dotted quad, no leading zeros, no spaces),
+ * because an admin's typo must be reported, not silently reinterpreted (e.g. "010.1.1.1" as octal).
+ */
+
+/** An IPv4 network in CIDR notation, parsed. */
+export interface Ipv4Cidr {
+  /** First address of the block (host bits zero). */
+  readonly network: number;
+  /** Prefix length, 0–32. */
+  readonly prefixLength: number;
+  /** Last address of the block (all host bits one). */
+  readonly broadcast: number;
+  /** The block as written canonically, e.g. "10.12.1.0/24". */
+  readonly text: string;
+}
+
+const OCTET = /^(0|[1-9][0-9]{0,2})$/;
+
+/** Parses a dotted-quad IPv4 address; undefined when it is not one. */
+export function parseIpv4(text: string): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!OCTET.test(part)) return undefined;
+    const octet = Number(part);
+    if (octet > 255) return undefined;
+    value = value * 256 + octet;
+  }
+  return value;
+}
+
+/** True when text is a strict dotted-quad IPv4 address. */
+export function isIpv4(text: string): boolean {
+  return parseIpv4(text) !== undefined;
+}
+
+/** Formats a 32-bit unsigned integer as a dotted quad. */
+export function formatIpv4(value: number): string {
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+}
+
+function maskOf(prefixLength: number): number {
+  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+}
+
+/** Why a CIDR string is not acceptable, or undefined when it is a proper network block. */
+export function cidrProblem(text: string): string | undefined {
+  if (typeof text !== 'string') return 'is not a CIDR block';
+  const match = /^([^/]+)\/(0|[1-9][0-9]?)$/.exec(text);
+  if (!match) return 'is not a CIDR block like 10.12.0.0/16';
+  const address = parseIpv4(match[1]);
+  const prefixLength = Number(match[2]);
+  if (address === undefined || prefixLength > 32) return 'is not a CIDR block like 10.12.0.0/16';
+  const network = (address & maskOf(prefixLength)) >>> 0;
+  if (network !== address) {
+    return `has host bits set (did you mean ${formatIpv4(network)}/${prefixLength}?)`;
+  }
+  return undefined;
+}
+
+/** Parses "a.b.c.d/n" whose host bits are zero; undefined otherwise (see cidrProblem for why). */
+export function parseCidr(text: string): Ipv4Cidr | undefined {
+  if (cidrProblem(text) !== undefined) return undefined;
+  const [addressText, prefixText] = text.split('/');
+  const prefixLength = Number(prefixText);
+  const network = parseIpv4(addressText)!;
+  const broadcast = (network | ~maskOf(prefixLength)) >>> 0;
+  return { network, prefixLength, broadcast, text: `${formatIpv4(network)}/${prefixLength}` };
+}
+
+/** True when the address (text or integer) lies inside the block. */
+export function cidrContains(cidr: Ipv4Cidr, address: number | string): boolean {
+  const value = typeof address === 'string' ? parseIpv4(address) : address;
+  return value !== undefined && value >= cidr.network && value <= cidr.broadcast;
+}
+
+/** True when inner lies entirely inside outer. */
+export function cidrContainsCidr(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
+  return inner.network >= outer.network && inner.broadcast <= outer.broadcast;
+}
+
+/** True when the two blocks share at least one address. */
+export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
+  return a.network <= b.broadcast && b.network <= a.broadcast;
+}
+
+/** Number of addresses in the block. */
+export function cidrSize(cidr: Ipv4Cidr): number {
+  return cidr.broadcast - cidr.network + 1;
+}
+
+/**
+ * Why AWS reserves this address of a subnet, or undefined when it is usable.
+ * AWS keeps the first four addresses (network, VPC router, DNS, future use) and the last one.
+ */
+export function awsReservedAddressReason(subnet: Ipv4Cidr, address: number | string): string | undefined {
+  const value = typeof address === 'string' ? parseIpv4(address) : address;
+  if (value === undefined || !cidrContains(subnet, value)) return undefined;
+  const offset = value - subnet.network;
+  if (offset === 0) return 'the network address';
+  if (offset === 1) return 'reserved by AWS for the VPC router';
+  if (offset === 2) return 'reserved by AWS for the DNS server';
+  if (offset === 3) return 'reserved by AWS for future use';
+  if (value === subnet.broadcast) return 'the broadcast address (reserved by AWS)';
+  return undefined;
+}
+
+/**
+ * Address ranges from which an ELB IP target may come when it is outside the VPC
+ * (RFC 1918 and RFC 6598). Publicly routable addresses cannot be registered.
+ */
+export const REGISTRABLE_NON_VPC_CIDRS: readonly Ipv4Cidr[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].map(
+  (text) => parseCidr(text)!,
+);

@@ -1,0 +1,71 @@
+/**
+ * Every default of the site definition, in one place. The schema (schema.ts) refers to these;
+ * the README's appliance → AWS table quotes them. See /work/shared/DESIGN.md §2.
+ */
+
+/** Controller round interval within one invocation (DESIGN §3.1 `intervalSeconds`). */
+export const DEFAULT_CONTROLLER_INTERVAL_SECONDS = 10;
+/** Bounds of the controller round interval. */
+export const CONTROLLER_INTERVAL_RANGE = { min: 5, max: 60 } as const;
+
+/** Whether a service preserves the client IP (appliance: Layer 4 DR/NAT = transparent; SNAT = not). */
+export const DEFAULT_TRANSPARENT = false;
+/** Proxy protocol v2 is an explicit opt-in: a real server that does not expect it breaks. */
+export const DEFAULT_PROXY_PROTOCOL_V2 = false;
+/** Guide §6.5: source-IP persistence is used for all protocols. */
+export const DEFAULT_PERSISTENCE = 'source-ip' as const;
+/** Guide §8.7: client/server timeout 1 h → NLB `tcp.idle_timeout.seconds`. */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 3600;
+/** NLB `tcp.idle_timeout.seconds` range. */
+export const NLB_IDLE_TIMEOUT_RANGE = { min: 60, max: 6000 } as const;
+/** Appliance "load balanced" mode. */
+export const DEFAULT_MODE = 'balanced' as const;
+/** ELB default deregistration delay; open connections may finish within it. */
+export const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
+/** ELB `deregistration_delay.timeout_seconds` range. */
+export const DEREGISTRATION_DELAY_RANGE = { min: 0, max: 3600 } as const;
+
+/** Guide §6.6: the default check is a TCP connect. */
+export const DEFAULT_HEALTH_CHECK_PROTOCOL = 'tcp' as const;
+/** The viewer is checked over HTTPS. */
+export const DEFAULT_VIEWER_HEALTH_CHECK_PROTOCOL = 'https' as const;
+/** Bounds the whole probe, every phase included. */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 3000;
+/** Range of the probe timeout. */
+export const HEALTH_CHECK_TIMEOUT_RANGE_MS = { min: 100, max: 60000 } as const;
+/** Consecutive passes before a target is up. */
+export const DEFAULT_RISE = 2;
+/** Consecutive failures before a target is down. */
+export const DEFAULT_FALL = 3;
+/** Range of rise and fall. */
+export const RISE_FALL_RANGE = { min: 1, max: 10 } as const;
+
+/** Real-server weight: 1 = in service; 0 = drained (NLB has no per-target weight). */
+export const DEFAULT_WEIGHT = 1;
+
+/** The viewer's label when none is given (guide §8.6). */
+export const DEFAULT_VIEWER_LABEL = 'HTTPS-Viewer';
+/** AWS's current recommended TLS 1.3 + 1.2 restricted policy (AWS-FACTS §6); never the CloudFormation default. */
+export const DEFAULT_VIEWER_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09';
+/** ALB target-group health-check path. */
+export const DEFAULT_VIEWER_HEALTH_CHECK_PATH = '/';
+/** `stickiness.lb_cookie.duration_seconds`: the guide's 1 h persistence. */
+export const DEFAULT_VIEWER_COOKIE_STICKINESS_SECONDS = 3600;
+/** ALB `stickiness.lb_cookie.duration_seconds` range. */
+export const VIEWER_COOKIE_STICKINESS_RANGE = { min: 1, max: 604800 } as const;
+/** ALB `idle_timeout.timeout_seconds`: the guide's 1 h. */
+export const DEFAULT_VIEWER_IDLE_TIMEOUT_SECONDS = 3600;
+/** ALB `idle_timeout.timeout_seconds` range. */
+export const ALB_IDLE_TIMEOUT_RANGE = { min: 1, max: 4000 } as const;
+/** The viewer's HTTPS listener port. */
+export const VIEWER_LISTENER_PORT = 443;
+/** The viewer servers' port (guide §8.6.2 "Real Server Port 443"). */
+export const DEFAULT_VIEWER_TARGET_PORT = 443;
+
+/** New VPC: Availability Zones used. */
+export const DEFAULT_NEW_VPC_MAX_AZS = 2;
+
+/** With cross-zone load balancing on, an NLB holds at most this many targets (a target counts once per target group). */
+export const NLB_CROSS_ZONE_TARGET_LIMIT = 500;
+/** Listeners per NLB (not adjustable). */
+export const NLB_LISTENER_LIMIT = 50;
