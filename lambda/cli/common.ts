@@ -1,0 +1,125 @@
+/**
+ * Shared plumbing of the controller commands (reconcile, status, drain/halt/online): strict argument
+ * parsing, loading the config and the state store, the ELB port from the standard SDK environment, and the
+ * exit-code policy. stdout carries only a command's output; logs go to stderr as JSON lines.
+ */
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createElbv2Client, Elbv2TargetGroups } from '../adapters/elbv2';
+import { FileStateStore, StateFileError } from '../adapters/file-state-store';
+import type { StateStore } from '../adapters/state-store';
+import type { RoundLogger } from '../controller/round';
+import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../reconcile/config';
+import { StateFormatError } from '../reconcile/state';
+
+/** Exit codes of the controller commands (DESIGN.md §3.3). */
+export const EXIT = {
+  ok: 0,
+  /** A service failed (target group not found, a write failed after retries). */
+  serviceFailed: 1,
+  /** Bad arguments, unreadable or invalid config or state. */
+  usage: 2,
+} as const;
+
+/** The command line is wrong; the message names the bad argument. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A file named on the command line cannot be read. */
+export class InputFileError extends Error {
+  override readonly name = 'InputFileError';
+}
+
+/** Options every controller command takes. */
+export const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  'state-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** util.parseArgs in strict mode, its errors turned into {@link UsageError}. */
+export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, allowPositionals: boolean) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** The value of a required string option. */
+export function requireOption(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`missing required option --${name}`);
+  return value;
+}
+
+/** Reads and validates the controller config file. */
+export async function loadConfigFile(path: string): Promise<ControllerConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InputFileError(`config file ${path} cannot be read: ${(err as Error).message}`);
+  }
+  return parseControllerConfig(text, path);
+}
+
+/** The local state store (a JSON file; missing = empty state, created on the first save). */
+export function openStateStore(path: string): StateStore {
+  return new FileStateStore(path);
+}
+
+/** The ELB port from the standard SDK environment (AWS_REGION, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, credentials). */
+export function openElb(): Elbv2TargetGroups {
+  return new Elbv2TargetGroups({ client: createElbv2Client() });
+}
+
+/** Who runs an operator command: `MEDLB_OPERATOR`, else the OS user. */
+export function operatorName(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MEDLB_OPERATOR) return env.MEDLB_OPERATOR;
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? 'unknown';
+  }
+}
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+
+/** JSON-lines logger on stderr; `MEDLB_LOG_LEVEL` (debug|info|warn|error) filters. @default warn */
+export function stderrLogger(command: string, env: NodeJS.ProcessEnv = process.env): RoundLogger {
+  const threshold = LEVELS[(env.MEDLB_LOG_LEVEL as keyof typeof LEVELS) ?? 'warn'] ?? LEVELS.warn;
+  const write = (level: keyof typeof LEVELS) => (message: string, details?: Record<string, unknown>) => {
+    if (LEVELS[level] < threshold) return;
+    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), command, message, ...details })}\n`);
+  };
+  return { info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** Writes the command's output to stdout. */
+export function writeOut(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/**
+ * Runs a command body and maps failures to exit codes: usage, config and state problems → 2 with the message
+ * on stderr; anything else unexpected → 1.
+ */
+export async function runCommand(usage: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`medlb: ${err.message}\n${usage}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof ControllerConfigError || err instanceof StateFormatError || err instanceof StateFileError || err instanceof InputFileError) {
+      process.stderr.write(`medlb: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`medlb: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.serviceFailed;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * `medlb drain|halt|online <service>/<target> --config F --state-file S [--reason TEXT]`: records an operator
+ * override (who: `MEDLB_OPERATOR` or the OS user; when; why) in the state and the audit trail. The next round
+ * applies it: drain and halt both deregister (open connections may finish within the target group's
+ * deregistration delay, then are closed; ELB has no instant per-target cut-off), online clears either.
+ * Prints one JSON line describing what was recorded. Exit 0; 2 for usage errors, an unknown service or
+ * target, and an unreadable config or state.
+ */
+import { StateConflictError } from '../adapters/state-store';
+import { applyOperatorAction, OPERATOR_ACTIONS, parseTargetPath, UnknownTargetError, type OperatorAction } from '../reconcile/overrides';
+import { COMMON_OPTIONS, EXIT, loadConfigFile, openStateStore, operatorName, parseCommandArgs, requireOption, runCommand, UsageError, writeOut } from './common';
+
+const USAGE = 'usage: medlb drain|halt|online <service>/<target> --config controller.json --state-file state.json [--reason TEXT]';
+
+/** `args[0]` is the action (the router passes the command name first). */
+export async function run(args: string[]): Promise<number> {
+  return runCommand(USAGE, async () => {
+    const [action, ...rest] = args;
+    if (!OPERATOR_ACTIONS.includes(action as OperatorAction)) throw new UsageError(`unknown operator action '${action ?? ''}'`);
+    const { values, positionals } = parseCommandArgs(rest, { ...COMMON_OPTIONS, reason: { type: 'string' } }, true);
+    if (values.help) {
+      process.stderr.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) {
+      throw new UsageError(positionals.length === 0 ? 'missing <service>/<target>' : `unexpected argument '${positionals[1]}'`);
+    }
+    const path = parseTargetPath(positionals[0]!);
+    if (!path) throw new UsageError(`'${positionals[0]}' is not <service>/<target>`);
+    const config = await loadConfigFile(requireOption(values, 'config'));
+    const store = openStateStore(requireOption(values, 'state-file'));
+    const request = {
+      action: action as OperatorAction,
+      service: path.service,
+      target: path.target,
+      by: operatorName(),
+      at: new Date(),
+      ...(values.reason !== undefined ? { reason: values.reason } : {}),
+    };
+    try {
+      let outcome = applyOperatorAction(config, await store.load(), request);
+      try {
+        if (outcome.changed) await store.save(outcome.state);
+      } catch (err) {
+        // A round saved meanwhile: apply the request to the fresh state once more.
+        if (!(err instanceof StateConflictError)) throw err;
+        outcome = applyOperatorAction(config, await store.load(), request);
+        if (outcome.changed) await store.save(outcome.state);
+      }
+      await store.appendAudit([outcome.audit]);
+      writeOut(JSON.stringify({ ...outcome.audit, changed: outcome.changed, ...(outcome.previous ? { previous: outcome.previous } : {}) }));
+      return EXIT.ok;
+    } catch (err) {
+      if (err instanceof UnknownTargetError) {
+        process.stderr.write(`medlb: ${err.message}\n`);
+        return EXIT.usage;
+      }
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * `medlb reconcile --config F --state-file S [--dry-run]`: one controller round (DESIGN.md §3.2) from a
+ * terminal, printing the JSON round summary. Exit 0; 1 when a service failed; 2 for usage errors and an
+ * unreadable config or state.
+ */
+import { runRound } from '../controller/round';
+import { COMMON_OPTIONS, EXIT, loadConfigFile, openElb, openStateStore, parseCommandArgs, requireOption, runCommand, stderrLogger, UsageError, writeOut } from './common';
+
+const USAGE = 'usage: medlb reconcile --config controller.json --state-file state.json [--dry-run]';
+
+export async function run(args: string[]): Promise<number> {
+  return runCommand(USAGE, async () => {
+    const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' } }, true);
+    if (values.help) {
+      process.stderr.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const configPath = requireOption(values, 'config');
+    const statePath = requireOption(values, 'state-file');
+    const config = await loadConfigFile(configPath);
+    const result = await runRound({
+      config,
+      stateStore: openStateStore(statePath),
+      elb: openElb(),
+      dryRun: values['dry-run'] === true,
+      logger: stderrLogger('reconcile'),
+    });
+    writeOut(JSON.stringify(result.summary, null, 2));
+    return result.failed ? EXIT.serviceFailed : EXIT.ok;
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * `medlb status --config F --state-file S`: the System Overview (the appliance's VIP/RIP up/down page).
+ *
+ * One row per real server: service, VIP, ports, mode, target, IP, last probe (from the state: status does not
+ * probe), up/down after rise/fall, the ELB's view (one DescribeTargetHealth per target group: read-only) and
+ * any operator override or weight 0. Exit 0; 1 when a target group could not be described (the table is still
+ * printed, with the error); 2 for usage errors and an unreadable config or state.
+ */
+import type { ObservedTarget } from '../adapters/ports';
+import { mapConcurrent } from '../controller/round';
+import { ROUND_DEFAULTS } from '../controller/round-defaults';
+import type { ControllerConfig, ServiceConfig, TargetConfig } from '../reconcile/config';
+import { serviceState, type ControllerState } from '../reconcile/state';
+import { COMMON_OPTIONS, EXIT, loadConfigFile, openElb, openStateStore, parseCommandArgs, requireOption, runCommand, stderrLogger, UsageError, writeOut } from './common';
+
+const USAGE = 'usage: medlb status --config controller.json --state-file state.json';
+
+/** What DescribeTargetHealth said per target group: the targets, or why it could not be described. */
+export type TargetGroupViews = ReadonlyMap<string, readonly ObservedTarget[] | { readonly error: string }>;
+
+const COLUMNS = ['SERVICE', 'VIP', 'PORTS', 'MODE', 'TARGET', 'IP', 'PROBE', 'REASON', 'HEALTH', 'ELB', 'OVERRIDE'] as const;
+
+export async function run(args: string[]): Promise<number> {
+  return runCommand(USAGE, async () => {
+    const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS, true);
+    if (values.help) {
+      process.stderr.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const config = await loadConfigFile(requireOption(values, 'config'));
+    const state = await openStateStore(requireOption(values, 'state-file')).load();
+    const elb = openElb();
+    const logger = stderrLogger('status');
+    const arns = [...new Set(config.services.flatMap((s) => s.targetGroups.map((tg) => tg.arn)))];
+    const views = await mapConcurrent(arns, ROUND_DEFAULTS.describeConcurrency, async (arn) => {
+      try {
+        return await elb.describeTargets(arn);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        logger.error('DescribeTargetHealth failed', { targetGroupArn: arn, error: message });
+        return { error: message };
+      }
+    });
+    const byArn: TargetGroupViews = new Map(arns.map((arn, i) => [arn, views[i]!]));
+    writeOut(renderStatus(config, state, byArn));
+    return views.some((v) => !Array.isArray(v)) ? EXIT.serviceFailed : EXIT.ok;
+  });
+}
+
+/** Renders the System Overview table (pure, for tests). */
+export function renderStatus(config: ControllerConfig, state: ControllerState, views: TargetGroupViews): string {
+  const rows: string[][] = [];
+  for (const service of config.services) {
+    const stored = serviceState(state, service.name);
+    const ports = (service.ports ?? service.targetGroups.map((tg) => tg.port)).join(',');
+    service.targets.forEach((target, index) => {
+      const health = stored.targets[target.name];
+      const override = stored.overrides[target.name];
+      const last = health?.lastProbe;
+      rows.push([
+        index === 0 ? service.name : '',
+        index === 0 ? (service.vips ?? []).join(',') || '-' : '',
+        index === 0 ? ports : '',
+        index === 0 ? service.mode : '',
+        target.name,
+        target.ip,
+        last ? (last.healthy ? 'pass' : 'FAIL') : '-',
+        last ? truncate(last.reason, 48) : 'never probed',
+        health ? (health.up ? 'up' : 'DOWN') : '-',
+        elbColumn(service, target, views),
+        overrideColumn(target, override),
+      ]);
+    });
+  }
+  const widths = COLUMNS.map((title, c) => Math.max(title.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  return [line(COLUMNS), ...rows.map(line)].join('\n');
+}
+
+/** The target's ELB state across its service's target groups: one word when they agree, per port otherwise. */
+function elbColumn(service: ServiceConfig, target: TargetConfig, views: TargetGroupViews): string {
+  const states = service.targetGroups.map((tg) => {
+    const view = views.get(tg.arn);
+    if (view === undefined) return { port: tg.port, state: 'unknown' };
+    if (!Array.isArray(view)) return { port: tg.port, state: `error: ${errorCode((view as { error: string }).error)}` };
+    const found = (view as readonly ObservedTarget[]).find((o) => o.ip === target.ip && o.port === tg.port);
+    return { port: tg.port, state: found ? found.state : 'not registered' };
+  });
+  const distinct = new Set(states.map((s) => s.state));
+  if (distinct.size === 1) return states[0]!.state;
+  return states.map((s) => `${s.port}:${s.state}`).join(' ');
+}
+
+function overrideColumn(target: TargetConfig, override: { action: string; by: string; at: string; reason?: string } | undefined): string {
+  const parts: string[] = [];
+  if (override) parts.push(`${override.action} by ${override.by} at ${override.at}${override.reason ? ` (${override.reason})` : ''}`);
+  if (target.drained) parts.push('weight 0');
+  return parts.join('; ') || '-';
+}
+
+function errorCode(message: string): string {
+  const match = /(TargetGroupNotFound|Throttling|AccessDenied\w*|\w+Exception)/.exec(message);
+  return match ? match[1]! : truncate(message, 40);
+}
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
