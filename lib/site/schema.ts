@@ -292,7 +292,7 @@ export const viewerSchema = z
     sslPolicy: z
       .string({ error: 'must be a string' })
       .regex(TLS13_POLICY_PATTERN, {
-        error: `is not allowed: use a TLS 1.3 policy that accepts nothing older than TLS 1.2, e.g. ${defaults.DEFAULT_VIEWER_SSL_POLICY} (older policies such as ELBSecurityPolicy-2016-08 allow TLS 1.0)`,
+        error: `is not a TLS 1.3 policy with TLS 1.2 or 1.3 as its minimum; older policies such as the CloudFormation default ELBSecurityPolicy-2016-08 allow TLS 1.0. Use e.g. ${defaults.DEFAULT_VIEWER_SSL_POLICY}`,
       })
       .default(defaults.DEFAULT_VIEWER_SSL_POLICY)
       .describe(`ELB TLS 1.3 policy (default ${defaults.DEFAULT_VIEWER_SSL_POLICY})`),
@@ -415,7 +415,7 @@ function withOnPremisesResolved<T extends RealServerShape>(server: T, vpcCidrTex
 
 /** The whole site definition. Parse it with parseSite (load.ts) to get the cross-field rules too. */
 export const siteSchema = siteObjectSchema
-  .transform((site) => {
+  .transform(({ $schema: _editorSchemaReference, ...site }) => {
     const vpcCidr = vpcCidrTextOf(site.network);
     return {
       ...site,

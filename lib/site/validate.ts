@@ -229,7 +229,7 @@ function checkVips(pools: readonly PoolView[], vpc: VpcView, problems: ProblemLi
       }
       const reserved = awsReservedAddressReason(subnet.cidr, address);
       if (reserved) {
-        problems.add(vip.path, `${vip.ip} is ${reserved} of subnet ${subnet.cidr.text}; AWS reserves the first four addresses and the last one of every subnet`);
+        problems.add(vip.path, `${vip.ip} in subnet ${subnet.cidr.text} is ${reserved}; AWS reserves the first four addresses and the last one of every subnet`);
         continue;
       }
       const sameSubnet = subnetsUsed.get(subnet.index);
@@ -298,7 +298,7 @@ function checkRealServers(pool: PoolView, vpc: VpcView, problems: ProblemList): 
     const subnet = vpc.subnets?.find((candidate) => cidrContains(candidate.cidr, address));
     const reserved = subnet && awsReservedAddressReason(subnet.cidr, address);
     if (subnet && reserved) {
-      problems.add([...path, 'ip'], `${ip} is ${reserved} of subnet ${subnet.cidr.text}; no server can have it`);
+      problems.add([...path, 'ip'], `${ip} in subnet ${subnet.cidr.text} is ${reserved}; no server can have it`);
     }
     if (typeof server.onPremises === 'boolean' && inVpc !== undefined && server.onPremises === inVpc) {
       problems.add(
@@ -363,7 +363,8 @@ function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
 function checkArnRegions(site: UnknownRecord, problems: ProblemList): void {
   const env = recordAt(site.env);
   const region = stringAt(env.region);
-  const account = stringAt(env.account);
+  const accountText = stringAt(env.account);
+  const account = accountText !== undefined && /^\d{12}$/.test(accountText) ? accountText : undefined;
   const certificateArn = stringAt(recordAt(site.viewer).certificateArn);
   const certificate = certificateArn === undefined ? null : ACM_CERTIFICATE_ARN_PATTERN.exec(certificateArn);
   if (certificate && region !== undefined && certificate[1] !== region) {
