@@ -506,3 +506,25 @@ export async function startDcmjsDimseScp(options: DcmjsDimseScpOptions): Promise
       }),
   };
 }
+
+/** Well-formed PDUs as a peer sends them, hand-written above: the seed corpus of the fuzz tests. */
+export function samplePeerPdus(messageId = 1): Record<'associateAc' | 'associateRj' | 'abort' | 'echoResponse' | 'releaseRp', Buffer> {
+  const request: AssociateRequestSeen = {
+    calledAeTitle: 'ANY-SCP',
+    callingAeTitle: 'MEDLB',
+    applicationContext: '1.2.840.10008.3.1.1.1',
+    presentationContextId: 1,
+    abstractSyntax: '1.2.840.10008.1.1',
+    transferSyntaxes: ['1.2.840.10008.1.2'],
+    maxPduLength: 16384,
+    implementationClassUid: undefined,
+    implementationVersionName: undefined,
+  };
+  return {
+    associateAc: associateAc(request, 0),
+    associateRj: pdu(0x03, Buffer.from([0, 1, 1, 7])),
+    abort: pdu(0x07, Buffer.from([0, 0, 2, 2])),
+    echoResponse: pData(1, echoResponse(messageId, 0, 'fuzz')),
+    releaseRp: pdu(0x06, Buffer.alloc(4)),
+  };
+}
