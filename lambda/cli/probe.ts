@@ -1,0 +1,199 @@
+/**
+ * `medlb probe <protocol> <host>:<port> [options]` (DESIGN.md §3.3): checks one real server once and prints one
+ * JSON line {"healthy","protocol","target","latencyMs","reason"}. Exit 0 healthy, 1 unhealthy, 2 usage error.
+ */
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { messageTypeProblem } from '../probes/hl7';
+import { MAX_PROBE_TIMEOUT_MS, probe } from '../probes/index';
+import { DEFAULT_PROBE_TIMEOUT_MS } from '../probes/probe-defaults';
+import { PROBE_PROTOCOLS, type CheckSpec, type ProbeProtocol, type ProbeTarget } from '../probes/types';
+
+export const PROBE_USAGE = `usage: medlb probe <protocol> <host>:<port> [options]
+  protocol: ${PROBE_PROTOCOLS.join('|')}
+  --timeout-ms N                 whole-probe limit (default ${DEFAULT_PROBE_TIMEOUT_MS})
+  --tls, --insecure              TLS for tcp|dicom|hl7|xds; --insecure skips certificate checks (also https)
+  --calling-ae T, --called-ae T  dicom AE titles (default MEDLB / ANY-SCP)
+  --path P, --expect S           http|https|xds path; http|https expected body text
+  --hl7-message-type T           hl7 message type (default NMD^N02)
+  --xds-transaction registry|repository, --xds-patient-id ID, --xds-document-id ID, --xds-repository-id ID`;
+
+const OPTIONS = {
+  'timeout-ms': { type: 'string' },
+  'calling-ae': { type: 'string' },
+  'called-ae': { type: 'string' },
+  path: { type: 'string' },
+  expect: { type: 'string' },
+  tls: { type: 'boolean' },
+  insecure: { type: 'boolean' },
+  'hl7-message-type': { type: 'string' },
+  'xds-transaction': { type: 'string' },
+  'xds-patient-id': { type: 'string' },
+  'xds-document-id': { type: 'string' },
+  'xds-repository-id': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Options that only make sense for some protocols. */
+const OPTION_PROTOCOLS: Readonly<Record<string, readonly ProbeProtocol[]>> = {
+  'calling-ae': ['dicom'],
+  'called-ae': ['dicom'],
+  path: ['http', 'https', 'xds'],
+  expect: ['http', 'https'],
+  tls: ['tcp', 'dicom', 'hl7', 'xds'],
+  insecure: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
+  'hl7-message-type': ['hl7'],
+  'xds-transaction': ['xds'],
+  'xds-patient-id': ['xds'],
+  'xds-document-id': ['xds'],
+  'xds-repository-id': ['xds'],
+};
+
+/** A usage error: the message names the bad argument. */
+export class UsageError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+    this.name = 'UsageError';
+  }
+}
+
+/** What the command line asks for. */
+export interface ProbeRequest {
+  readonly target: ProbeTarget;
+  /** The target as printed: host:port ([v6]:port). */
+  readonly targetLabel: string;
+  readonly check: CheckSpec;
+}
+
+const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Parses `host:port` or `[v6]:port`; returns the target or the problems. */
+export function parseAddress(address: string): { target?: ProbeTarget; problems: string[] } {
+  const match = /^\[([^\]]+)\]:([^:]*)$/.exec(address) ?? /^([^:[\]]*):([^:]*)$/.exec(address);
+  if (!match) return { problems: [`bad address "${address}" (expected <host>:<port>, e.g. 127.0.0.2:104)`] };
+  const [, host = '', portText = ''] = match;
+  const problems: string[] = [];
+  const bracketed = address.startsWith('[');
+  if (bracketed ? isIP(host) !== 6 : !(isIP(host) === 4 || HOSTNAME_PATTERN.test(host))) {
+    problems.push(`bad host "${host}" in address "${address}"`);
+  }
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) problems.push(`bad port "${portText}" in address "${address}" (expected 1-65535)`);
+  return problems.length > 0 ? { problems } : { target: { host, port }, problems };
+}
+
+function aeTitleProblem(option: string, value: string): string | undefined {
+  // PS3.5 AE: 1-16 characters of the default repertoire, no backslash or control characters, not only spaces.
+  if (value.length < 1 || value.length > 16 || value.trim() === '' || /[\\\x00-\x1f\x7f-\uffff]/.test(value)) {
+    return `--${option} "${value}" is not a DICOM AE title (1-16 printable ASCII characters, no backslash)`;
+  }
+  return undefined;
+}
+
+/** Turns the command line into a request; throws UsageError listing every problem found. */
+export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError([err instanceof Error ? err.message : String(err)]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  const problems: string[] = [];
+  if (positionals.length !== 2) {
+    problems.push(`expected <protocol> <host>:<port>, got ${positionals.length} argument(s)${positionals.length > 2 ? `: unexpected "${positionals[2]}"` : ''}`);
+  }
+  const [protocolText = '', address = ''] = positionals;
+  const protocol = (PROBE_PROTOCOLS as readonly string[]).includes(protocolText) ? (protocolText as ProbeProtocol) : undefined;
+  if (positionals.length >= 1 && !protocol) problems.push(`unknown protocol "${protocolText}" (expected ${PROBE_PROTOCOLS.join('|')})`);
+  const { target, problems: addressProblems } = positionals.length >= 2 ? parseAddress(address) : { target: undefined, problems: [] };
+  problems.push(...addressProblems);
+
+  let timeoutMs = DEFAULT_PROBE_TIMEOUT_MS;
+  if (values['timeout-ms'] !== undefined) {
+    const text = values['timeout-ms'];
+    timeoutMs = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!(timeoutMs >= 1 && timeoutMs <= MAX_PROBE_TIMEOUT_MS)) {
+      problems.push(`--timeout-ms "${text}" is not a whole number of milliseconds in 1-${MAX_PROBE_TIMEOUT_MS}`);
+    }
+  }
+  if (protocol) {
+    for (const [option, protocols] of Object.entries(OPTION_PROTOCOLS)) {
+      if (values[option as keyof typeof values] !== undefined && !protocols.includes(protocol)) {
+        problems.push(`--${option} does not apply to ${protocol} (only ${protocols.join('|')})`);
+      }
+    }
+  }
+  if (values.insecure && protocol && protocol !== 'https' && !values.tls) problems.push('--insecure needs --tls');
+  for (const option of ['calling-ae', 'called-ae'] as const) {
+    const value = values[option];
+    const problem = value === undefined ? undefined : aeTitleProblem(option, value);
+    if (problem) problems.push(problem);
+  }
+  if (values.path !== undefined && (!values.path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(values.path))) {
+    problems.push(`--path "${values.path}" must start with / and contain no spaces or control characters`);
+  }
+  const messageType = values['hl7-message-type'];
+  const typeProblem = messageType === undefined ? undefined : messageTypeProblem(messageType);
+  if (typeProblem) problems.push(`--hl7-message-type: ${typeProblem}`);
+  const transaction = values['xds-transaction'];
+  if (transaction !== undefined && transaction !== 'registry' && transaction !== 'repository') {
+    problems.push(`--xds-transaction "${transaction}" is not registry or repository`);
+  }
+  for (const option of ['xds-patient-id', 'xds-document-id', 'xds-repository-id', 'expect'] as const) {
+    if (values[option] === '') problems.push(`--${option} is empty`);
+  }
+  if (problems.length > 0 || !protocol || !target) throw new UsageError(problems);
+
+  const check: CheckSpec = {
+    protocol,
+    timeoutMs,
+    ...(values.tls ? { tls: true } : {}),
+    ...(values.insecure ? { insecure: true } : {}),
+    ...(values['calling-ae'] !== undefined ? { callingAeTitle: values['calling-ae'] } : {}),
+    ...(values['called-ae'] !== undefined ? { calledAeTitle: values['called-ae'] } : {}),
+    ...(values.path !== undefined ? { path: values.path } : {}),
+    ...(values.expect !== undefined ? { expect: values.expect } : {}),
+    ...(messageType !== undefined ? { messageType } : {}),
+    ...(transaction !== undefined ? { transaction: transaction as 'registry' | 'repository' } : {}),
+    ...(values['xds-patient-id'] !== undefined ? { patientId: values['xds-patient-id'] } : {}),
+    ...(values['xds-document-id'] !== undefined ? { documentUniqueId: values['xds-document-id'] } : {}),
+    ...(values['xds-repository-id'] !== undefined ? { repositoryUniqueId: values['xds-repository-id'] } : {}),
+  };
+  const targetLabel = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  return { target, targetLabel, check };
+}
+
+export async function run(args: string[]): Promise<number> {
+  let request: ProbeRequest | 'help';
+  try {
+    request = parseProbeArgs(args);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`medlb probe: ${err.problems.join('\nmedlb probe: ')}\n${PROBE_USAGE}\n`);
+    return 2;
+  }
+  if (request === 'help') {
+    process.stdout.write(`${PROBE_USAGE}\n`);
+    return 0;
+  }
+  // Ctrl-C cancels the probe; it still prints its (unhealthy, "cancelled") line.
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    const result = await probe(request.target, request.check, { signal: controller.signal });
+    const line = {
+      healthy: result.healthy,
+      protocol: request.check.protocol,
+      target: request.targetLabel,
+      latencyMs: result.latencyMs,
+      reason: result.reason,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    return result.healthy ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
