@@ -1,0 +1,324 @@
+/**
+ * End to end: the REAL `medlb` CLI (a child process, `node bin/medlb.js ...`) with the REAL AWS SDK pointed at
+ * the local ELBv2 Query-API endpoint through AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, probing real TCP
+ * servers on 127.0.0.x that the test stops and starts. Each scenario has its own target groups and state file.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RoundSummary } from '../../lambda/controller/round';
+import { FakeElbv2, type FakeCall } from '../peers/fake-elbv2';
+import { startPeersOnSharedPort, type SwitchableTcpPeer } from '../peers/switchable-tcp-peer';
+
+const REPO = join(__dirname, '..', '..');
+const CLI = join(REPO, 'bin', 'medlb.js');
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let fake: FakeElbv2;
+let workDir: string;
+
+beforeAll(async () => {
+  fake = await FakeElbv2.start({ host: '127.0.0.1' });
+  workDir = mkdtempSync(join(tmpdir(), 'medlb-e2e-'));
+});
+
+afterAll(async () => {
+  await fake.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+function runCli(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO,
+      // A clean SDK environment: the fake endpoint, dummy credentials, no profile or metadata lookups.
+      env: {
+        PATH: process.env.PATH,
+        HOME: workDir,
+        AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: fake.endpoint,
+        AWS_ACCESS_KEY_ID: 'AKIDE2ETEST',
+        AWS_SECRET_ACCESS_KEY: 'e2e-secret',
+        AWS_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        MEDLB_OPERATOR: 'e2e-operator',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A scenario: its config and state files, and target-group ARNs unique to it. */
+class Scenario {
+  readonly configPath: string;
+  readonly statePath: string;
+
+  constructor(
+    readonly name: string,
+    config: object,
+  ) {
+    this.configPath = join(workDir, `${name}.config.json`);
+    this.statePath = join(workDir, `${name}.state.json`);
+    writeFileSync(this.configPath, JSON.stringify(config, null, 2));
+  }
+
+  static arn(scenario: string, group: string): string {
+    return `arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/${scenario}-${group}/0123456789abcdef`;
+  }
+
+  /** One `medlb reconcile` round; returns the exit code, the parsed summary and the ELB calls it made. */
+  async reconcile(...extra: string[]): Promise<{ code: number; summary: RoundSummary; calls: FakeCall[]; stderr: string }> {
+    const from = fake.calls.length;
+    const result = await runCli(['reconcile', '--config', this.configPath, '--state-file', this.statePath, ...extra]);
+    let summary: RoundSummary;
+    try {
+      summary = JSON.parse(result.stdout) as RoundSummary;
+    } catch {
+      throw new Error(`reconcile printed no JSON summary (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    }
+    return { code: result.code, summary, calls: fake.calls.slice(from), stderr: result.stderr };
+  }
+
+  operator(action: 'drain' | 'halt' | 'online', path: string, ...extra: string[]): Promise<CliResult> {
+    return runCli([action, path, '--config', this.configPath, '--state-file', this.statePath, ...extra]);
+  }
+
+  status(): Promise<CliResult> {
+    return runCli(['status', '--config', this.configPath, '--state-file', this.statePath]);
+  }
+}
+
+const writesOf = (calls: readonly FakeCall[]) =>
+  calls
+    .filter((c) => c.action === 'RegisterTargets' || c.action === 'DeregisterTargets')
+    .map((c) => `${c.action === 'RegisterTargets' ? 'register' : 'deregister'} ${c.targetGroupArn!.split('/')[1]} ${c.targets.map((t) => `${t.id}:${t.port}`).join(',')}`);
+
+function tcpService(name: string, mode: 'balanced' | 'failover', rise: number, fall: number, port: number, groups: { arn: string; port: number }[], targets: SwitchableTcpPeer[], names: string[]) {
+  return {
+    name,
+    mode,
+    rise,
+    fall,
+    check: { protocol: 'tcp', port, timeoutMs: 800 },
+    targetGroups: groups,
+    targets: targets.map((peer, i) => ({ name: names[i], ip: peer.host })),
+    vips: ['10.12.1.100'],
+  };
+}
+
+describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peers)', () => {
+  it('balanced: a failing server leaves after fall rounds, returns after rise, and the last server is kept when all fail', async () => {
+    const peers = await startPeersOnSharedPort(['127.0.0.31', '127.0.0.32']);
+    const [s1, s2] = peers as [SwitchableTcpPeer, SwitchableTcpPeer];
+    const a = Scenario.arn('bal', 'a');
+    const b = Scenario.arn('bal', 'b');
+    fake.createTargetGroup(a);
+    fake.createTargetGroup(b);
+    const scenario = new Scenario('bal', {
+      version: 1,
+      services: [tcpService('PACS', 'balanced', 2, 2, s1.port, [{ arn: a, port: 104 }, { arn: b, port: 11112 }], peers, ['S1', 'S2'])],
+    });
+    try {
+      // Round 1: a new stack: one pass brings every passing target up (bootstrap), both groups filled.
+      let round = await scenario.reconcile();
+      expect(round.code).toBe(0);
+      expect(round.summary.services[0]).toMatchObject({ bootstrap: true, ok: true });
+      expect(writesOf(round.calls)).toEqual([
+        'register bal-a 127.0.0.31:104,127.0.0.32:104',
+        'register bal-b 127.0.0.31:11112,127.0.0.32:11112',
+      ]);
+      expect(fake.registeredIds(a)).toEqual(['127.0.0.31', '127.0.0.32']);
+
+      // Round 2: steady state: exactly one DescribeTargetHealth per group, no write at all.
+      round = await scenario.reconcile();
+      expect(round.calls.map((c) => c.action).sort()).toEqual(['DescribeTargetHealth', 'DescribeTargetHealth']);
+      expect(new Set(round.calls.map((c) => c.targetGroupArn))).toEqual(new Set([a, b]));
+      expect(round.summary.elb).toEqual({ describeCalls: 2, writeCalls: 0, failedCalls: 0, throttledCalls: 0 });
+
+      // S1 fails: still in service after 1 failure (fall 2), deregistered from both groups after the 2nd.
+      await s1.stop();
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual([]);
+      expect(round.summary.services[0]!.targets[0]).toMatchObject({ name: 'S1', up: true, failures: 1, probe: { healthy: false } });
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['deregister bal-a 127.0.0.31:104', 'deregister bal-b 127.0.0.31:11112']);
+      expect(round.summary.services[0]!.targets[0]).toMatchObject({ up: false, failures: 2 });
+
+      // S2 fails too: the last server is kept registered (fail-open), reported, and the round is not an error.
+      await s2.stop();
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual([]);
+      round = await scenario.reconcile();
+      expect(round.code).toBe(0);
+      expect(writesOf(round.calls)).toEqual([]);
+      expect(round.summary.services[0]).toMatchObject({ failOpen: true, keptByFailOpen: ['S2'], counts: { failOpen: 1, targetsUp: 0 } });
+      expect(fake.registeredIds(a)).toEqual(['127.0.0.32']);
+      expect(fake.registeredIds(b)).toEqual(['127.0.0.32']);
+
+      // Both recover: nothing changes after one pass (rise 2); S1 returns after the second.
+      await s1.start();
+      await s2.start();
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual([]);
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['register bal-a 127.0.0.31:104', 'register bal-b 127.0.0.31:11112']);
+      expect(round.summary.services[0]).toMatchObject({ failOpen: false, counts: { targetsUp: 2, targetsInService: 2 } });
+      const state = JSON.parse(readFileSync(scenario.statePath, 'utf8'));
+      expect(state.services.PACS.targets.S1).toMatchObject({ up: true, passes: 2, failures: 0 });
+    } finally {
+      await Promise.all(peers.map((p) => p.stop()));
+    }
+  });
+
+  it('failover: moves to the backup and fails back (register before deregister); drain, halt and online', async () => {
+    const peers = await startPeersOnSharedPort(['127.0.0.41', '127.0.0.42']);
+    const [r1] = peers as [SwitchableTcpPeer, SwitchableTcpPeer];
+    const tg = Scenario.arn('fo', 'ris');
+    fake.createTargetGroup(tg);
+    const scenario = new Scenario('fo', {
+      version: 1,
+      services: [tcpService('RIS', 'failover', 1, 1, r1.port, [{ arn: tg, port: 2575 }], peers, ['R1', 'R2'])],
+    });
+    try {
+      let round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575']);
+
+      await r1.stop();
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.42:2575', 'deregister fo-ris 127.0.0.41:2575']);
+
+      await r1.start();
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575', 'deregister fo-ris 127.0.0.42:2575']);
+      expect(fake.registeredIds(tg)).toEqual(['127.0.0.41']);
+
+      // Drain the primary: recorded with who/why; the next round moves to the backup.
+      const drain = await scenario.operator('drain', 'RIS/R1', '--reason', 'OS patching');
+      expect(drain.code).toBe(0);
+      expect(JSON.parse(drain.stdout)).toMatchObject({ action: 'drain', service: 'RIS', target: 'R1', who: 'e2e-operator', reason: 'OS patching', changed: true });
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.42:2575', 'deregister fo-ris 127.0.0.41:2575']);
+      expect(round.summary.services[0]!.targets[0]).toMatchObject({ name: 'R1', override: { action: 'drain', by: 'e2e-operator' } });
+
+      const status = await scenario.status();
+      expect(status.code).toBe(0);
+      const lines = status.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^SERVICE\s+VIP\s+PORTS\s+MODE\s+TARGET\s+IP\s+PROBE\s+REASON\s+HEALTH\s+ELB\s+OVERRIDE$/);
+      expect(lines[1]).toMatch(/^RIS\s+10\.12\.1\.100\s+2575\s+failover\s+R1\s+127\.0\.0\.41\s+pass\s+connected\s+up\s+draining\s+drain by e2e-operator at \S+ \(OS patching\)$/);
+      expect(lines[2]).toMatch(/^\s+R2\s+127\.0\.0\.42\s+pass\s+connected\s+up\s+(initial|healthy)\s+-$/);
+      expect(status.stderr).not.toMatch(/error/i);
+
+      // Online: R1 is the primary again.
+      expect((await scenario.operator('online', 'RIS/R1')).code).toBe(0);
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575', 'deregister fo-ris 127.0.0.42:2575']);
+
+      // Halting every server is obeyed even though it empties the group (fail-open is for probe failures only).
+      expect((await scenario.operator('halt', 'RIS/R1', '--reason', 'suspected compromise')).code).toBe(0);
+      expect((await scenario.operator('halt', 'RIS/R2')).code).toBe(0);
+      round = await scenario.reconcile();
+      expect(round.code).toBe(0);
+      expect(writesOf(round.calls)).toEqual(['deregister fo-ris 127.0.0.41:2575']);
+      expect(fake.registeredIds(tg)).toEqual([]);
+      const state = JSON.parse(readFileSync(scenario.statePath, 'utf8'));
+      expect(state.services.RIS.overrides).toEqual({
+        R1: expect.objectContaining({ action: 'halt', by: 'e2e-operator', reason: 'suspected compromise' }),
+        R2: expect.objectContaining({ action: 'halt', by: 'e2e-operator' }),
+      });
+      const audit = readFileSync(`${scenario.statePath}.audit.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(audit.filter((r) => r.who === 'e2e-operator').map((r) => `${r.action} ${r.target}`)).toEqual(['drain R1', 'online R1', 'halt R1', 'halt R2']);
+
+      const unknown = await scenario.operator('drain', 'RIS/R9');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/unknown target 'R9'/);
+      expect(unknown.stdout).toBe('');
+    } finally {
+      await Promise.all(peers.map((p) => p.stop()));
+    }
+  });
+
+  it('dry-run writes nothing; a missing target group fails only its service; throttling still converges', async () => {
+    const pacsPeers = await startPeersOnSharedPort(['127.0.0.51', '127.0.0.52']);
+    const hl7Peers = await startPeersOnSharedPort(['127.0.0.53']);
+    const pacsA = Scenario.arn('iso', 'pacs-a');
+    const pacsB = Scenario.arn('iso', 'pacs-b');
+    const hl7 = Scenario.arn('iso', 'hl7');
+    for (const arn of [pacsA, hl7]) fake.createTargetGroup(arn);
+    const scenario = new Scenario('iso', {
+      version: 1,
+      services: [
+        tcpService('PACS', 'balanced', 1, 1, pacsPeers[0]!.port, [{ arn: pacsA, port: 104 }, { arn: pacsB, port: 11112 }], pacsPeers, ['P1', 'P2']),
+        tcpService('HL7', 'balanced', 1, 1, hl7Peers[0]!.port, [{ arn: hl7, port: 2575 }], hl7Peers, ['H1']),
+      ],
+    });
+    try {
+      // pacs-b does not exist: dry-run reports, makes no write and saves no state.
+      let round = await scenario.reconcile('--dry-run');
+      expect(round.code).toBe(1);
+      expect(writesOf(round.calls)).toEqual([]);
+      expect(existsSync(scenario.statePath)).toBe(false);
+      expect(round.summary).toMatchObject({ dryRun: true, stateSaved: false, ok: false });
+      expect(round.summary.services[1]!.actions).toEqual([{ targetGroupArn: hl7, register: ['127.0.0.53:2575'], deregister: [] }]);
+
+      // A real round: PACS fails (exit 1) without a write to its existing group; HL7 converges.
+      round = await scenario.reconcile();
+      expect(round.code).toBe(1);
+      expect(round.summary.services.map((s) => [s.name, s.ok])).toEqual([
+        ['PACS', false],
+        ['HL7', true],
+      ]);
+      expect(round.summary.services[0]!.error).toMatch(/TargetGroupNotFound/);
+      expect(writesOf(round.calls)).toEqual(['register iso-hl7 127.0.0.53:2575']);
+      expect(fake.registeredIds(pacsA)).toEqual([]);
+
+      // The group appears, but ELB throttles: the adapter backs off and the round still converges.
+      fake.createTargetGroup(pacsB);
+      fake.throttleNext(3);
+      round = await scenario.reconcile();
+      expect(round.code).toBe(0);
+      expect(round.calls.filter((c) => c.outcome === 'Throttling')).toHaveLength(3);
+      expect(round.summary.elb.throttledCalls).toBe(3);
+      expect(fake.registeredIds(pacsA)).toEqual(['127.0.0.51', '127.0.0.52']);
+      expect(fake.registeredIds(pacsB)).toEqual(['127.0.0.51', '127.0.0.52']);
+
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual([]);
+      expect(round.calls).toHaveLength(3);
+    } finally {
+      await Promise.all([...pacsPeers, ...hl7Peers].map((p) => p.stop()));
+    }
+  });
+
+  it('exits 2 with a message for usage errors and an unreadable config or state, printing nothing on stdout', async () => {
+    const missing = await runCli(['reconcile', '--state-file', join(workDir, 'x.json')]);
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toMatch(/--config/);
+    const unknown = await runCli(['reconcile', '--config', 'c', '--state-file', 's', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--bogus/);
+    const badConfig = join(workDir, 'bad.config.json');
+    writeFileSync(badConfig, JSON.stringify({ version: 1, services: [{ name: 'X', mode: 'sideways' }] }));
+    const invalid = await runCli(['reconcile', '--config', badConfig, '--state-file', join(workDir, 'y.json')]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/services\[0\]\.mode/);
+    const goodConfig = join(workDir, 'good.config.json');
+    writeFileSync(goodConfig, JSON.stringify({ version: 1, services: [] }));
+    const corruptState = join(workDir, 'corrupt.state.json');
+    writeFileSync(corruptState, '{"version": 1, "services": ');
+    const corrupt = await runCli(['status', '--config', goodConfig, '--state-file', corruptState]);
+    expect(corrupt).toMatchObject({ code: 2, stdout: '' });
+    expect(corrupt.stderr).toMatch(/corrupt\.state\.json/);
+    expect(readFileSync(corruptState, 'utf8')).toBe('{"version": 1, "services": ');
+  });
+});
