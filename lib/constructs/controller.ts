@@ -29,8 +29,15 @@ export interface CheckEgressRule {
   readonly port: number;
 }
 
-/** How the controller, inside the VPC, reaches the AWS APIs it calls (ELBv2, DynamoDB, EC2). */
-export type AwsApiAccess = 'vpc-endpoints' | 'existing-route';
+/**
+ * How the controller, inside the VPC, reaches the AWS APIs it calls (ELBv2, EC2, DynamoDB):
+ * - `create-endpoints`: this construct creates ELBv2 and EC2 interface endpoints (private DNS) and a DynamoDB
+ *   gateway endpoint (the subnets' route tables must be known); egress goes to those endpoints only.
+ * - `existing-endpoints`: the VPC already has them (private DNS); egress is HTTPS to the VPC CIDR and DynamoDB's
+ *   prefix list.
+ * - `nat`: a NAT gateway routes API calls; egress is HTTPS to anywhere.
+ */
+export type AwsApiAccess = 'create-endpoints' | 'existing-endpoints' | 'nat';
 
 export interface ControllerProps {
   /** Site name: the `Site` metric dimension and part of resource descriptions. */
@@ -52,10 +59,8 @@ export interface ControllerProps {
   /** Egress to the real servers' check ports; nothing else leaves the controller except AWS API traffic. */
   readonly checkEgress: CheckEgressRule[];
   /**
-   * How the controller reaches AWS APIs from the VPC.
-   * `vpc-endpoints` creates interface endpoints (ELBv2, EC2) and a DynamoDB gateway endpoint;
-   * `existing-route` assumes a NAT gateway or existing endpoints and opens HTTPS egress to anywhere.
-   * @default 'vpc-endpoints'
+   * How the controller reaches AWS APIs from the VPC (see {@link AwsApiAccess}).
+   * @default 'create-endpoints'
    */
   readonly awsApiAccess?: AwsApiAccess;
   /** Customer-managed key for the table, the log group and the dead-letter queue. */
@@ -89,7 +94,7 @@ export class Controller extends Construct {
 
   constructor(scope: Construct, id: string, props: ControllerProps) {
     super(scope, id);
-    const awsApiAccess = props.awsApiAccess ?? 'vpc-endpoints';
+    const awsApiAccess = props.awsApiAccess ?? 'create-endpoints';
 
     this.table = new dynamodb.TableV2(this, 'StateTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -182,36 +187,41 @@ export class Controller extends Construct {
   }
 
   private allowAwsApiAccess(props: ControllerProps, access: AwsApiAccess): void {
-    if (access === 'existing-route') {
-      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs through NAT or existing endpoints');
+    if (access === 'nat') {
+      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs through the NAT gateway');
       return;
     }
-    const endpointSg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
-      vpc: props.vpc,
-      description: `medlb ${props.siteName}: interface endpoints reachable by the controller only`,
-      allowAllOutbound: false,
-    });
-    endpointSg.addIngressRule(this.securityGroup, ec2.Port.tcp(443), 'controller to AWS APIs');
-    this.securityGroup.addEgressRule(endpointSg, ec2.Port.tcp(443), 'ELBv2 and EC2 interface endpoints');
-    for (const [id, service] of [
-      ['Elbv2Endpoint', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING],
-      ['Ec2Endpoint', ec2.InterfaceVpcEndpointAwsService.EC2],
-    ] as const) {
-      new ec2.InterfaceVpcEndpoint(this, id, {
+    if (access === 'existing-endpoints') {
+      this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), "AWS APIs: the VPC's interface endpoints");
+    } else {
+      const endpointSg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
         vpc: props.vpc,
-        service,
-        subnets: { subnets: props.subnets },
-        securityGroups: [endpointSg],
-        privateDnsEnabled: true,
+        description: `medlb ${props.siteName}: interface endpoints reachable by the controller only`,
+        allowAllOutbound: false,
+      });
+      endpointSg.addIngressRule(this.securityGroup, ec2.Port.tcp(443), 'controller to AWS APIs');
+      this.securityGroup.addEgressRule(endpointSg, ec2.Port.tcp(443), 'ELBv2 and EC2 interface endpoints');
+      for (const [id, service] of [
+        ['Elbv2Endpoint', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING],
+        ['Ec2Endpoint', ec2.InterfaceVpcEndpointAwsService.EC2],
+      ] as const) {
+        new ec2.InterfaceVpcEndpoint(this, id, {
+          vpc: props.vpc,
+          service,
+          subnets: { subnets: props.subnets },
+          securityGroups: [endpointSg],
+          privateDnsEnabled: true,
+          open: false,
+        });
+      }
+      new ec2.GatewayVpcEndpoint(this, 'DynamoDbEndpoint', {
+        vpc: props.vpc,
+        service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+        subnets: [{ subnets: props.subnets }],
       });
     }
-    new ec2.GatewayVpcEndpoint(this, 'DynamoDbEndpoint', {
-      vpc: props.vpc,
-      service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
-      subnets: [{ subnets: props.subnets }],
-    });
-    // A gateway endpoint is reached through the region's managed prefix list; its id is looked up at deploy
-    // time (synth stays offline) so the egress rule names exactly DynamoDB, not the internet.
+    // DynamoDB is reached through a gateway endpoint, i.e. the region's managed prefix list; its id is looked up
+    // at deploy time (synth stays offline) so the egress rule names exactly DynamoDB, not the internet.
     const region = Stack.of(this).region;
     const prefixListLookup = new cr.AwsCustomResource(this, 'DynamoDbPrefixList', {
       onCreate: {

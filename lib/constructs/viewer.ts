@@ -1,5 +1,6 @@
 import {
   Duration,
+  Stack,
   Tags,
   Token,
   Validations,
@@ -109,7 +110,12 @@ export class Viewer extends Construct {
     this.listenerPort = props.port ?? DEFAULT_VIEWER_PORT;
     this.port = props.targetPort ?? DEFAULT_VIEWER_PORT;
     const sslPolicy = props.sslPolicy ?? DEFAULT_VIEWER_SSL_POLICY;
-    validateProps(props, sslPolicy).throwIfAny(`Viewer "${this.serviceName}" (${this.node.path})`);
+    const problems = validateProps(props, sslPolicy);
+    problems.check(
+      !Token.isUnresolved(Stack.of(this).region),
+      'the stack has no explicit region: ALB access-log delivery is granted to a region-specific principal, so give the stack env.region',
+    );
+    problems.throwIfAny(`Viewer "${this.serviceName}" (${this.node.path})`);
 
     Tags.of(this).add('medlb:service', this.serviceName);
     const deletionProtection = props.deletionProtection ?? DEFAULT_DELETION_PROTECTION;
