@@ -1,0 +1,99 @@
+/**
+ * Round metrics as CloudWatch EMF (DESIGN.md §3.4), through @aws-lambda-powertools/metrics.
+ *
+ * Namespace `Medlb`; every metric carries exactly its §3.4 dimensions (Site; Site+Service; Site+Service+Target).
+ * Powertools adds a default `service` dimension to everything; it is removed (`clearDefaultDimensions`), not
+ * added to, because the alarms match dimension sets exactly. One EMF document is written per dimension set.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ServiceReport } from '../reconcile/reconciler';
+
+/** CloudWatch namespace of every controller metric. */
+export const METRICS_NAMESPACE = 'Medlb';
+
+/** Units used by the controller's metrics. */
+export type RoundMetricUnit = 'Count' | 'Milliseconds';
+
+/** One metric value. */
+export interface MetricValue {
+  readonly name: string;
+  readonly unit: RoundMetricUnit;
+  readonly value: number;
+}
+
+/** Metric values that share one exact dimension set (one EMF document). */
+export interface MetricGroup {
+  /** In §3.4 order: Site, then Service, then Target. */
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly metrics: readonly MetricValue[];
+}
+
+/** What one round contributes to the metrics. */
+export interface RoundMetricsInput {
+  /** Site name (keeps two stacks apart). */
+  readonly site: string;
+  /** The reconciler's per-service reports. */
+  readonly services: readonly ServiceReport[];
+  /** Wall time of the round. */
+  readonly roundDurationMs: number;
+  /** Register/deregister API calls of the round. */
+  readonly elbWrites: number;
+  /** Failed ELB API calls of the round. */
+  readonly elbErrors: number;
+}
+
+/**
+ * The round's metrics, grouped by dimension set (pure). Counts the reconciler could not know (a service whose
+ * target groups could not be described) are left out rather than reported as 0, which would fake an outage.
+ */
+export function roundMetricGroups(input: RoundMetricsInput): MetricGroup[] {
+  const groups: MetricGroup[] = [];
+  const site = input.site;
+  for (const service of input.services) {
+    for (const target of service.targets) {
+      if (!target.probe) continue;
+      groups.push({
+        dimensions: { Site: site, Service: service.name, Target: target.name },
+        metrics: [
+          { name: 'ProbeSuccess', unit: 'Count', value: target.probe.healthy ? 1 : 0 },
+          { name: 'ProbeLatency', unit: 'Milliseconds', value: target.probe.latencyMs },
+        ],
+      });
+    }
+    const counts = service.counts;
+    const serviceMetrics: MetricValue[] = [
+      { name: 'TargetsUp', unit: 'Count', value: counts.targetsUp },
+      { name: 'TargetsExpected', unit: 'Count', value: counts.targetsExpected },
+    ];
+    if (counts.targetsInService !== null) serviceMetrics.push({ name: 'TargetsInService', unit: 'Count', value: counts.targetsInService });
+    if (counts.failOpen !== null) serviceMetrics.push({ name: 'FailOpen', unit: 'Count', value: counts.failOpen });
+    groups.push({ dimensions: { Site: site, Service: service.name }, metrics: serviceMetrics });
+  }
+  groups.push({
+    dimensions: { Site: site },
+    metrics: [
+      { name: 'Heartbeat', unit: 'Count', value: 1 },
+      { name: 'RoundDuration', unit: 'Milliseconds', value: input.roundDurationMs },
+      { name: 'ElbWrites', unit: 'Count', value: input.elbWrites },
+      { name: 'ElbErrors', unit: 'Count', value: input.elbErrors },
+    ],
+  });
+  return groups;
+}
+
+/** A Powertools Metrics instance for namespace `Medlb` without the default `service` dimension. */
+export function createControllerMetrics(): Metrics {
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
+  metrics.clearDefaultDimensions();
+  return metrics;
+}
+
+/** Emits the round's metrics: one EMF document per dimension set, written to stdout by Powertools. */
+export function publishRoundMetrics(metrics: Metrics, input: RoundMetricsInput, at: Date = new Date()): void {
+  for (const group of roundMetricGroups(input)) {
+    metrics.setTimestamp(at);
+    for (const [name, value] of Object.entries(group.dimensions)) metrics.addDimension(name, value);
+    for (const metric of group.metrics) metrics.addMetric(metric.name, MetricUnit[metric.unit], metric.value);
+    metrics.publishStoredMetrics();
+  }
+}

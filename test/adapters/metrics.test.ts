@@ -1,0 +1,101 @@
+import { createControllerMetrics, publishRoundMetrics, type RoundMetricsInput } from '../../lambda/adapters/metrics';
+import { reconcile } from '../../lambda/reconcile/reconciler';
+import { fail, makeConfig, pass, registered, TG1, TG2, TG3 } from '../reconcile/fixtures';
+
+/** Runs `emit` and returns every EMF document Powertools wrote to stdout. */
+function captureEmf(emit: () => void): any[] {
+  const lines: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    emit();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines.join('').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+}
+
+/** `{dimensions: [...], metrics: {Name: [unit, value]}}` per EMF document, for exact comparison. */
+function summarize(doc: any) {
+  const directive = doc._aws.CloudWatchMetrics;
+  expect(directive).toHaveLength(1);
+  expect(directive[0].Namespace).toBe('Medlb');
+  expect(directive[0].Dimensions).toHaveLength(1);
+  const dimensions: string[] = directive[0].Dimensions[0];
+  return {
+    dimensions: Object.fromEntries(dimensions.map((d) => [d, doc[d]])),
+    metrics: Object.fromEntries(directive[0].Metrics.map((m: any) => [m.Name, [m.Unit, doc[m.Name]]])),
+  };
+}
+
+function roundInput(): RoundMetricsInput {
+  const config = makeConfig({ targets: ['A', 'B'] }, { targets: ['D'] });
+  const decision = reconcile({
+    config,
+    verdicts: { S1: { A: pass(), B: { ...fail(), latencyMs: 1000 } }, S2: { D: fail() } },
+    state: { version: 1, services: { S1: { targets: { A: { passes: 3, failures: 0, up: true } }, overrides: {} } } },
+    observed: { [TG1]: registered(104, { A: 'healthy' }), [TG2]: registered(11112, { A: 'healthy' }), [TG3]: { error: 'TargetGroupNotFound' } },
+    now: new Date('2026-11-24T10:00:00.000Z'),
+  });
+  return { site: 'example-hospital', services: decision.services, roundDurationMs: 1234.5, elbWrites: 2, elbErrors: 1 };
+}
+
+describe('EMF round metrics', () => {
+  const saved = { dev: process.env.POWERTOOLS_DEV, disabled: process.env.POWERTOOLS_METRICS_DISABLED, svc: process.env.POWERTOOLS_SERVICE_NAME };
+  beforeAll(() => {
+    delete process.env.POWERTOOLS_DEV;
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_SERVICE_NAME = 'medlb-controller'; // must NOT become a dimension
+  });
+  afterAll(() => {
+    for (const [key, value] of [['POWERTOOLS_DEV', saved.dev], ['POWERTOOLS_METRICS_DISABLED', saved.disabled], ['POWERTOOLS_SERVICE_NAME', saved.svc]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  test('exactly the §3.4 metrics, units and dimension sets, with no Powertools service dimension', () => {
+    const metrics = createControllerMetrics();
+    const at = new Date('2026-11-24T10:00:05.000Z');
+    const docs = captureEmf(() => publishRoundMetrics(metrics, roundInput(), at));
+    expect(docs.map(summarize)).toEqual([
+      { dimensions: { Site: 'example-hospital', Service: 'S1', Target: 'A' }, metrics: { ProbeSuccess: ['Count', 1], ProbeLatency: ['Milliseconds', 1.5] } },
+      { dimensions: { Site: 'example-hospital', Service: 'S1', Target: 'B' }, metrics: { ProbeSuccess: ['Count', 0], ProbeLatency: ['Milliseconds', 1000] } },
+      {
+        dimensions: { Site: 'example-hospital', Service: 'S1' },
+        metrics: { TargetsUp: ['Count', 1], TargetsExpected: ['Count', 2], TargetsInService: ['Count', 1], FailOpen: ['Count', 0] },
+      },
+      { dimensions: { Site: 'example-hospital', Service: 'S2', Target: 'D' }, metrics: { ProbeSuccess: ['Count', 0], ProbeLatency: ['Milliseconds', 0.5] } },
+      // S2 could not be described: in-service and fail-open are unknown, so they are not reported as 0.
+      { dimensions: { Site: 'example-hospital', Service: 'S2' }, metrics: { TargetsUp: ['Count', 0], TargetsExpected: ['Count', 1] } },
+      {
+        dimensions: { Site: 'example-hospital' },
+        metrics: { Heartbeat: ['Count', 1], RoundDuration: ['Milliseconds', 1234.5], ElbWrites: ['Count', 2], ElbErrors: ['Count', 1] },
+      },
+    ]);
+    for (const doc of docs) {
+      expect(doc).not.toHaveProperty('service');
+      expect(doc._aws.Timestamp).toBe(at.getTime());
+    }
+  });
+
+  test('fail-open is reported as FailOpen=1 with the kept registrations in TargetsInService', () => {
+    const config = makeConfig({ targets: ['A', 'B'] });
+    const decision = reconcile({
+      config,
+      verdicts: { S1: { A: fail(), B: fail() } },
+      state: { version: 1, services: { S1: { targets: { A: { passes: 0, failures: 5, up: false }, B: { passes: 0, failures: 5, up: false } }, overrides: {} } } },
+      observed: { [TG1]: registered(104, { A: 'unhealthy', B: 'unhealthy' }), [TG2]: registered(11112, { A: 'unhealthy' }) },
+      now: new Date('2026-11-24T10:00:00.000Z'),
+    });
+    const docs = captureEmf(() =>
+      publishRoundMetrics(createControllerMetrics(), { site: 's', services: decision.services, roundDurationMs: 3000, elbWrites: 0, elbErrors: 0 }),
+    ).map(summarize);
+    expect(docs.find((d) => d.dimensions.Service === 'S1' && !d.dimensions.Target)).toEqual({
+      dimensions: { Site: 's', Service: 'S1' },
+      metrics: { TargetsUp: ['Count', 0], TargetsExpected: ['Count', 2], TargetsInService: ['Count', 2], FailOpen: ['Count', 1] },
+    });
+  });
+});
