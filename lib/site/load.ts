@@ -69,7 +69,8 @@ function problemsOfIssue(issue: Issue, basePath: PathSegments, input: unknown, p
     default:
       break;
   }
-  const message = issue.message.startsWith('Invalid input') ? `must be a ${(issue as { expected?: string }).expected ?? 'valid value'}` : issue.message;
+  const expected = (issue as { expected?: string }).expected ?? 'valid value';
+  const message = issue.message.startsWith('Invalid input') ? `must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}` : issue.message;
   const shown = typeof value === 'object' && value !== null ? '' : ` (got ${renderValue(value)})`;
   problems.push({ path: formatPath(path), message: `${message}${shown}` });
 }

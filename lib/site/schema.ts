@@ -65,7 +65,8 @@ const vipListSchema = z
   .union([ipv4AddressSchema, z.array(ipv4AddressSchema).min(1, { error: 'needs at least one address' })])
   .transform((value) => (typeof value === 'string' ? [value] : value));
 
-const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+/** AWS region name, e.g. eu-west-2. */
+export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const AVAILABILITY_ZONE_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}[a-z]$/;
 /** ACM certificate ARN; group 1 = region, group 2 = account. */
 export const ACM_CERTIFICATE_ARN_PATTERN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:acm:([a-z0-9-]+):(\d{12}):certificate\/[A-Za-z0-9-]+$/;

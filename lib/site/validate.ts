@@ -5,7 +5,7 @@
  * once one of its fields has the wrong type, and a person fixing a site wants every problem in one go.
  * Anything malformed is skipped here (the schema reports it); defaults come from site-defaults.ts.
  */
-import { ACM_CERTIFICATE_ARN_PATTERN, SNS_TOPIC_ARN_PATTERN } from './schema';
+import { ACM_CERTIFICATE_ARN_PATTERN, REGION_PATTERN, SNS_TOPIC_ARN_PATTERN } from './schema';
 import {
   awsReservedAddressReason,
   cidrContains,
@@ -32,6 +32,12 @@ function arrayAt(value: unknown): unknown[] {
 }
 function stringAt(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The site's region when it is well-formed (a malformed one is the schema's problem, not every ARN's). */
+function validRegionAt(site: UnknownRecord): string | undefined {
+  const region = stringAt(recordAt(site.env).region);
+  return region !== undefined && REGION_PATTERN.test(region) ? region : undefined;
 }
 
 /** A subnet whose CIDR parsed. */
@@ -218,6 +224,7 @@ function checkVips(pools: readonly PoolView[], vpc: VpcView, problems: ProblemLi
       const server = realServerOwners.get(vip.ip);
       if (server) problems.add(vip.path, `${vip.ip} is also the address of ${server.description}; a VIP cannot be a real server`);
 
+      if (vpc.subnets !== undefined && vpc.subnets.length === 0) continue; // no usable subnet: the schema says so
       if (vpc.subnets === undefined) {
         if (vpc.cidr && !cidrContains(vpc.cidr, address)) problems.add(vip.path, `${vip.ip} is not in the VPC CIDR ${vpc.cidr.text}`);
         continue;
@@ -362,7 +369,7 @@ function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
 
 function checkArnRegions(site: UnknownRecord, problems: ProblemList): void {
   const env = recordAt(site.env);
-  const region = stringAt(env.region);
+  const region = validRegionAt(site);
   const accountText = stringAt(env.account);
   const account = accountText !== undefined && /^\d{12}$/.test(accountText) ? accountText : undefined;
   const certificateArn = stringAt(recordAt(site.viewer).certificateArn);
@@ -387,7 +394,7 @@ function checkArnRegions(site: UnknownRecord, problems: ProblemList): void {
 export function crossFieldProblems(input: unknown): SiteProblem[] {
   const problems = new ProblemList();
   if (!isRecord(input)) return problems.problems;
-  const region = stringAt(recordAt(input.env).region);
+  const region = validRegionAt(input);
   const vpc = vpcViewOf(input);
   checkNetwork(input, vpc, region, problems);
   const pools = poolsOf(input);
