@@ -1,0 +1,29 @@
+/**
+ * CDK entry. Synthesizes the example site, or a JSON site file given with `npx cdk synth -c site=path/to/site.json`.
+ * A site with problems prints every problem (path and value) and exits non-zero, without a stack trace.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { MedlbStack } from '../lib/medlb-stack';
+import { exampleSite, loadSiteFile, parseSite, Site, SiteFileError, SiteValidationError } from '../lib/site';
+
+function loadSite(app: App): Site {
+  const sitePath: unknown = app.node.tryGetContext('site');
+  try {
+    return typeof sitePath === 'string' && sitePath !== '' ? loadSiteFile(sitePath) : parseSite(exampleSite, 'example site');
+  } catch (error) {
+    if (error instanceof SiteValidationError || error instanceof SiteFileError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const app = new App();
+const site = loadSite(app);
+new MedlbStack(app, `Medlb-${site.name}`, {
+  site,
+  env: { account: site.env.account, region: site.env.region },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));

@@ -1,0 +1,96 @@
+/**
+ * Derives the controller config v1 (DESIGN.md §3.1) from a parsed site and the target groups the stack created.
+ * The CDK app stores the result in the state table at deploy time; `medlb` reads the same document from a file.
+ */
+import type { ControllerConfigInput } from '../lambda/reconcile/config';
+import type { HealthCheck, RealServer, Site } from './site';
+import { staticVipAddressesOf, vipAddressesOf } from './site';
+
+/** A target group the controller owns: its ARN (a deploy-time token in the stack) and the real servers' port. */
+export type OwnedTargetGroup = {
+  readonly arn: string;
+  readonly port: number;
+};
+
+/** A service's target groups, keyed by service label (the viewer included). */
+export type TargetGroupsByService = ReadonlyMap<string, readonly OwnedTargetGroup[]>;
+
+/** One egress rule the controller needs: a real server's network and its check port. */
+export interface CheckEgress {
+  readonly cidr: string;
+  readonly port: number;
+}
+
+/** Security groups hold 60 rules by default; beyond this many /32 rules, addresses are aggregated per /24. */
+const MAX_HOST_EGRESS_RULES = 50;
+
+type ControllerServiceInput = ControllerConfigInput['services'][number];
+
+/** The controller config v1 for a site. Every service — the viewer included — is one controller service. */
+export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByService): ControllerConfigInput {
+  const services: ControllerServiceInput[] = site.services.map((service) => ({
+    name: service.label,
+    mode: service.mode,
+    rise: service.healthCheck.rise,
+    fall: service.healthCheck.fall,
+    check: checkOf(service.healthCheck),
+    targetGroups: targetGroupsOf(service.label, targetGroups),
+    targets: service.realServers.map(targetOf),
+    vips: vipAddressesOf(service),
+    ports: service.ports.map((mapping) => mapping.port),
+  }));
+  if (site.viewer) {
+    const viewer = site.viewer;
+    services.push({
+      name: viewer.label,
+      mode: viewer.mode,
+      rise: viewer.healthCheck.rise,
+      fall: viewer.healthCheck.fall,
+      check: checkOf(viewer.healthCheck),
+      targetGroups: targetGroupsOf(viewer.label, targetGroups),
+      targets: viewer.realServers.map(targetOf),
+      vips: staticVipAddressesOf(viewer),
+      ports: [443],
+    });
+  }
+  return { version: 1, intervalSeconds: site.controller.intervalSeconds, services };
+}
+
+/** The controller's egress: every real server's check port, aggregated when a site is large. */
+export function checkEgressOf(site: Site): CheckEgress[] {
+  const hostsByPort = new Map<number, Set<string>>();
+  const add = (port: number, ip: string) => {
+    const hosts = hostsByPort.get(port) ?? new Set<string>();
+    hosts.add(ip);
+    hostsByPort.set(port, hosts);
+  };
+  for (const service of site.services) for (const server of service.realServers) add(service.healthCheck.port, server.ip);
+  for (const server of site.viewer?.realServers ?? []) add(site.viewer!.healthCheck.port, server.ip);
+
+  const hostRules = [...hostsByPort].flatMap(([port, hosts]) => [...hosts].map((ip) => ({ cidr: `${ip}/32`, port })));
+  if (hostRules.length <= MAX_HOST_EGRESS_RULES) return hostRules;
+  return [...hostsByPort].flatMap(([port, hosts]) =>
+    [...new Set([...hosts].map((ip) => `${ip.split('.').slice(0, 3).join('.')}.0/24`))].map((cidr) => ({ cidr, port })),
+  );
+}
+
+function targetGroupsOf(label: string, targetGroups: TargetGroupsByService): OwnedTargetGroup[] {
+  const owned = targetGroups.get(label);
+  if (!owned || owned.length === 0) throw new Error(`service ${label}: the stack created no target group for it`);
+  return owned.map((group) => ({ arn: group.arn, port: group.port }));
+}
+
+function targetOf(server: RealServer): ControllerServiceInput['targets'][number] {
+  return {
+    name: server.label,
+    ip: server.ip,
+    ...(server.onPremises ? { availabilityZone: 'all' as const } : {}),
+    ...(server.weight === 0 ? { drained: true } : {}),
+  };
+}
+
+/** The check as the controller reads it: only the fields that were given (templates stay minimal). */
+function checkOf(check: HealthCheck): ControllerServiceInput['check'] {
+  const { rise: _rise, fall: _fall, ...probe } = check;
+  return Object.fromEntries(Object.entries(probe).filter(([, value]) => value !== undefined)) as ControllerServiceInput['check'];
+}

@@ -1,0 +1,158 @@
+import { CfnOutput, Duration, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { Controller, fingerprintOf } from './constructs/controller';
+import { SiteNetwork } from './constructs/site-network';
+import { TcpService } from './constructs/tcp-service';
+import { Viewer } from './constructs/viewer';
+import type { VipSubnetMapping } from './constructs/vip-subnet-mapping';
+import { checkEgressOf, deriveControllerConfig, OwnedTargetGroup } from './controller-config';
+import type { RealServer, Site } from './site';
+import { staticVipAddressesOf, vipAddressesOf } from './site';
+
+export interface MedlbStackProps extends StackProps {
+  /** The parsed site definition (see lib/site): everything the stack builds comes from it. */
+  readonly site: Site;
+}
+
+/**
+ * One medlb site: an internal NLB per TCP virtual service, the HTTPS viewer on an internal ALB, and the health
+ * controller that owns every real-server target group. Composes the constructs from a parsed site definition.
+ */
+export class MedlbStack extends Stack {
+  /** The TCP services, by label. */
+  public readonly services: ReadonlyMap<string, TcpService>;
+  /** The viewer, when the site has one. */
+  public readonly viewer?: Viewer;
+  /** The health controller. */
+  public readonly controller: Controller;
+  /** The site's customer-managed key (controller state, logs, dead-letter queue). */
+  public readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: MedlbStackProps) {
+    super(scope, id, {
+      description: `medlb site ${props.site.name}: imaging load balancers and protocol-aware health controller`,
+      ...props,
+    });
+    const site = props.site;
+    for (const [key, value] of Object.entries(site.tags)) Tags.of(this).add(key, value);
+
+    this.key = new kms.Key(this, 'SiteKey', {
+      description: `medlb ${site.name}: controller state, logs and queues`,
+      enableKeyRotation: true,
+    });
+    // CloudWatch Logs encrypts the controller's log group with this key, limited to this account's log groups.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:*` },
+        },
+      }),
+    );
+
+    const network = new SiteNetwork(this, 'Network', {
+      existingVpc: site.network.existingVpc,
+      // The controller creates the endpoints it needs; a new VPC gets none of its own.
+      newVpc: site.network.newVpc && { ...site.network.newVpc, interfaceEndpoints: [], dynamoDbGatewayEndpoint: false },
+    });
+    const mappingsOf = (vips: readonly string[], owner: string): VipSubnetMapping[] =>
+      vips.map((ip) => {
+        const subnet = network.subnetFor(ip);
+        if (!subnet) throw new Error(`${owner}: VIP ${ip} is in no subnet of the site network`);
+        return { subnet, privateIpv4Address: ip };
+      });
+    const hostCidrs = (servers: readonly RealServer[]) => [...new Set(servers.map((server) => `${server.ip}/32`))];
+
+    const targetGroups = new Map<string, OwnedTargetGroup[]>();
+    const services = new Map<string, TcpService>();
+    for (const service of site.services) {
+      const tcp = new TcpService(this, service.label, {
+        vpc: network.vpc,
+        serviceName: service.label,
+        subnetMappings: mappingsOf(vipAddressesOf(service), `services ${service.label}`),
+        ports: service.ports,
+        allowedClientCidrs: service.allowedClientCidrs ?? site.allowedClientCidrs,
+        realServerCidrs: hostCidrs(service.realServers),
+        transparent: service.transparent,
+        proxyProtocolV2: service.proxyProtocolV2 || undefined,
+        persistence: service.persistence,
+        idleTimeout: Duration.seconds(service.idleTimeoutSeconds),
+        deregistrationDelay: Duration.seconds(service.deregistrationDelaySeconds),
+        healthCheckPort: service.healthCheck.port,
+      });
+      services.set(service.label, tcp);
+      targetGroups.set(
+        service.label,
+        tcp.targetGroups.map((group) => ({ arn: group.targetGroup.targetGroupArn, port: group.port })),
+      );
+      new CfnOutput(this, `${service.label}Vips`, {
+        description: `${service.label}: static VIP addresses (ports ${service.ports.map((p) => p.port).join(', ')})`,
+        value: tcp.vipAddresses.join(','),
+      });
+      new CfnOutput(this, `${service.label}DnsName`, {
+        description: `${service.label}: NLB DNS name`,
+        value: tcp.dnsName,
+      });
+    }
+    this.services = services;
+
+    if (site.viewer) {
+      const viewerSite = site.viewer;
+      const viewer = new Viewer(this, viewerSite.label, {
+        vpc: network.vpc,
+        serviceName: viewerSite.label,
+        subnets: network.subnets,
+        certificateArn: viewerSite.certificateArn,
+        sslPolicy: viewerSite.sslPolicy,
+        allowedClientCidrs: viewerSite.allowedClientCidrs ?? site.allowedClientCidrs,
+        realServerCidrs: hostCidrs(viewerSite.realServers),
+        targetPort: viewerSite.targetPort,
+        stickinessCookieDuration: Duration.seconds(viewerSite.cookieStickinessSeconds),
+        healthCheckPath: viewerSite.healthCheckPath,
+        idleTimeout: Duration.seconds(viewerSite.idleTimeoutSeconds),
+        deregistrationDelay: Duration.seconds(viewerSite.deregistrationDelaySeconds),
+        staticVips: viewerSite.staticVip ? mappingsOf(staticVipAddressesOf(viewerSite), viewerSite.label) : undefined,
+      });
+      this.viewer = viewer;
+      targetGroups.set(viewerSite.label, [{ arn: viewer.targetGroup.targetGroupArn, port: viewer.port }]);
+      new CfnOutput(this, `${viewerSite.label}DnsName`, {
+        description: `${viewerSite.label}: DNS name (HTTPS ${viewer.listenerPort})`,
+        value: viewer.dnsName,
+      });
+      if (viewer.staticVipAddresses.length > 0) {
+        new CfnOutput(this, `${viewerSite.label}Vips`, {
+          description: `${viewerSite.label}: static VIP addresses`,
+          value: viewer.staticVipAddresses.join(','),
+        });
+      }
+    }
+
+    const config = deriveControllerConfig(site, targetGroups);
+    this.controller = new Controller(this, 'Controller', {
+      siteName: site.name,
+      vpc: network.vpc,
+      subnets: [...network.subnets],
+      config,
+      configFingerprint: fingerprintOf(this.toJsonString(config)),
+      targetGroupArns: [...targetGroups.values()].flat().map((group) => group.arn),
+      checkEgress: checkEgressOf(site),
+      encryptionKey: this.key,
+      awsApiAccess:
+        site.network.existingVpc && site.network.existingVpc.subnets.some((subnet) => !subnet.routeTableId)
+          ? 'existing-endpoints'
+          : 'create-endpoints',
+    });
+    new CfnOutput(this, 'StateTableName', {
+      description: 'medlb state table: controller config (CONFIG/v1), counters, overrides, audit records',
+      value: this.controller.table.tableName,
+    });
+    new CfnOutput(this, 'ControllerFunctionName', {
+      description: 'medlb controller function',
+      value: this.controller.function.functionName,
+    });
+  }
+}
