@@ -32,8 +32,8 @@ const NAME_PATTERN = /^[A-Za-z0-9-]+$/;
 function resourceName(what: string) {
   return z
     .string({ error: `${what} must be a string` })
-    .min(1, { error: `${what} must not be empty` })
-    .max(32, { error: `${what} must be at most 32 characters` })
+    .min(1, { error: `${what} must not be empty`, abort: true })
+    .max(32, { error: `${what} must be at most 32 characters`, abort: true })
     .regex(NAME_PATTERN, { error: `${what} may contain only letters, digits and "-"` });
 }
 
