@@ -18,6 +18,7 @@ export function newTestStack(id = 'TestStack'): Stack {
 /** One unacknowledged cdk-nag finding, flattened for readable assertion failures. */
 export interface NagFinding {
   readonly rule: string;
+  /** Construct path of the violating resource (or its logical id). */
   readonly resource: string;
 }
 
@@ -28,7 +29,7 @@ export function nagFindings(scope: IConstruct): NagFinding[] {
     const report = pack.validateScope(scope);
     for (const violation of report.violations) {
       for (const violating of violation.violatingResources) {
-        findings.push({ rule: violation.ruleName, resource: violating.resourceLogicalId ?? JSON.stringify(violating) });
+        findings.push({ rule: violation.ruleName, resource: violating.constructPath ?? violating.resourceLogicalId ?? JSON.stringify(violating) });
       }
     }
   }
