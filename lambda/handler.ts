@@ -1,0 +1,195 @@
+/**
+ * The controller Lambda (DESIGN.md §3.5): scheduled every minute with reserved concurrency 1, it runs a round
+ * every `intervalSeconds` and returns about one interval before the next scheduled start, so invocations never
+ * overlap. Every round emits the §3.4 metrics (EMF) and structured JSON logs; a failing service, or even a
+ * failing round (state store unavailable), is logged and the next round still runs. Only an unusable setup
+ * (environment, config) fails the invocation.
+ *
+ * Config delivery: the CDK app writes the controller config v1 into the state table at deploy time (item
+ * `pk=CONFIG, sk=v1`, attribute `document` = JSON text; target-group ARNs are only known at deploy time and the
+ * config can hold hundreds of targets, far beyond Lambda's 4 KB of environment variables). It is read at the
+ * start of every invocation, so a redeploy takes effect at the next minute. `MEDLB_CONFIG_PATH` (a JSON file,
+ * e.g. shipped in the asset) takes precedence when set.
+ * Environment: `MEDLB_TABLE_NAME`, `MEDLB_SITE` (the `Site` dimension), optional `MEDLB_CONFIG_PATH`,
+ * `MEDLB_AUDIT_RETENTION_SECONDS` (audit TTL).
+ * Event: a scheduled event's `time` bounds the invocation to its minute; the post-deploy event
+ * (`source: "medlb.post-deploy"`) or `{ "maxRounds": n }` limits the rounds.
+ */
+import { readFile } from 'node:fs/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
+import { createElbv2Client, Elbv2TargetGroups } from './adapters/elbv2';
+import { createControllerMetrics, publishRoundMetrics } from './adapters/metrics';
+import type { TargetGroupPort } from './adapters/ports';
+import type { StateStore } from './adapters/state-store';
+import { runRound, type ProbeFunction, type RoundLogger } from './controller/round';
+import { HANDLER_DEFAULTS } from './handler-defaults';
+import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from './reconcile/config';
+
+/** The parts of the Lambda context the controller uses. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** The invocation event: a scheduled event (with `time`), the post-deploy event, or a manual one. */
+export interface ControllerEvent {
+  /** Scheduled time (EventBridge), ISO 8601. */
+  readonly time?: string;
+  /** `medlb.post-deploy` for the round right after a deploy (one round only). */
+  readonly source?: string;
+  /** Stop after this many rounds. */
+  readonly maxRounds?: number;
+}
+
+/** Everything an invocation uses; built once per container from the environment, injected in tests. */
+export interface ControllerDependencies {
+  /** Reads the current controller config (every invocation). */
+  readonly loadConfig: () => Promise<ControllerConfig>;
+  readonly site: string;
+  readonly stateStore: StateStore;
+  readonly elb: TargetGroupPort;
+  readonly metrics: Metrics;
+  readonly logger: RoundLogger;
+  /** @default the probe library */
+  readonly probe?: ProbeFunction;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default 60 000 */
+  readonly schedulePeriodMs?: number;
+}
+
+/** What an invocation did (also logged). */
+export interface InvocationResult {
+  readonly rounds: number;
+  /** Rounds in which at least one service failed. */
+  readonly roundsWithFailures: number;
+  /** Rounds that could not complete (e.g. the state store failed). */
+  readonly roundsAborted: number;
+}
+
+/** The Lambda's environment is incomplete. */
+export class ControllerSetupError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`controller setup failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ControllerSetupError';
+  }
+}
+
+/** Reads the config from a JSON file. */
+export function configFromFile(path: string): () => Promise<ControllerConfig> {
+  return async () => {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new ControllerConfigError(path, [{ path: '', message: `cannot be read (${(err as Error).message})` }]);
+    }
+    return parseControllerConfig(text, path);
+  };
+}
+
+/** Reads the config the deploy wrote into the state table (item CONFIG/v1, attribute `document`). */
+export function configFromTable(client: DynamoDBDocumentClient, tableName: string): () => Promise<ControllerConfig> {
+  const source = `DynamoDB table ${tableName} item CONFIG/v1`;
+  return async () => {
+    const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { ...HANDLER_DEFAULTS.configItemKey }, ConsistentRead: true }));
+    if (typeof Item?.document !== 'string') {
+      throw new ControllerConfigError(source, [{ path: '', message: 'no config document (has the stack been deployed completely?)' }]);
+    }
+    return parseControllerConfig(Item.document, source);
+  };
+}
+
+/** Builds the dependencies from the environment; reports every problem at once. */
+export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerDependencies {
+  const problems: string[] = [];
+  const tableName = env.MEDLB_TABLE_NAME;
+  const site = env.MEDLB_SITE;
+  if (!tableName) problems.push('MEDLB_TABLE_NAME is not set (the DynamoDB state table)');
+  if (!site) problems.push('MEDLB_SITE is not set (the Site metric dimension)');
+  const retentionSeconds = env.MEDLB_AUDIT_RETENTION_SECONDS === undefined ? undefined : Number(env.MEDLB_AUDIT_RETENTION_SECONDS);
+  if (retentionSeconds !== undefined && !(retentionSeconds > 0)) problems.push(`MEDLB_AUDIT_RETENTION_SECONDS must be a positive number of seconds, got '${env.MEDLB_AUDIT_RETENTION_SECONDS}'`);
+  if (problems.length > 0 || !tableName || !site) throw new ControllerSetupError(problems);
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const logger = new Logger({ serviceName: HANDLER_DEFAULTS.loggerServiceName, persistentKeys: { site } });
+  return {
+    loadConfig: env.MEDLB_CONFIG_PATH ? configFromFile(env.MEDLB_CONFIG_PATH) : configFromTable(client, tableName),
+    site,
+    stateStore: new DynamoDbStateStore({
+      client,
+      tableName,
+      ...(retentionSeconds !== undefined ? { auditRetentionDays: retentionSeconds / 86_400 } : {}),
+    }),
+    elb: new Elbv2TargetGroups({ client: createElbv2Client(env) }),
+    metrics: createControllerMetrics(),
+    logger: {
+      info: (message, details) => logger.info(message, details ?? {}),
+      warn: (message, details) => logger.warn(message, details ?? {}),
+      error: (message, details) => logger.error(message, details ?? {}),
+    },
+  };
+}
+
+/**
+ * Runs rounds every `intervalSeconds`. A round starts only when it can end (allowing it one interval) before
+ * the next scheduled start — the event's `time` (or this invocation's start) + the schedule period — and one
+ * interval before the Lambda's deadline. Never throws for a round's failure; throws for an unusable config.
+ */
+export async function runInvocation(deps: ControllerDependencies, context: InvocationContext, event: ControllerEvent = {}): Promise<InvocationResult> {
+  const clock = deps.clock ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const start = clock();
+  const deadline = start + context.getRemainingTimeInMillis();
+  const config = await deps.loadConfig();
+  const intervalMs = config.intervalSeconds * 1000;
+  const scheduled = event.time ? Date.parse(event.time) : NaN;
+  const nextScheduledStart = (Number.isFinite(scheduled) ? scheduled : start) + (deps.schedulePeriodMs ?? HANDLER_DEFAULTS.schedulePeriodMs);
+  const endBy = Math.min(deadline - intervalMs, nextScheduledStart);
+  const maxRounds = event.maxRounds ?? (event.source === HANDLER_DEFAULTS.postDeploySource ? 1 : Infinity);
+
+  let rounds = 0;
+  let roundsWithFailures = 0;
+  let roundsAborted = 0;
+  let nextRoundAt = start;
+  while (rounds < maxRounds && (rounds === 0 || nextRoundAt + intervalMs <= endBy)) {
+    const wait = nextRoundAt - clock();
+    if (wait > 0) await sleep(wait);
+    rounds += 1;
+    try {
+      const result = await runRound({
+        config,
+        stateStore: deps.stateStore,
+        elb: deps.elb,
+        logger: deps.logger,
+        now: () => new Date(clock()),
+        ...(deps.probe ? { probe: deps.probe } : {}),
+      });
+      if (result.failed) roundsWithFailures += 1;
+      publishRoundMetrics(
+        deps.metrics,
+        { site: deps.site, services: result.reports, roundDurationMs: result.durationMs, elbWrites: result.elb.writeCalls, elbErrors: result.elb.failedCalls },
+        new Date(clock()),
+      );
+    } catch (err) {
+      roundsAborted += 1;
+      deps.logger.error('round aborted', { round: rounds, error: err instanceof Error ? err.message : String(err) });
+    }
+    nextRoundAt += intervalMs;
+  }
+  const result = { rounds, roundsWithFailures, roundsAborted };
+  deps.logger.info('invocation finished', { ...result });
+  return result;
+}
+
+let cached: ControllerDependencies | undefined;
+
+/** Lambda entry point. */
+export async function handler(event: ControllerEvent | undefined, context: InvocationContext): Promise<InvocationResult> {
+  cached ??= dependenciesFromEnvironment();
+  return runInvocation(cached, context, event ?? {});
+}
