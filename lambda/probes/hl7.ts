@@ -117,6 +117,10 @@ function readSeparators(text: string): Separators {
 function readableText(value: string, separators: Separators): string {
   const { escape, component, subcomponent, repetition, field } = separators;
   let text = value;
+  // Flatten structure before decoding escapes, so an escaped separator (\T\ = &) stays text.
+  for (const separator of [component, subcomponent, repetition]) {
+    if (separator) text = text.split(separator).filter((part) => part.trim() !== '').join(' ');
+  }
   if (escape) {
     const pattern = new RegExp(`${escapeForRegExp(escape)}([^${escapeForRegExp(escape)}]{1,32})${escapeForRegExp(escape)}`, 'g');
     text = text.replace(pattern, (_whole, code: string) => {
@@ -140,9 +144,6 @@ function readableText(value: string, separators: Separators): string {
           return '';
       }
     });
-  }
-  for (const separator of [component, subcomponent, repetition]) {
-    if (separator) text = text.split(separator).filter((part) => part.trim() !== '').join(' ');
   }
   // Control characters from a hostile peer must not reach logs or the JSON line raw.
   text = text.replace(/[\x00-\x1f\x7f]/g, ' ').replace(/\s+/g, ' ').trim();

@@ -1,0 +1,138 @@
+/**
+ * HTTP(S) peers for the http/https probe tests: Node's own http/https servers (the https one with a fresh
+ * self-signed certificate from `selfsigned`), each on its own loopback address, port 0.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { generate } from 'selfsigned';
+
+/** A certificate and key for a loopback TLS server, with IP SANs so only the self-signing is "wrong". */
+export interface TestCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export async function selfSignedCertificate(ip: string): Promise<TestCertificate> {
+  const pems = await generate([{ name: 'commonName', value: 'medlb-test-peer' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip }, { type: 2, value: 'localhost' }] },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** A running server: address, the requests it saw, and close(). */
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly requests: { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }[];
+  close(): Promise<void>;
+}
+
+/** Text the viewer's home page contains (the `expect` tests look for it). */
+export const VIEWER_PAGE_TEXT = 'medlb test viewer: ready';
+
+/**
+ * The routes of the viewer peer: `/` 200 with VIEWER_PAGE_TEXT; `/down` 503; `/moved` 302; `/huge` 1 MiB of
+ * filler (no VIEWER_PAGE_TEXT) streamed; `/stall` headers then no body; `/not-found` 404.
+ */
+export function viewerHandler(request: http.IncomingMessage, response: http.ServerResponse): void {
+  switch (request.url) {
+    case '/':
+    case '/index.html':
+      response.writeHead(200, { 'Content-Type': 'text/html' }).end(`<html><body>${VIEWER_PAGE_TEXT}</body></html>`);
+      return;
+    case '/down':
+      response.writeHead(503, 'Service Unavailable').end('maintenance');
+      return;
+    case '/moved':
+      response.writeHead(302, { Location: '/' }).end();
+      return;
+    case '/huge': {
+      response.writeHead(200, { 'Content-Type': 'text/plain' });
+      const filler = Buffer.alloc(64 * 1024, 'x');
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 16 && !response.destroyed) {
+          sent += 1;
+          if (!response.write(filler)) {
+            response.once('drain', pump);
+            return;
+          }
+        }
+        response.end();
+      };
+      pump();
+      return;
+    }
+    case '/stall':
+      response.writeHead(200, { 'Content-Type': 'text/plain' });
+      response.write('partial ');
+      return;
+    default:
+      response.writeHead(404).end('not found');
+  }
+}
+
+type Handler = (request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) => void;
+
+async function listen(server: http.Server, host: string): Promise<RunningServer> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const requests: RunningServer['requests'] = [];
+  return {
+    host,
+    port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function recording(handler: Handler, requests: () => RunningServer['requests']): http.RequestListener {
+  return (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests().push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
+      handler(request, response, body);
+    });
+  };
+}
+
+/** Starts a plain HTTP server on `host`. */
+export async function startHttpServer(host: string, handler: Handler = viewerHandler): Promise<RunningServer> {
+  let running: RunningServer | undefined;
+  const server = http.createServer(recording(handler, () => running!.requests));
+  running = await listen(server, host);
+  return running;
+}
+
+/** Starts an HTTPS server on `host` with a self-signed certificate (made once per call unless given). */
+export async function startHttpsServer(
+  host: string,
+  handler: Handler = viewerHandler,
+  certificate?: TestCertificate,
+): Promise<RunningServer> {
+  const { cert, key } = certificate ?? (await selfSignedCertificate(host));
+  let running: RunningServer | undefined;
+  const server = https.createServer({ cert, key }, recording(handler, () => running!.requests));
+  running = await listen(server, host);
+  return running;
+}
