@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { siteSchema, type Site } from './schema';
+import { VIEWER_LISTENER_PORT } from './site-defaults';
 import { crossFieldProblems } from './validate';
 import { formatPath, renderValue, SiteFileError, SiteValidationError, type PathSegments, type SiteProblem } from './problems';
 
@@ -20,10 +21,21 @@ export const REJECTED_SETTINGS: Readonly<Record<string, string>> = {
     "AWS source-IP affinity has no duration setting (it lasts while the target stays registered and healthy); remove it: persistence: 'source-ip' is the equivalent of the appliance's persistence",
   persistenceTimeout:
     "AWS source-IP affinity has no duration setting (it lasts while the target stays registered and healthy); remove it: persistence: 'source-ip' is the equivalent of the appliance's persistence",
-  port: "a real server has no port of its own on AWS: each target group sends to its ports[].targetPort; set targetPort on the service's port instead",
   checkPort: 'use healthCheck.port',
   forwardingMethod: 'use transparent: true (Layer 4 DR/NAT, client IP preserved) or transparent: false (SNAT)',
 };
+
+/** Why an unknown key is refused: the appliance-setting explanation where one applies. */
+function rejectionOf(key: string, parentPath: PathSegments): string {
+  const parent = parentPath[parentPath.length - 2];
+  if (key === 'port' && parent === 'realServers') {
+    return "a real server has no port of its own on AWS: each target group sends to its ports[].targetPort; set targetPort on the service's port instead";
+  }
+  if (key === 'port' && parentPath.length === 1 && parentPath[0] === 'viewer') {
+    return `the viewer listens on ${VIEWER_LISTENER_PORT}; set targetPort for the viewer servers' port`;
+  }
+  return REJECTED_SETTINGS[key] ?? 'is not a known setting (check the spelling); remove it';
+}
 
 /** Value at a path of the raw input, or undefined. */
 function valueAt(input: unknown, path: PathSegments): unknown {
@@ -48,7 +60,7 @@ function problemsOfIssue(issue: Issue, basePath: PathSegments, input: unknown, p
   switch (issue.code) {
     case 'unrecognized_keys':
       for (const key of issue.keys) {
-        problems.push({ path: formatPath([...path, key]), message: REJECTED_SETTINGS[key] ?? 'is not a known setting (check the spelling); remove it' });
+        problems.push({ path: formatPath([...path, key]), message: rejectionOf(key, path) });
       }
       return;
     case 'invalid_union': {
@@ -58,6 +70,13 @@ function problemsOfIssue(issue: Issue, basePath: PathSegments, input: unknown, p
         return;
       }
       problems.push({ path: formatPath(path), message: `${issue.message} (got ${renderValue(value)})` });
+      return;
+    }
+    case 'invalid_key': {
+      // A record key failed its own schema: report the key, not the value stored under it.
+      const key = path[path.length - 1];
+      const reasons = issue.issues.map((inner) => inner.message).join('; ');
+      problems.push({ path: formatPath(path), message: `${reasons} (got ${renderValue(key)})` });
       return;
     }
     case 'invalid_type':

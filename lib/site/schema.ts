@@ -380,7 +380,11 @@ const siteObjectSchema = z.strictObject({
   /** Tags applied to every resource. @default {} */
   tags: z
     .record(
-      z.string().min(1, { error: 'tag keys must not be empty' }).max(128, { error: 'tag keys are at most 128 characters' }),
+      z
+        .string()
+        .min(1, { error: 'tag keys must not be empty' })
+        .max(128, { error: 'tag keys are at most 128 characters' })
+        .refine((key) => !key.toLowerCase().startsWith('aws:'), { error: 'tag keys starting with "aws:" are reserved by AWS' }),
       z.string({ error: 'tag values must be strings' }).max(256, { error: 'tag values are at most 256 characters' }),
     )
     .default({})

@@ -191,6 +191,7 @@ describe('field rules (schema)', () => {
     ['ALB idle timeout', (s: any) => (s.viewer.idleTimeoutSeconds = 4001), 'viewer.idleTimeoutSeconds', 'must be an integer from 1 to 4000 s (got 4001)'],
     ['e-mail', (s: any) => (s.notifications.emails = ['pacs-oncall']), 'notifications.emails[0]', 'is not an e-mail address (got "pacs-oncall")'],
     ['topic ARN', (s: any) => (s.notifications.existingTopicArn = 'alarms'), 'notifications.existingTopicArn', /^is not an SNS topic ARN/],
+    ['reserved tag key', (s: any) => (s.tags = { 'aws:owner': 'me' }), 'tags["aws:owner"]', 'tag keys starting with "aws:" are reserved by AWS (got "aws:owner")'],
     ['typo', (s: any) => (s.services[0].tranparent = true), 'services[0].tranparent', 'is not a known setting (check the spelling); remove it'],
     ['wrong type', (s: any) => (s.services[0].transparent = 'yes'), 'services[0].transparent', 'must be a boolean (got "yes")'],
   ])('%s', (_name, mutate, path, message) => {
@@ -249,6 +250,15 @@ describe('appliance settings AWS does not offer', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0].path).toBe('services[0].persistenceTimeoutSeconds');
     expect(problems[0].message).toMatch(/^AWS source-IP affinity has no duration setting .*; remove it: persistence: 'source-ip' is the equivalent/);
+  });
+
+  it('explains that the viewer listens on 443, and keeps port unknown elsewhere', () => {
+    expect(problemsAfter((s) => (s.viewer.port = 8443))).toEqual([
+      { path: 'viewer.port', message: "the viewer listens on 443; set targetPort for the viewer servers' port" },
+    ]);
+    expect(problemsAfter((s) => (s.services[0].healthCheck.tcpPort = 104))).toEqual([
+      { path: 'services[0].healthCheck.tcpPort', message: 'is not a known setting (check the spelling); remove it' },
+    ]);
   });
 
   it("rejects a real server's own port, pointing at targetPort", () => {
