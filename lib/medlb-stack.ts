@@ -141,10 +141,7 @@ export class MedlbStack extends Stack {
       targetGroupArns: [...targetGroups.values()].flat().map((group) => group.arn),
       checkEgress: checkEgressOf(site),
       encryptionKey: this.key,
-      awsApiAccess:
-        site.network.existingVpc && site.network.existingVpc.subnets.some((subnet) => !subnet.routeTableId)
-          ? 'existing-endpoints'
-          : 'create-endpoints',
+      awsApiAccess: site.controller.awsApiAccess,
     });
     new CfnOutput(this, 'StateTableName', {
       description: 'medlb state table: controller config (CONFIG/v1), counters, overrides, audit records',

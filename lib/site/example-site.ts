@@ -5,6 +5,7 @@
  * PLACEHOLDERS — replace before deploying:
  *   vpc-0123456789abcdef0                          # PLACEHOLDER VPC id
  *   subnet-0aaaaaaaaaaaaaaa1 / subnet-0bbbbbbbbbbbbbbb2  # PLACEHOLDER subnet ids (AZ a / AZ b)
+ *   rtb-0aaaaaaaaaaaaaaa1 / rtb-0bbbbbbbbbbbbbbb2        # PLACEHOLDER route tables (for the controller's VPC endpoints)
  *   arn:aws:acm:eu-west-2:111122223333:certificate/00000000-0000-0000-0000-000000000000  # PLACEHOLDER certificate
  * The guide's addresses (10.12.1.x) are the first VIPs; the second-AZ VIPs are the same host numbers in 10.12.2.0/24.
  */
@@ -23,14 +24,14 @@ export const exampleSite: SiteInput = {
       vpcId: 'vpc-0123456789abcdef0', // PLACEHOLDER
       cidr: '10.12.0.0/16',
       subnets: [
-        { subnetId: 'subnet-0aaaaaaaaaaaaaaa1', availabilityZone: 'eu-west-2a', cidr: '10.12.1.0/24' }, // PLACEHOLDER id
-        { subnetId: 'subnet-0bbbbbbbbbbbbbbb2', availabilityZone: 'eu-west-2b', cidr: '10.12.2.0/24' }, // PLACEHOLDER id
+        { subnetId: 'subnet-0aaaaaaaaaaaaaaa1', availabilityZone: 'eu-west-2a', cidr: '10.12.1.0/24', routeTableId: 'rtb-0aaaaaaaaaaaaaaa1' }, // PLACEHOLDER ids
+        { subnetId: 'subnet-0bbbbbbbbbbbbbbb2', availabilityZone: 'eu-west-2b', cidr: '10.12.2.0/24', routeTableId: 'rtb-0bbbbbbbbbbbbbbb2' }, // PLACEHOLDER ids
       ],
     },
   },
   // The hospital network and a modality network.
   allowedClientCidrs: ['10.12.0.0/16', '10.20.0.0/16'],
-  controller: { intervalSeconds: 10 },
+  controller: { intervalSeconds: 10, awsApiAccess: 'create-endpoints' },
   services: [
     {
       // Guide §8.3: Layer 4 DR (transparent), persistence 3600 s, check port 104 (the first port).

@@ -356,6 +356,16 @@ export const controllerSchema = z.strictObject({
   intervalSeconds: integerIn(defaults.CONTROLLER_INTERVAL_RANGE.min, defaults.CONTROLLER_INTERVAL_RANGE.max, ' s')
     .default(defaults.DEFAULT_CONTROLLER_INTERVAL_SECONDS)
     .describe('Seconds between controller rounds, 5–60 (default 10)'),
+  /**
+   * How the controller (in the VPC) reaches the ELBv2, EC2 and DynamoDB APIs: `create-endpoints` (medlb creates
+   * interface endpoints and a DynamoDB gateway endpoint; an existing VPC must give every subnet's routeTableId),
+   * `existing-endpoints` (the VPC already has them, with private DNS) or `nat` (a NAT gateway routes them).
+   * @default 'create-endpoints'
+   */
+  awsApiAccess: z
+    .enum(['create-endpoints', 'existing-endpoints', 'nat'], { error: 'must be create-endpoints, existing-endpoints or nat' })
+    .default('create-endpoints')
+    .describe('How the controller reaches AWS APIs: create-endpoints (default), existing-endpoints or nat'),
 });
 
 /** Who hears about alarms. */

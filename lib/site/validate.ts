@@ -135,6 +135,17 @@ function checkNetwork(site: UnknownRecord, vpc: VpcView, region: string | undefi
       problems.add([...vpc.subnetsPath, index, 'availabilityZone'], `${zone} is not in the site's region ${region}`);
     }
   });
+  const apiAccess = stringAt(recordAt(site.controller).awsApiAccess) ?? 'create-endpoints';
+  if (apiAccess === 'create-endpoints') {
+    rawSubnets.forEach((raw, index) => {
+      if (stringAt(recordAt(raw).routeTableId) === undefined) {
+        problems.add(
+          [...vpc.subnetsPath, index, 'routeTableId'],
+          'is needed to create the DynamoDB gateway endpoint (controller.awsApiAccess: create-endpoints); give it, or set controller.awsApiAccess to existing-endpoints or nat',
+        );
+      }
+    });
+  }
   for (const subnet of vpc.subnets ?? []) {
     const path = [...vpc.subnetsPath, subnet.index, 'cidr'];
     if (vpc.cidr && !cidrContainsCidr(vpc.cidr, subnet.cidr)) {

@@ -1,5 +1,5 @@
 /** Cross-field rules (lib/site/validate.ts): each asserted with its path and message, and all reported together. */
-import { crossFieldProblems, parseSite, siteProblems } from '../../lib/site';
+import { crossFieldProblems, exampleSite, parseSite, siteProblems } from '../../lib/site';
 import { exampleWith, problemsAfter, type LooseSite } from './fixtures';
 
 function servers(count: number, firstHost = 10): { label: string; ip: string }[] {
@@ -70,7 +70,7 @@ describe('VIPs', () => {
   it('one subnet per Availability Zone', () => {
     expect(
       problemsAfter((s) => {
-        s.network.existingVpc.subnets.push({ subnetId: 'subnet-0ccccccccccccccc3', availabilityZone: 'eu-west-2a', cidr: '10.12.3.0/24' });
+        s.network.existingVpc.subnets.push({ subnetId: 'subnet-0ccccccccccccccc3', availabilityZone: 'eu-west-2a', cidr: '10.12.3.0/24', routeTableId: 'rtb-0ccccccccccccccc3' });
         s.services[0].vip = ['10.12.1.100', '10.12.3.100'];
       }),
     ).toEqual([{ path: 'services[0].vip[1]', message: '10.12.3.100 is in eu-west-2a like 10.12.1.100: a load balancer uses one subnet per Availability Zone' }]);
@@ -266,7 +266,7 @@ describe('network', () => {
   it('subnets do not overlap or repeat', () => {
     expect(
       problemsAfter((s) => {
-        s.network.existingVpc.subnets.push({ subnetId: 'subnet-0aaaaaaaaaaaaaaa1', availabilityZone: 'eu-west-2c', cidr: '10.12.1.128/25' });
+        s.network.existingVpc.subnets.push({ subnetId: 'subnet-0aaaaaaaaaaaaaaa1', availabilityZone: 'eu-west-2c', cidr: '10.12.1.128/25', routeTableId: 'rtb-0ccccccccccccccc3' });
       }),
     ).toEqual([
       { path: 'network.existingVpc.subnets[2].subnetId', message: 'subnet-0aaaaaaaaaaaaaaa1 is already listed as subnets[0]' },
@@ -350,5 +350,21 @@ describe('the site as a whole', () => {
     for (const garbage of [null, 42, [], { services: 'x', network: { existingVpc: { subnets: [null, { cidr: 5 }] } }, viewer: [] }]) {
       expect(() => crossFieldProblems(garbage)).not.toThrow();
     }
+  });
+});
+
+describe('controller API access', () => {
+  test('create-endpoints in an existing VPC needs every subnet route table', () => {
+    const input = structuredClone(exampleSite) as any;
+    delete input.network.existingVpc.subnets[1].routeTableId;
+    expect(siteProblems(input)).toEqual([
+      {
+        path: 'network.existingVpc.subnets[1].routeTableId',
+        message:
+          'is needed to create the DynamoDB gateway endpoint (controller.awsApiAccess: create-endpoints); give it, or set controller.awsApiAccess to existing-endpoints or nat',
+      },
+    ]);
+    input.controller.awsApiAccess = 'existing-endpoints';
+    expect(siteProblems(input)).toEqual([]);
   });
 });
