@@ -5,8 +5,8 @@ import {
   DEFAULT_NEW_VPC_INTERFACE_ENDPOINTS,
   DEFAULT_NEW_VPC_SUBNET_CIDR_MASK,
 } from './construct-defaults';
-import { Ipv4Block, blockContains, parseIpv4Cidr } from './ipv4';
-import { ProblemList } from './validation';
+import { Ipv4Cidr, cidrContains, cidrContainsCidr, parseCidr } from '../site/ipv4';
+import { ProblemList, checkCidr } from './validation';
 
 /** One subnet of an existing VPC, given by attributes (no lookups: synth stays offline). */
 export interface ExistingSubnetAttributes {
@@ -71,8 +71,8 @@ export class SiteNetwork extends Construct {
   /** The flow-log group, when flow logs are on. */
   public readonly flowLogGroup?: logs.ILogGroup;
 
-  private readonly subnetBlocks: ReadonlyArray<{ readonly subnet: ec2.ISubnet; readonly block: Ipv4Block }>;
-  private readonly vpcBlock: Ipv4Block;
+  private readonly subnetBlocks: ReadonlyArray<{ readonly subnet: ec2.ISubnet; readonly block: Ipv4Cidr }>;
+  private readonly vpcBlock: Ipv4Cidr;
 
   constructor(scope: Construct, id: string, props: SiteNetworkProps) {
     super(scope, id);
@@ -147,8 +147,8 @@ export class SiteNetwork extends Construct {
       }
     }
 
-    this.vpcBlock = parseIpv4Cidr(this.vpcCidr) as Ipv4Block;
-    this.subnetBlocks = this.subnets.map((subnet) => ({ subnet, block: parseIpv4Cidr(subnet.ipv4CidrBlock) as Ipv4Block }));
+    this.vpcBlock = parseCidr(this.vpcCidr) as Ipv4Cidr;
+    this.subnetBlocks = this.subnets.map((subnet) => ({ subnet, block: parseCidr(subnet.ipv4CidrBlock) as Ipv4Cidr }));
 
     if (props.flowLogs ?? props.newVpc !== undefined) {
       this.flowLogGroup = this.addFlowLogs(props.flowLogRetention ?? DEFAULT_FLOW_LOG_RETENTION);
@@ -157,12 +157,12 @@ export class SiteNetwork extends Construct {
 
   /** The subnet whose CIDR contains `address`, or `undefined` when none does. */
   public subnetFor(address: string): ec2.ISubnet | undefined {
-    return this.subnetBlocks.find(({ block }) => blockContains(block, address))?.subnet;
+    return this.subnetBlocks.find(({ block }) => cidrContains(block, address))?.subnet;
   }
 
   /** True when `address` lies inside the VPC's primary CIDR (an on-premises real server does not). */
   public containsAddress(address: string): boolean {
-    return blockContains(this.vpcBlock, address);
+    return cidrContains(this.vpcBlock, address);
   }
 
   private addFlowLogs(retention: logs.RetentionDays): logs.ILogGroup {
@@ -213,7 +213,7 @@ function validateProps(props: SiteNetworkProps): ProblemList {
   }
   if (props.newVpc) {
     const { cidr, maxAzs, subnetCidrMask } = props.newVpc;
-    problems.check(parseIpv4Cidr(cidr) !== undefined, `newVpc.cidr: ${cidr} is not an IPv4 CIDR block (a.b.c.d/n, no host bits)`);
+    checkCidr(problems, 'newVpc.cidr', cidr);
     problems.check(Number.isInteger(maxAzs) && maxAzs >= 1 && maxAzs <= 6, `newVpc.maxAzs: ${maxAzs} must be an integer 1–6`);
     if (subnetCidrMask !== undefined) {
       problems.check(
@@ -224,8 +224,8 @@ function validateProps(props: SiteNetworkProps): ProblemList {
     return problems;
   }
   const existing = props.existingVpc as ExistingVpcAttributes;
-  const vpcBlock = parseIpv4Cidr(existing.cidr);
-  problems.check(vpcBlock !== undefined, `existingVpc.cidr: ${existing.cidr} is not an IPv4 CIDR block (a.b.c.d/n, no host bits)`);
+  const vpcBlock = parseCidr(existing.cidr);
+  checkCidr(problems, 'existingVpc.cidr', existing.cidr);
   problems.check(existing.subnets.length > 0, 'existingVpc.subnets: at least one subnet is required');
   const withRouteTable = existing.subnets.filter((subnet) => subnet.routeTableId !== undefined).length;
   problems.check(
@@ -238,13 +238,11 @@ function validateProps(props: SiteNetworkProps): ProblemList {
     problems.check(!seenIds.has(subnet.subnetId), `${path}.subnetId: ${subnet.subnetId} is listed twice`);
     seenIds.add(subnet.subnetId);
     problems.check(!Token.isUnresolved(subnet.cidr), `${path}.cidr must be a literal CIDR block, not a token`);
-    const block = Token.isUnresolved(subnet.cidr) ? undefined : parseIpv4Cidr(subnet.cidr);
-    if (!Token.isUnresolved(subnet.cidr)) {
-      problems.check(block !== undefined, `${path}.cidr: ${subnet.cidr} is not an IPv4 CIDR block (a.b.c.d/n, no host bits)`);
-    }
+    const block = Token.isUnresolved(subnet.cidr) ? undefined : parseCidr(subnet.cidr);
+    checkCidr(problems, `${path}.cidr`, subnet.cidr);
     if (block && vpcBlock) {
       problems.check(
-        block.first >= vpcBlock.first && block.last <= vpcBlock.last,
+        cidrContainsCidr(vpcBlock, block),
         `${path}.cidr: ${subnet.cidr} is not inside the VPC CIDR ${existing.cidr}`,
       );
     }

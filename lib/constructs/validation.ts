@@ -1,5 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { parseIpv4Cidr } from './ipv4';
+import { cidrProblem } from '../site/ipv4';
 
 /** Raised when a construct's props are invalid; lists every problem found, not just the first. */
 export class ConstructPropsError extends Error {
@@ -36,7 +36,8 @@ export class ProblemList {
 /** Records a problem unless `cidr` is a literal IPv4 CIDR block. */
 export function checkCidr(problems: ProblemList, path: string, cidr: string): void {
   if (Token.isUnresolved(cidr)) return;
-  problems.check(parseIpv4Cidr(cidr) !== undefined, `${path}: ${cidr} is not an IPv4 CIDR block (a.b.c.d/n, no host bits)`);
+  const problem = cidrProblem(cidr);
+  if (problem !== undefined) problems.add(`${path}: ${cidr} ${problem}`);
 }
 
 /** Records a problem unless `port` is an integer 1–65535. */

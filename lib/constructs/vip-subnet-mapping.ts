@@ -1,5 +1,5 @@
 import { Token, aws_ec2 as ec2 } from 'aws-cdk-lib';
-import { blockContains, isAwsReservedInSubnet, parseIpv4, parseIpv4Cidr } from './ipv4';
+import { awsReservedAddressReason, cidrContains, parseCidr, parseIpv4 } from '../site/ipv4';
 import { ProblemList } from './validation';
 
 /** One static private VIP of an internal NLB: the address it takes in one subnet (one per subnet/AZ). */
@@ -40,15 +40,15 @@ export function checkVipSubnetMappings(problems: ProblemList, propName: string, 
     problems.check(!seenAddresses.has(address), `${path}.privateIpv4Address: ${address} is used twice`);
     seenAddresses.add(address);
     const cidr = knownString(() => mapping.subnet.ipv4CidrBlock);
-    const block = cidr === undefined ? undefined : parseIpv4Cidr(cidr);
+    const block = cidr === undefined ? undefined : parseCidr(cidr);
     if (block === undefined) return;
-    if (!blockContains(block, address)) {
-      problems.add(`${path}.privateIpv4Address: ${address} is outside its subnet ${subnetId} (${block.cidr})`);
-    } else {
-      problems.check(
-        !isAwsReservedInSubnet(block, address),
-        `${path}.privateIpv4Address: ${address} is reserved by AWS in ${block.cidr} (the first four addresses and the last)`,
-      );
+    if (!cidrContains(block, address)) {
+      problems.add(`${path}.privateIpv4Address: ${address} is outside its subnet ${subnetId} (${block.text})`);
+      return;
+    }
+    const reserved = awsReservedAddressReason(block, address);
+    if (reserved !== undefined) {
+      problems.add(`${path}.privateIpv4Address: ${address} cannot be a VIP in ${block.text}: ${reserved}`);
     }
   });
 }

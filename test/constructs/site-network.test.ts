@@ -144,10 +144,10 @@ describe('SiteNetwork validation', () => {
         }),
     );
     expect(problems).toEqual([
-      'existingVpc.cidr: 10.12.0.1/16 is not an IPv4 CIDR block (a.b.c.d/n, no host bits)',
+      'existingVpc.cidr: 10.12.0.1/16 has host bits set (did you mean 10.12.0.0/16?)',
       'existingVpc.subnets: routeTableId is given for 1 of 2 subnets; give it for every subnet or for none',
       'existingVpc.subnets[1].subnetId: subnet-0aaaaaaaaaaaaaaaa is listed twice',
-      'existingVpc.subnets[1].cidr: 10.12.2.0/33 is not an IPv4 CIDR block (a.b.c.d/n, no host bits)',
+      'existingVpc.subnets[1].cidr: 10.12.2.0/33 is not a CIDR block like 10.12.0.0/16',
     ]);
   });
 
@@ -158,7 +158,7 @@ describe('SiteNetwork validation', () => {
       ),
     ).toEqual(['existingVpc.subnets[0].cidr: 10.13.1.0/24 is not inside the VPC CIDR 10.12.0.0/16']);
     expect(problemsOf(() => new SiteNetwork(newTestStack(), 'N', { newVpc: { cidr: '10.20.0.0', maxAzs: 0, subnetCidrMask: 30 } }))).toEqual([
-      'newVpc.cidr: 10.20.0.0 is not an IPv4 CIDR block (a.b.c.d/n, no host bits)',
+      'newVpc.cidr: 10.20.0.0 is not a CIDR block like 10.12.0.0/16',
       'newVpc.maxAzs: 0 must be an integer 1–6',
       'newVpc.subnetCidrMask: 30 must be an integer 16–28',
     ]);

@@ -234,13 +234,13 @@ describe('TcpService validation', () => {
       'subnetMappings[0].privateIpv4Address: 10.12.2.100 is outside its subnet subnet-0aaaaaaaaaaaaaaaa (10.12.1.0/24)',
       'subnetMappings[1].subnet: subnet-0aaaaaaaaaaaaaaaa is used twice (one VIP per subnet)',
       'subnetMappings[1].subnet: a second subnet in eu-west-2a (an NLB takes one subnet per availability zone)',
-      'subnetMappings[1].privateIpv4Address: 10.12.1.255 is reserved by AWS in 10.12.1.0/24 (the first four addresses and the last)',
+      'subnetMappings[1].privateIpv4Address: 10.12.1.255 cannot be a VIP in 10.12.1.0/24: the broadcast address (reserved by AWS)',
       'subnetMappings[2].privateIpv4Address: 10.12.2.300 is not an IPv4 address',
       'ports[1].targetPort: 70000 is not a port (1–65535)',
       'ports[1].port: 104 is listed twice',
       'ports[2].port: 0 is not a port (1–65535)',
-      'allowedClientCidrs[0]: 10.50.0.0/33 is not an IPv4 CIDR block (a.b.c.d/n, no host bits)',
-      'realServerCidrs[0]: 10.12.1.1/24 is not an IPv4 CIDR block (a.b.c.d/n, no host bits)',
+      'allowedClientCidrs[0]: 10.50.0.0/33 is not a CIDR block like 10.12.0.0/16',
+      'realServerCidrs[0]: 10.12.1.1/24 has host bits set (did you mean 10.12.1.0/24?)',
       'healthCheckPort: 65536 is not a port (1–65535)',
       'idleTimeout: 59 s is outside 60–6000 s',
       'deregistrationDelay: 3601 s is outside 0–3600 s',
@@ -276,7 +276,7 @@ describe('TcpService validation', () => {
     const stack = newTestStack();
     const service = new TcpService(stack, 'Ok', base(exampleNetwork(stack)));
     expect(() => service.allowTrafficToRealServers('192.168.50.0/16')).toThrow(
-      /realServerCidrs: 192\.168\.50\.0\/16 is not an IPv4 CIDR block/,
+      /realServerCidrs: 192\.168\.50\.0\/16 has host bits set \(did you mean 192\.168\.0\.0\/16\?\)/,
     );
   });
 });

@@ -234,7 +234,10 @@ describe('Viewer validation', () => {
           stickinessCookieDuration: Duration.days(8),
           idleTimeout: Duration.seconds(4001),
           healthCheckPath: 'health',
-          staticVips: [{ subnet: network.subnets[0], privateIpv4Address: '10.12.2.160' }],
+          staticVips: [
+            { subnet: network.subnets[0], privateIpv4Address: '10.12.2.160' },
+            { subnet: network.subnets[1], privateIpv4Address: '10.12.2.1' },
+          ],
         }),
     );
     expect(problems).toEqual([
@@ -247,6 +250,7 @@ describe('Viewer validation', () => {
       'idleTimeout: 4001 s is outside 1–4000 s',
       'healthCheckPath: health must start with / and hold printable characters only (max 1024)',
       'staticVips[0].privateIpv4Address: 10.12.2.160 is outside its subnet subnet-0aaaaaaaaaaaaaaaa (10.12.1.0/24)',
+      'staticVips[1].privateIpv4Address: 10.12.2.1 cannot be a VIP in 10.12.2.0/24: reserved by AWS for the VPC router',
     ]);
   });
 
