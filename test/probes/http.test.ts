@@ -1,0 +1,103 @@
+import { probe } from '../../lambda/probes';
+import type { CheckSpec } from '../../lambda/probes/types';
+import { startHttpServer, startHttpsServer, VIEWER_PAGE_TEXT, type RunningServer } from '../peers/http-peers';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+const MARGIN_MS = 1500;
+
+describe('https probe against a Node HTTPS server with a self-signed certificate', () => {
+  let server: RunningServer;
+  const https = (extra: Partial<CheckSpec> = {}): CheckSpec => ({ protocol: 'https', timeoutMs: 2000, ...extra });
+  beforeAll(async () => {
+    server = await startHttpsServer('127.0.5.1');
+  });
+  afterAll(() => server.close());
+  const target = (): { host: string; port: number } => ({ host: server.host, port: server.port });
+
+  it('fails certificate verification by default, naming the certificate problem', async () => {
+    expect(await probe(target(), https())).toMatchObject({
+      healthy: false,
+      reason: 'TLS handshake failed: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)',
+    });
+  });
+
+  it('is healthy with insecure, and sends a plain GET with Host', async () => {
+    expect(await probe(target(), https({ insecure: true }))).toMatchObject({ healthy: true, reason: 'HTTP 200 OK' });
+    const request = server.requests.at(-1)!;
+    expect(request).toMatchObject({ method: 'GET', url: '/' });
+    expect(request.headers.host).toBe(`${server.host}:${server.port}`);
+  });
+
+  it('checks the expected text: present → healthy, absent → unhealthy saying how much was read', async () => {
+    expect(await probe(target(), https({ insecure: true, expect: VIEWER_PAGE_TEXT }))).toMatchObject({
+      healthy: true,
+      reason: `HTTP 200 OK, body contains "${VIEWER_PAGE_TEXT}"`,
+    });
+    const absent = await probe(target(), https({ insecure: true, expect: 'login failed' }));
+    expect(absent.healthy).toBe(false);
+    expect(absent.reason).toMatch(/^HTTP 200 OK, but the body \(\d+ bytes\) does not contain "login failed"$/);
+  });
+
+  it('reads at most its body bound on a huge page', async () => {
+    const result = await probe(target(), https({ insecure: true, path: '/huge', expect: VIEWER_PAGE_TEXT }));
+    expect(result).toMatchObject({ healthy: false, reason: `HTTP 200 OK, but the first 262144 bytes of the body does not contain "${VIEWER_PAGE_TEXT}"` });
+  });
+
+  it.each([
+    ['/down', false, 'HTTP 503 Service Unavailable'],
+    ['/not-found', false, 'HTTP 404 Not Found'],
+    ['/moved', true, 'HTTP 302 Found'],
+  ])('GET %s → healthy %s (%s)', async (path, healthy, reason) => {
+    expect(await probe(target(), https({ insecure: true, path }))).toMatchObject({ healthy, reason });
+  });
+
+  it('times out a body that never ends, within its timeout', async () => {
+    const startedAt = Date.now();
+    const result = await probe(target(), https({ insecure: true, path: '/stall', expect: VIEWER_PAGE_TEXT, timeoutMs: 400 }));
+    expect(result.healthy).toBe(false);
+    expect(result.reason).toMatch(/^HTTP body incomplete after \d+ ms$/);
+    expect(Date.now() - startedAt).toBeLessThan(400 + MARGIN_MS);
+  });
+});
+
+describe('http probe', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startHttpServer('127.0.5.2');
+  });
+  afterAll(() => server.close());
+
+  it('is healthy on 200 and unhealthy on 503', async () => {
+    const target = { host: server.host, port: server.port };
+    expect(await probe(target, { protocol: 'http', timeoutMs: 2000 })).toMatchObject({ healthy: true, reason: 'HTTP 200 OK' });
+    expect(await probe(target, { protocol: 'http', timeoutMs: 2000, path: '/down' })).toMatchObject({ healthy: false, reason: 'HTTP 503 Service Unavailable' });
+  });
+
+  it('reports a peer that does not speak HTTP, and one that never answers', async () => {
+    const sockets: net.Socket[] = [];
+    const banner = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      socket.write('\x00\x01garbage\r\n\r\n');
+    });
+    const silent = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => banner.listen(0, '127.0.5.3', resolve));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.5.4', resolve));
+    try {
+      const garbage = await probe({ host: '127.0.5.3', port: (banner.address() as AddressInfo).port }, { protocol: 'http', timeoutMs: 1000 });
+      expect(garbage.healthy).toBe(false);
+      expect(garbage.reason).toMatch(/^malformed HTTP response \(HPE_\w+\)$/);
+      const startedAt = Date.now();
+      const quiet = await probe({ host: '127.0.5.4', port: (silent.address() as AddressInfo).port }, { protocol: 'http', timeoutMs: 300 });
+      expect(quiet).toMatchObject({ healthy: false, reason: expect.stringMatching(/^no HTTP response within \d+ ms$/) });
+      expect(Date.now() - startedAt).toBeLessThan(300 + MARGIN_MS);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([banner, silent].map((s) => new Promise((resolve) => s.close(resolve))));
+    }
+  });
+});
