@@ -26,7 +26,7 @@ export class Hl7AckError extends ProbeFailure {
 }
 
 /** HL7 message type as MSH-9 carries it: `NMD^N02`, optionally with a message structure (`NMD^N02^NMD_N02`). */
-const MESSAGE_TYPE_PATTERN = /^[A-Z0-9]{3}(\^[A-Z0-9]{2,3}(\^[A-Z0-9_]{3,7})?)?$/;
+const MESSAGE_TYPE_PATTERN = /^[A-Z0-9]{3}\^[A-Z0-9]{2,3}(\^[A-Z0-9_]{3,7})?$/;
 
 /** Says what is wrong with a configured message type, or undefined when it is usable. */
 export function messageTypeProblem(messageType: string): string | undefined {
