@@ -24,6 +24,12 @@ export class ProbeFailure extends Error {
   }
 }
 
+/** Peer-supplied text made safe for a reason: control characters become spaces, whitespace collapses, length clipped. */
+export function printable(text: string, maxChars = 200): string {
+  const clean = text.replace(/[\x00-\x1f\x7f]/g, ' ').replace(/\s+/g, ' ').trim();
+  return clean.length > maxChars ? `${clean.slice(0, maxChars)}...` : clean;
+}
+
 /** Why the probe's signal was aborted: the caller cancelled it or the overall deadline passed. */
 export class ProbeAbort extends Error {
   constructor(readonly kind: 'cancelled' | 'deadline') {

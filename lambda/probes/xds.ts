@@ -7,7 +7,7 @@
  *   document is unknown. The response may be plain SOAP or MTOM/XOP multipart/related; both are read.
  */
 import { randomUUID } from 'node:crypto';
-import { ProbeFailure, runProbe } from './connect';
+import { printable, ProbeFailure, runProbe } from './connect';
 import { httpExchange } from './http-client';
 import { statusLine } from './http';
 import {
@@ -224,17 +224,17 @@ export function soapEnvelopeBytes(contentTypeHeader: string | undefined, body: B
   if (['application/soap+xml', 'text/xml', 'application/xml'].includes(mediaType.type)) return body;
   if (mediaType.type !== 'multipart/related') {
     throw new XdsResponseError(
-      `wrong content type ${mediaType.type || '(empty)'} (expected application/soap+xml or multipart/related)`,
+      `wrong content type ${printable(mediaType.type, 100) || '(empty)'} (expected application/soap+xml or multipart/related)`,
     );
   }
   const parts = splitMultipart(body, mediaType.parameters.get('boundary') ?? '');
   if (parts.length === 0) throw new XdsResponseError('multipart/related response without parts');
   const start = mediaType.parameters.get('start');
   const root = start ? parts.find((part) => part.headers.get('content-id') === start) : parts[0];
-  if (!root) throw new XdsResponseError(`multipart/related root part ${start} not found`);
+  if (!root) throw new XdsResponseError(`multipart/related root part ${printable(start, 100)} not found`);
   const rootType = parseMediaType(root.headers.get('content-type') ?? '').type;
   if (rootType !== 'application/xop+xml' && rootType !== 'application/soap+xml') {
-    throw new XdsResponseError(`MTOM root part has content type ${rootType || '(none)'} (expected application/xop+xml)`);
+    throw new XdsResponseError(`MTOM root part has content type ${printable(rootType, 100) || '(none)'} (expected application/xop+xml)`);
   }
   return root.content;
 }
@@ -247,8 +247,7 @@ export interface XdsExpectation {
 }
 
 function clip(text: string): string {
-  const clean = text.replace(/[\x00-\x1f\x7f]/g, ' ').replace(/\s+/g, ' ').trim();
-  return clean.length > MAX_REASON_DETAIL_CHARS ? `${clean.slice(0, MAX_REASON_DETAIL_CHARS)}...` : clean;
+  return printable(text, MAX_REASON_DETAIL_CHARS);
 }
 
 function shortStatus(status: string | undefined): string {

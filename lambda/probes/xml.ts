@@ -4,7 +4,7 @@
  * `<s:Envelope>`, `<soap:Envelope>` and `<Envelope xmlns="...">` are the same element.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ProbeFailure } from './connect';
+import { printable, ProbeFailure } from './connect';
 
 /** The document is not usable XML (not well formed, DTD, unbound prefix, too deep). */
 export class XmlDocumentError extends ProbeFailure {
@@ -54,12 +54,12 @@ export function parseXmlDocument(text: string): XmlElement {
     const validation = XMLValidator.validate(text);
     if (validation !== true) {
       const { msg, line } = validation.err;
-      throw new XmlDocumentError(`not well-formed XML: ${msg} (line ${line})`);
+      throw new XmlDocumentError(`not well-formed XML: ${printable(msg)} (line ${line})`);
     }
     raw = parser.parse(text);
   } catch (err) {
     if (err instanceof XmlDocumentError) throw err;
-    throw new XmlDocumentError(`not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
+    throw new XmlDocumentError(`not well-formed XML: ${printable(err instanceof Error ? err.message : String(err))}`);
   }
   const roots = elementNodes(raw);
   if (roots.length !== 1) throw new XmlDocumentError(`XML document has ${roots.length} root elements`);
@@ -85,7 +85,7 @@ function toElement(node: RawNode, outerScope: ReadonlyMap<string, string>, depth
   }
   const { prefix, local } = splitQName(qname);
   const ns = scope.get(prefix);
-  if (prefix && ns === undefined) throw new XmlDocumentError(`undeclared namespace prefix "${prefix}"`);
+  if (prefix && ns === undefined) throw new XmlDocumentError(`undeclared namespace prefix "${printable(prefix, 40)}"`);
   const attributes = new Map<string, string>();
   for (const [name, value] of Object.entries(rawAttributes)) {
     if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
