@@ -137,7 +137,7 @@ export class MedlbStack extends Stack {
       vpc: network.vpc,
       subnets: [...network.subnets],
       config,
-      configFingerprint: fingerprintOf(this.toJsonString(config)),
+      configFingerprint: fingerprintOf(JSON.stringify(this.resolve(config))),
       targetGroupArns: [...targetGroups.values()].flat().map((group) => group.arn),
       checkEgress: checkEgressOf(site),
       encryptionKey: this.key,
