@@ -33,6 +33,12 @@ export const DEFAULT_NLB_HEALTH_CHECK = {
   unhealthyThresholdCount: 3,
 } as const;
 
+/**
+ * Default VPC quota of inbound (and, separately, outbound) rules per security group. More rules fail at
+ * deploy time, so the constructs refuse them at synth and ask for aggregated CIDRs instead.
+ */
+export const SECURITY_GROUP_RULES_PER_DIRECTION = 60;
+
 // ---- HTTPS viewer (internal ALB) ------------------------------------------------------------------
 
 /** Viewer listener and real-server port. */

@@ -15,6 +15,7 @@ import {
   DEFAULT_PERSISTENCE,
   DEFAULT_TCP_IDLE_TIMEOUT,
   DEREGISTRATION_DELAY_RANGE_SECONDS,
+  SECURITY_GROUP_RULES_PER_DIRECTION,
   TCP_IDLE_TIMEOUT_RANGE_SECONDS,
 } from './construct-defaults';
 import { ProblemList, checkCidr, checkPort, checkSeconds } from './validation';
@@ -209,13 +210,26 @@ export class TcpService extends Construct {
 
     for (const cidr of props.realServerCidrs ?? []) this.allowTrafficToRealServers(cidr);
     this.node.addValidation({
-      validate: () =>
-        this.realServerCidrs.size > 0
-          ? []
-          : [
-              `TcpService "${this.serviceName}": the NLB security group allows no outbound traffic, so neither traffic nor ` +
-                'health checks reach the real servers; give realServerCidrs or call allowTrafficToRealServers()',
-            ],
+      validate: () => {
+        const problems: string[] = [];
+        if (this.realServerCidrs.size === 0) {
+          problems.push(
+            `TcpService "${this.serviceName}": the NLB security group allows no outbound traffic, so neither traffic nor ` +
+              'health checks reach the real servers; give realServerCidrs or call allowTrafficToRealServers()',
+          );
+        }
+        const inbound = props.allowedClientCidrs.length * resolvedPorts.length;
+        const outbound = this.realServerCidrs.size * this.egressPorts().length;
+        for (const [direction, count] of [['inbound', inbound], ['outbound', outbound]] as const) {
+          if (count > SECURITY_GROUP_RULES_PER_DIRECTION) {
+            problems.push(
+              `TcpService "${this.serviceName}": ${count} ${direction} security-group rules exceed the default quota of ` +
+                `${SECURITY_GROUP_RULES_PER_DIRECTION}; give fewer, aggregated CIDRs (rules = CIDRs × ports)`,
+            );
+          }
+        }
+        return problems;
+      },
     });
   }
 
@@ -229,10 +243,14 @@ export class TcpService extends Construct {
     problems.throwIfAny(`TcpService "${this.serviceName}" (${this.node.path})`);
     if (this.realServerCidrs.has(cidr)) return;
     this.realServerCidrs.add(cidr);
-    const ports = new Set([...this.targetGroups.map((group) => group.port), this.healthCheckPort]);
-    for (const port of ports) {
+    for (const port of this.egressPorts()) {
       this.securityGroup.addEgressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), `${this.serviceName} real servers`);
     }
+  }
+
+  /** Real-server ports the NLB connects to: every target port and the health-check port. */
+  private egressPorts(): number[] {
+    return [...new Set([...this.targetGroups.map((group) => group.port), this.healthCheckPort])];
   }
 }
 

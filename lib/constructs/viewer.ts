@@ -24,6 +24,7 @@ import {
   DEFAULT_VIEWER_PORT,
   DEFAULT_VIEWER_SSL_POLICY,
   DEREGISTRATION_DELAY_RANGE_SECONDS,
+  SECURITY_GROUP_RULES_PER_DIRECTION,
 } from './construct-defaults';
 import { ProblemList, checkCidr, checkPort, checkSeconds } from './validation';
 import { VipSubnetMapping, checkVipSubnetMappings } from './vip-subnet-mapping';
@@ -177,13 +178,26 @@ export class Viewer extends Construct {
 
     for (const cidr of props.realServerCidrs ?? []) this.allowTrafficToRealServers(cidr);
     this.node.addValidation({
-      validate: () =>
-        this.realServerCidrs.size > 0
-          ? []
-          : [
-              `Viewer "${this.serviceName}": the ALB security group allows no outbound traffic, so neither requests nor ` +
-                'health checks reach the viewer servers; give realServerCidrs or call allowTrafficToRealServers()',
-            ],
+      validate: () => {
+        const problems: string[] = [];
+        if (this.realServerCidrs.size === 0) {
+          problems.push(
+            `Viewer "${this.serviceName}": the ALB security group allows no outbound traffic, so neither requests nor ` +
+              'health checks reach the viewer servers; give realServerCidrs or call allowTrafficToRealServers()',
+          );
+        }
+        // The static VIP's rule towards the ALB counts against the ALB group's inbound quota too.
+        const inbound = props.allowedClientCidrs.length + (this.staticVipLoadBalancer ? 1 : 0);
+        for (const [direction, count] of [['inbound', inbound], ['outbound', this.realServerCidrs.size]] as const) {
+          if (count > SECURITY_GROUP_RULES_PER_DIRECTION) {
+            problems.push(
+              `Viewer "${this.serviceName}": ${count} ${direction} security-group rules exceed the default quota of ` +
+                `${SECURITY_GROUP_RULES_PER_DIRECTION}; give fewer, aggregated CIDRs`,
+            );
+          }
+        }
+        return problems;
+      },
     });
 
     if (props.staticVips && props.staticVips.length > 0) {

@@ -1,14 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { SiteNetwork, TcpService, TcpServiceProps } from '../../lib/constructs';
+import { AccessLogsBucket, SiteNetwork, TcpService, TcpServiceProps } from '../../lib/constructs';
 import { nagFindings, newTestStack, resourcesOfType } from './construct-test-helpers';
 import { exampleNetwork, problemsOf, vipMappings } from './construct-fixtures';
 
 type Props = Record<string, unknown>;
 
 /** Target-group attributes as a plain map. */
-function attributesOf(properties: Props, key = 'TargetGroupAttributes'): Record<string, string> {
-  return Object.fromEntries(((properties[key] ?? []) as Array<{ Key: string; Value: string }>).map(({ Key, Value }) => [Key, Value]));
+function attributesOf(properties: Props, key = 'TargetGroupAttributes'): Record<string, unknown> {
+  return Object.fromEntries(((properties[key] ?? []) as Array<{ Key: string; Value: unknown }>).map(({ Key, Value }) => [Key, Value]));
 }
 
 describe('TcpService', () => {
@@ -191,6 +191,30 @@ describe('TcpService', () => {
     }
   });
 
+  it('logs to a given bucket instead of acknowledging the logging rules', () => {
+    const logged = newTestStack('Logged');
+    const loggedNetwork = exampleNetwork(logged);
+    const bucket = new AccessLogsBucket(logged, 'Logs').bucket;
+    const service = new TcpService(logged, 'DicomTls', {
+      vpc: loggedNetwork.vpc,
+      serviceName: 'DICOM-TLS',
+      subnetMappings: vipMappings(loggedNetwork, '10.12.1.101'),
+      ports: [{ port: 2762 }],
+      allowedClientCidrs: ['10.50.0.0/16'],
+      realServerCidrs: ['10.12.1.0/24'],
+      transparent: true,
+      accessLogsBucket: bucket,
+    });
+    const nlb = Template.fromStack(logged).toJSON().Resources[logged.getLogicalId(service.loadBalancer.node.defaultChild as never)].Properties;
+    expect(attributesOf(nlb, 'LoadBalancerAttributes')).toMatchObject({
+      'access_logs.s3.enabled': 'true',
+      'access_logs.s3.bucket': { Ref: logged.getLogicalId(bucket.node.defaultChild as never) },
+      'access_logs.s3.prefix': 'DICOM-TLS',
+    });
+    expect(service.loadBalancer.node.metadata.filter((entry) => entry.type === 'aws:cdk:acknowledged-rules')).toEqual([]);
+    expect(nagFindings(logged)).toEqual([]);
+  });
+
   it('has no unacknowledged AwsSolutions or HIPAA.Security finding but the deletion protection HL7 turned off', () => {
     // The opt-out is visible, not acknowledged: the checks are live and only the deliberate choice shows.
     expect(nagFindings(stack)).toEqual([{ rule: 'HIPAA.Security-ELBDeletionProtectionEnabled', resource: 'TestStack/Hl7/LoadBalancer/Resource' }]);
@@ -270,6 +294,18 @@ describe('TcpService validation', () => {
     const network = exampleNetwork(stack);
     new TcpService(stack, 'NoEgress', { ...base(network), realServerCidrs: undefined });
     expect(() => Template.fromStack(stack)).toThrow(/TcpService "DICOM-Modalities": the NLB security group allows no outbound traffic/);
+  });
+
+  it('refuses more security-group rules than the default quota, counting CIDRs × ports', () => {
+    const stack = newTestStack();
+    const hosts = Array.from({ length: 31 }, (_, index) => `10.12.1.${index + 10}/32`);
+    new TcpService(stack, 'ManyHosts', { ...base(exampleNetwork(stack)), ports: [{ port: 104 }, { port: 11112 }], realServerCidrs: hosts });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /TcpService "DICOM-Modalities": 62 outbound security-group rules exceed the default quota of 60; give fewer, aggregated CIDRs/,
+    );
+    const fits = newTestStack();
+    new TcpService(fits, 'Fits', { ...base(exampleNetwork(fits)), ports: [{ port: 104 }, { port: 11112 }], realServerCidrs: hosts.slice(0, 30) });
+    expect(() => Template.fromStack(fits)).not.toThrow();
   });
 
   it('rejects a malformed CIDR given to allowTrafficToRealServers', () => {

@@ -267,6 +267,13 @@ describe('Viewer validation', () => {
     ]);
   });
 
+  it('refuses more outbound rules than the default security-group quota', () => {
+    const stack = newTestStack();
+    const hosts = Array.from({ length: 61 }, (_, index) => `10.12.1.${index + 10}/32`);
+    new Viewer(stack, 'ManyHosts', { ...base(exampleNetwork(stack)), realServerCidrs: hosts });
+    expect(() => Template.fromStack(stack)).toThrow(/Viewer "HTTPS-Viewer": 61 outbound security-group rules exceed the default quota of 60/);
+  });
+
   it('refuses to synthesize an ALB that could reach no viewer server', () => {
     const stack = newTestStack();
     new Viewer(stack, 'NoEgress', { ...base(exampleNetwork(stack)), realServerCidrs: [] });
