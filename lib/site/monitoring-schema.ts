@@ -31,7 +31,7 @@ function windowFields(window: defaults.AlarmWindowDefaults) {
 
 /** An alarm window, optionally with thresholds of its own; rejects M > N. */
 function alarmSchema<Extra extends z.ZodRawShape>(window: defaults.AlarmWindowDefaults, extra: Extra, description: string) {
-  return z
+  const schema = z
     .strictObject({ ...windowFields(window), ...extra })
     .superRefine((settings, ctx) => {
       const { evaluationPeriods, datapointsToAlarm } = settings as { evaluationPeriods: number; datapointsToAlarm: number };
@@ -42,9 +42,9 @@ function alarmSchema<Extra extends z.ZodRawShape>(window: defaults.AlarmWindowDe
           message: `${datapointsToAlarm} is more than evaluationPeriods (${evaluationPeriods}): the alarm could never fire`,
         });
       }
-    })
-    .prefault({})
-    .describe(description);
+    });
+  // Every field has a default, so an empty object is a complete input (TypeScript cannot see that through `Extra`).
+  return schema.prefault({} as z.input<typeof schema>).describe(description);
 }
 
 const percentSchema = z
