@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { PROBE_PROTOCOLS } from '../../lambda/probes/types';
 import { cidrProblem, cidrContains, isIpv4, parseCidr } from './ipv4';
 import * as defaults from './site-defaults';
+import { monitoringSchema } from './monitoring-schema';
 
 // ---------------------------------------------------------------------------------------------------------
 // Building blocks
@@ -413,6 +414,8 @@ const siteObjectSchema = z.strictObject({
   viewer: viewerSchema.optional().describe('HTTPS viewer on an internal ALB (optional)'),
   /** Alarm notifications. @default { emails: [] } */
   notifications: notificationsSchema.prefault({}).describe('Alarm notifications'),
+  /** Alarm periods, evaluation windows and thresholds (docs/operating.md). @default every default of monitoring-defaults.ts */
+  monitoring: monitoringSchema.prefault({}).describe('Alarm periods, windows and thresholds (every field has a default)'),
 });
 
 /** The VPC CIDR (primary) of either network kind. */
