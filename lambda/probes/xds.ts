@@ -231,7 +231,7 @@ export function soapEnvelopeBytes(contentTypeHeader: string | undefined, body: B
   if (parts.length === 0) throw new XdsResponseError('multipart/related response without parts');
   const start = mediaType.parameters.get('start');
   const root = start ? parts.find((part) => part.headers.get('content-id') === start) : parts[0];
-  if (!root) throw new XdsResponseError(`multipart/related root part ${printable(start, 100)} not found`);
+  if (!root) throw new XdsResponseError(`multipart/related root part ${printable(start ?? '', 100)} not found`);
   const rootType = parseMediaType(root.headers.get('content-type') ?? '').type;
   if (rootType !== 'application/xop+xml' && rootType !== 'application/soap+xml') {
     throw new XdsResponseError(`MTOM root part has content type ${printable(rootType, 100) || '(none)'} (expected application/xop+xml)`);
