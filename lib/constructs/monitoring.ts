@@ -87,7 +87,7 @@ export interface MonitoringAlarm {
   readonly alarm: cloudwatch.Alarm;
   /** How urgent it is. */
   readonly severity: AlarmSeverity;
-  /** What it watches: a service label, `<service>/<server>`, or `controller`. */
+  /** What it watches: a service label, `<service>:<listener port>`, `<service>/<server>`, or `controller`. */
   readonly subject: string;
   /** Short kind, e.g. `outage`, `heartbeat` (the runbook's section). */
   readonly kind: string;
@@ -293,7 +293,7 @@ export class Monitoring extends Construct {
       const port = service.ports[index];
       this.addAlarm(scope, `UnhealthyHosts${port}`, {
         severity: 'WARNING',
-        subject: service.name,
+        subject: `${service.name}:${port}`,
         kind: 'nlb-unhealthy-hosts',
         // Minimum across the NLB's nodes: one node's passing view does not make a target unhealthy (AWS guidance).
         metric: targetGroup.metrics.unHealthyHostCount({ statistic: 'Minimum', period: this.period }),
@@ -330,7 +330,7 @@ export class Monitoring extends Construct {
       const port = service.ports[index];
       this.addAlarm(scope, `Target5xxRate${port}`, {
         severity: 'WARNING',
-        subject: service.name,
+        subject: `${service.name}:${port}`,
         kind: 'alb-5xx',
         metric: new cloudwatch.MathExpression({
           // 5xx counts are only reported when non-zero; quiet periods give no verdict.
@@ -353,7 +353,7 @@ export class Monitoring extends Construct {
       });
       this.addAlarm(scope, `ResponseTimeP99${port}`, {
         severity: 'WARNING',
-        subject: service.name,
+        subject: `${service.name}:${port}`,
         kind: 'alb-latency',
         metric: targetGroup.metrics.targetResponseTime({ statistic: 'p99', period: this.period }),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -367,7 +367,7 @@ export class Monitoring extends Construct {
       });
       this.addAlarm(scope, `HealthyHosts${port}`, {
         severity: 'CRITICAL',
-        subject: service.name,
+        subject: `${service.name}:${port}`,
         kind: 'alb-healthy-hosts',
         metric: targetGroup.metrics.healthyHostCount({ statistic: 'Maximum', period: this.period }),
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -409,7 +409,7 @@ export class Monitoring extends Construct {
     this.addAlarm(scope, 'Errors', {
       severity: 'WARNING',
       subject: 'controller',
-      kind: 'controller-errors',
+      kind: 'lambda-errors',
       metric: fn.metricErrors({ statistic: 'Sum', period: this.period }),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       threshold: 0,
@@ -423,7 +423,7 @@ export class Monitoring extends Construct {
     this.addAlarm(scope, 'Throttles', {
       severity: 'WARNING',
       subject: 'controller',
-      kind: 'controller-throttles',
+      kind: 'lambda-throttles',
       metric: fn.metricThrottles({ statistic: 'Sum', period: this.period }),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       threshold: 0,
@@ -487,7 +487,7 @@ export class Monitoring extends Construct {
     },
   ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(scope, id, {
-      alarmName: `${this.alarmNamePrefix()}${spec.severity}-${spec.subject.replace(/\//g, '-')}-${spec.kind}`,
+      alarmName: `${this.alarmNamePrefix()}${spec.severity}-${spec.subject.replace(/[/:]/g, '-')}-${spec.kind}`,
       alarmDescription: `${spec.severity}. ${spec.description} Runbook: ${RUNBOOK} (${spec.kind}).`,
       metric: spec.metric,
       comparisonOperator: spec.comparisonOperator,
@@ -740,4 +740,46 @@ function validateProps(props: MonitoringProps): { problems: ProblemList; setting
     return { problems };
   }
   return { problems, settings: parsed.data };
+}
+
+/** The parts of a controller health check that `medlb probe` takes as options. */
+export interface ProbeCommandCheck {
+  /** Probe protocol (tcp, dicom, hl7, xds, http, https). */
+  readonly protocol: string;
+  /** Port probed on each real server. */
+  readonly port?: number;
+  /** Wrap the protocol in TLS. */
+  readonly tls?: boolean;
+  /** Skip certificate verification. */
+  readonly insecure?: boolean;
+  /** dicom: calling AE title. */
+  readonly callingAeTitle?: string;
+  /** dicom: called AE title. */
+  readonly calledAeTitle?: string;
+  /** hl7: message type. */
+  readonly messageType?: string;
+  /** xds: registry or repository. */
+  readonly transaction?: string;
+  /** xds/http/https: request path. */
+  readonly path?: string;
+  /** http/https: expected body substring. */
+  readonly expect?: string;
+}
+
+/** The `npx medlb probe` command that runs a service's check against one server (`<server-ip>` left to fill in). */
+export function medlbProbeCommand(check: ProbeCommandCheck): string {
+  const quote = (value: string) => (/^[A-Za-z0-9._/^:-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
+  const options: Array<[string, string | undefined]> = [
+    ['--calling-ae', check.callingAeTitle],
+    ['--called-ae', check.calledAeTitle],
+    ['--hl7-message-type', check.messageType],
+    ['--xds-transaction', check.transaction],
+    ['--path', check.path],
+    ['--expect', check.expect],
+  ];
+  const parts = [`npx medlb probe ${check.protocol} <server-ip>:${check.port ?? '<port>'}`];
+  for (const [flag, value] of options) if (value !== undefined) parts.push(`${flag} ${quote(value)}`);
+  if (check.tls) parts.push('--tls');
+  if (check.insecure) parts.push('--insecure');
+  return parts.join(' ');
 }
