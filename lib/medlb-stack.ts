@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { Controller, fingerprintOf } from './constructs/controller';
+import { medlbProbeCommand, Monitoring } from './constructs/monitoring';
 import { SiteNetwork } from './constructs/site-network';
 import { TcpService } from './constructs/tcp-service';
 import { Viewer } from './constructs/viewer';
@@ -29,6 +30,8 @@ export class MedlbStack extends Stack {
   public readonly controller: Controller;
   /** The site's customer-managed key (controller state, logs, dead-letter queue). */
   public readonly key: kms.Key;
+  /** Alarms, the encrypted alarm topic and the System Overview dashboard. */
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MedlbStackProps) {
     super(scope, id, {
@@ -150,6 +153,45 @@ export class MedlbStack extends Stack {
     new CfnOutput(this, 'ControllerFunctionName', {
       description: 'medlb controller function',
       value: this.controller.function.functionName,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      siteName: site.name,
+      services: [
+        ...site.services.map((service) => {
+          const tcp = services.get(service.label)!;
+          return {
+            kind: 'nlb' as const,
+            name: service.label,
+            loadBalancer: tcp.loadBalancer,
+            targetGroups: tcp.targetGroups.map((group) => group.targetGroup),
+            ports: tcp.targetGroups.map((group) => group.listenerPort),
+            vips: tcp.vipAddresses,
+            targets: service.realServers.map((server) => server.label),
+            mode: service.mode,
+            probeCommand: medlbProbeCommand(service.healthCheck),
+          };
+        }),
+        ...(site.viewer && this.viewer
+          ? [{
+              kind: 'alb' as const,
+              name: site.viewer.label,
+              loadBalancer: this.viewer.loadBalancer,
+              targetGroups: [this.viewer.targetGroup],
+              ports: [this.viewer.listenerPort],
+              vips: this.viewer.staticVipAddresses.length > 0 ? this.viewer.staticVipAddresses : [this.viewer.dnsName],
+              targets: site.viewer.realServers.map((server) => server.label),
+              mode: site.viewer.mode,
+              probeCommand: medlbProbeCommand(site.viewer.healthCheck),
+            }]
+          : []),
+      ],
+      controllerFunction: this.controller.function,
+      controllerIntervalSeconds: site.controller.intervalSeconds,
+      settings: site.monitoring,
+      existingTopicArn: site.notifications.existingTopicArn,
+      emails: site.notifications.emails,
+      encryptionKey: this.key,
     });
   }
 }
