@@ -27,3 +27,30 @@ export interface TargetGroupPort {
   registerTargets(targetGroupArn: string, targets: readonly TargetRef[]): Promise<void>;
   deregisterTargets(targetGroupArn: string, targets: readonly TargetRef[]): Promise<void>;
 }
+
+/** What to ask EC2 for (the controller config's `discovery` block, DESIGN.md §3.6). */
+export interface InstanceSelector {
+  /** Tag key → accepted values (every key must match, any of its values). */
+  readonly tags?: Readonly<Record<string, readonly string[]>>;
+  readonly instanceIds?: readonly string[];
+  readonly vpcId?: string;
+  readonly subnetIds?: readonly string[];
+  readonly availabilityZones?: readonly string[];
+}
+
+/** One running instance as EC2 describes it. */
+export interface InstanceDescription {
+  readonly instanceId: string;
+  /** The `Name` tag, when present. */
+  readonly name?: string;
+  readonly privateIp: string;
+  readonly availabilityZone?: string;
+  /** True when listed in the selector's `instanceIds` (else it matched the tags). */
+  readonly matchedById: boolean;
+}
+
+/** The EC2 operation discovery needs. */
+export interface InstanceDiscoveryPort {
+  /** Running instances matching the selector (tags ∪ instance ids, within vpc/subnets/zones). */
+  describeInstances(selector: InstanceSelector): Promise<InstanceDescription[]>;
+}

@@ -58,6 +58,35 @@ export const TargetConfigSchema = z.looseObject({
   drained: z.boolean().optional().describe('true for a real server the site gives weight 0: never registered'),
 });
 
+/** EC2 instance id (`i-` and 8 or 17 hex digits). */
+export const INSTANCE_ID_PATTERN = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/**
+ * EC2 discovery of a service's real servers (DESIGN.md §3.6), resolved every round with DescribeInstances and
+ * server-side filters. An instance qualifies when it is running, in `vpcId` (and `subnetIds`/`availabilityZones`
+ * when given) and either carries the tags (every key, any of its values) or is listed in `instanceIds`.
+ */
+export const DiscoveryConfigSchema = z
+  .looseObject({
+    tags: z
+      .record(nonEmpty, z.array(z.string()).min(1, { message: 'needs at least one value (an empty list can never match)' }))
+      .refine((tags) => Object.keys(tags).length > 0, { message: 'needs at least one tag key' })
+      .optional()
+      .describe('Tag key → accepted values; every key must match (any of its values)'),
+    instanceIds: z
+      .array(z.string().regex(INSTANCE_ID_PATTERN, { message: 'expected an EC2 instance id like i-0123456789abcdef0' }))
+      .min(1)
+      .optional()
+      .describe('Instances by id (filtered server-side: a purged id is simply absent)'),
+    vpcId: nonEmpty.optional().describe('Only instances in this VPC'),
+    subnetIds: z.array(nonEmpty).min(1).optional().describe('Only instances in these subnets'),
+    availabilityZones: z.array(nonEmpty).min(1).optional().describe('Only instances in these Availability Zones'),
+  })
+  .refine((discovery) => discovery.tags !== undefined || discovery.instanceIds !== undefined, {
+    message: 'give tags or instanceIds (or both)',
+  })
+  .describe('EC2 instances resolved every round, alongside the static targets (DESIGN.md §3.6)');
+
 /** One load-balanced service (an appliance virtual service). */
 export const ServiceConfigSchema = z.looseObject({
   name: nonEmpty.describe('Service name; unique in the config'),
@@ -66,7 +95,8 @@ export const ServiceConfigSchema = z.looseObject({
   fall: z.int().min(1).max(100).describe('Consecutive failures that take a target down'),
   check: CheckConfigSchema,
   targetGroups: z.array(TargetGroupConfigSchema).min(1),
-  targets: z.array(TargetConfigSchema).min(1).describe('Real servers; in failover mode, in priority order'),
+  targets: z.array(TargetConfigSchema).describe('Static real servers; in failover mode, in priority order (may be empty only with discovery)'),
+  discovery: DiscoveryConfigSchema.optional(),
   vips: z.array(nonEmpty).optional().describe('Informational: VIP addresses for `medlb status`'),
   ports: z.array(port).optional().describe('Informational: listener ports for `medlb status`'),
 });
@@ -103,6 +133,9 @@ export const ControllerConfigSchema = z
           arnOwners.set(tg.arn, service.name);
         }
       });
+      if (service.targets.length === 0 && service.discovery === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['services', s, 'targets'], message: 'needs at least one target (or a discovery block)' });
+      }
       const targetNames = new Set<string>();
       const targetIps = new Set<string>();
       service.targets.forEach((target, t) => {
@@ -126,6 +159,7 @@ export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
 export type TargetConfig = z.output<typeof TargetConfigSchema>;
 export type TargetGroupConfig = z.output<typeof TargetGroupConfigSchema>;
 export type CheckConfig = z.output<typeof CheckConfigSchema>;
+export type DiscoveryConfig = z.output<typeof DiscoveryConfigSchema>;
 export type ServiceMode = ServiceConfig['mode'];
 
 /** One validation problem, with a JSON path such as `services[0].targets[1].ip`. */

@@ -6,8 +6,12 @@
  *   group's deregistration delay and are then closed. ELB offers no instant per-target cut-off.
  * - `online`: clears either; the target rejoins when it is up.
  * Overrides are obeyed even when they empty a target group (fail-open protects only against probe failures).
+ * Overrides are keyed by target name, so they follow a discovered server's name across instance replacements;
+ * pass the config with the persisted discovered set (discovery.ts `withPersistedDiscovery`) so that
+ * discovered targets can be named.
  */
 import { findService, type ControllerConfig } from './config';
+import type { ResolvedTarget } from './discovery';
 import {
   emptyServiceState,
   type AuditRecord,
@@ -75,7 +79,9 @@ export function applyOperatorAction(config: ControllerConfig, state: ControllerS
   if (!service) {
     throw new UnknownTargetError(request.service, request.target, config.services.map((s) => s.name), 'service');
   }
-  if (!service.targets.some((t) => t.name === request.target)) {
+  // Discovered targets (config from withPersistedDiscovery) also answer to their Name tag: an override by tag
+  // covers every instance carrying it, replacements included.
+  if (!service.targets.some((t: ResolvedTarget) => t.name === request.target || t.nameTag === request.target)) {
     throw new UnknownTargetError(request.service, request.target, service.targets.map((t) => t.name), 'target');
   }
   const when = request.at.toISOString();

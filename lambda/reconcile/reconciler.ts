@@ -28,10 +28,16 @@
  *   the other services proceed.
  * - Nothing to change → no action entries at all (so the runner makes no write call).
  * - Operator overrides are carried through unchanged (only lambda/reconcile/overrides.ts changes them).
+ * - Discovered targets (lambda/reconcile/discovery.ts; the round appends them to the config) follow the same
+ *   rules; their counters are kept under their instance id, overrides apply by name or by `Name` tag, and the
+ *   service's last known discovered set is carried through. For a service in `holdUnknownTargets` (its EC2
+ *   discovery failed) registered targets that are not in the config are kept: they may be instances EC2
+ *   could not tell us about, and a failed API call must never empty a pool.
  */
 import type { ElbTargetState, ObservedTarget, TargetRef } from '../adapters/ports';
 import type { ProbeResult } from '../probes/types';
-import type { ControllerConfig, ServiceConfig, ServiceMode, TargetConfig } from './config';
+import type { ControllerConfig, ServiceConfig, ServiceMode } from './config';
+import { healthKeyOf, type ResolvedTarget, type TargetSource } from './discovery';
 import {
   CONTROLLER_ACTOR,
   STATE_VERSION,
@@ -65,6 +71,8 @@ export interface ReconcileInput {
   readonly observed: ObservedTargetGroups;
   /** The round's time (stamped on last probes and audit records). */
   readonly now: Date;
+  /** Services whose registered targets that are not in the config are kept this round (discovery failed). */
+  readonly holdUnknownTargets?: ReadonlySet<string>;
 }
 
 /** ELB writes for one target group. Only present when at least one list is non-empty. Apply `register` first. */
@@ -92,6 +100,10 @@ export interface TargetGroupMembership {
 export interface TargetReport {
   readonly name: string;
   readonly ip: string;
+  /** `static`, or how a discovered instance matched (`instance-id` / `tags`). */
+  readonly source: TargetSource;
+  /** Discovered targets only. */
+  readonly instanceId?: string;
   readonly availabilityZone?: string;
   /** This round's verdict; undefined when the target was not probed. */
   readonly probe?: ProbeResult;
@@ -138,9 +150,11 @@ export interface ServiceReport {
   readonly error?: string;
   /** Target names whose registrations fail-open kept although they are not desired. */
   readonly keptByFailOpen: readonly string[];
-  /** Registered targets that are not in the config (ip:port per target group) and are deregistered. */
+  /** Registered targets that are not in the config (ip:port per target group): deregistered, unless held. */
   readonly unknownTargets: readonly { readonly targetGroupArn: string; readonly ip: string; readonly port: number }[];
   readonly counts: ServiceCounts;
+  /** Unknown targets were kept rather than deregistered (discovery failed this round). */
+  readonly heldUnknownTargets?: boolean;
 }
 
 /** Everything a round decided. */
@@ -169,7 +183,7 @@ function refKey(ip: string, port: number): string {
   return `${ip}:${port}`;
 }
 
-function targetRef(target: TargetConfig, port: number): TargetRef {
+function targetRef(target: ResolvedTarget, port: number): TargetRef {
   return target.availabilityZone ? { ip: target.ip, port, availabilityZone: target.availabilityZone } : { ip: target.ip, port };
 }
 
@@ -206,19 +220,31 @@ function describeError(service: ServiceConfig, observed: ObservedTargetGroups): 
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
+/** The operator override in force for a target: by its name, or (discovered targets) by its `Name` tag. */
+export function overrideOf(overrides: ServiceState['overrides'], target: ResolvedTarget): OperatorOverride | undefined {
+  return overrides[target.name] ?? (target.nameTag !== undefined ? overrides[target.nameTag] : undefined);
+}
+
+function identity(target: ResolvedTarget): { source: TargetSource; instanceId?: string } {
+  return { source: target.source ?? 'static', ...(target.instanceId !== undefined ? { instanceId: target.instanceId } : {}) };
+}
+
 function reconcileService(service: ServiceConfig, input: ReconcileInput): ServiceOutcome {
   const previous = serviceState(input.state, service.name);
   const verdicts = input.verdicts[service.name] ?? {};
-  const isEligible = (target: TargetConfig): boolean => !target.drained && previous.overrides[target.name] === undefined;
-  const targetsExpected = service.targets.filter(isEligible).length;
+  const serviceTargets = service.targets as readonly ResolvedTarget[];
+  const isEligible = (target: ResolvedTarget): boolean => !target.drained && overrideOf(previous.overrides, target) === undefined;
+  const targetsExpected = serviceTargets.filter(isEligible).length;
 
   const error = describeError(service, input.observed);
   if (error !== undefined) {
-    const targets = service.targets.map((target): TargetReport => {
-      const health = previous.targets[target.name];
+    const targets = serviceTargets.map((target): TargetReport => {
+      const health = previous.targets[healthKeyOf(target)];
+      const override = overrideOf(previous.overrides, target);
       return {
         name: target.name,
         ip: target.ip,
+        ...identity(target),
         ...(target.availabilityZone ? { availabilityZone: target.availabilityZone } : {}),
         ...(verdicts[target.name] ? { probe: verdicts[target.name] } : {}),
         up: health?.up ?? false,
@@ -226,7 +252,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
         failures: health?.failures ?? 0,
         registration: 'unknown',
         targetGroups: [],
-        ...(previous.overrides[target.name] ? { override: previous.overrides[target.name] } : {}),
+        ...(override ? { override } : {}),
         drained: target.drained === true,
         desired: false,
         inService: false,
@@ -246,7 +272,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
         keptByFailOpen: [],
         unknownTargets: [],
         counts: {
-          targetsUp: service.targets.filter((t) => isEligible(t) && previous.targets[t.name]?.up === true).length,
+          targetsUp: serviceTargets.filter((t) => isEligible(t) && previous.targets[healthKeyOf(t)]?.up === true).length,
           targetsExpected,
           targetsInService: null,
           failOpen: null,
@@ -260,29 +286,30 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
     const list = input.observed[tg.arn] as readonly ObservedTarget[];
     return { tg, list, byKey: new Map(list.map((o) => [refKey(o.ip, o.port), o.state] as const)) };
   });
-  const membership = (target: TargetConfig): TargetGroupMembership[] =>
+  const membership = (target: ResolvedTarget): TargetGroupMembership[] =>
     observedByGroup.map(({ tg, byKey }) => ({
       targetGroupArn: tg.arn,
       port: tg.port,
       state: byKey.get(refKey(target.ip, tg.port)) ?? 'unregistered',
     }));
-  const memberships = new Map(service.targets.map((t) => [t.name, membership(t)] as const));
-  const registeredAnywhere = (target: TargetConfig): boolean => memberships.get(target.name)!.some((m) => isRegistered(m.state));
-  const bootstrap = !service.targets.some(registeredAnywhere);
+  const memberships = new Map(serviceTargets.map((t) => [t.name, membership(t)] as const));
+  const registeredAnywhere = (target: ResolvedTarget): boolean => memberships.get(target.name)!.some((m) => isRegistered(m.state));
+  const bootstrap = !serviceTargets.some(registeredAnywhere);
 
   // Rise/fall.
   const at = input.now.toISOString();
   const audit: AuditRecord[] = [];
   const health: Record<string, TargetHealthState> = {};
-  for (const target of service.targets) {
-    const before = previous.targets[target.name] ?? { passes: 0, failures: 0, up: registeredAnywhere(target) };
+  for (const target of serviceTargets) {
+    const key = healthKeyOf(target);
+    const before = previous.targets[key] ?? { passes: 0, failures: 0, up: registeredAnywhere(target) };
     const verdict = verdicts[target.name];
     const healthy = verdict?.healthy === true;
     const passes = healthy ? before.passes + 1 : 0;
     const failures = healthy ? 0 : before.failures + 1;
     const up = healthy ? before.up || passes >= service.rise || bootstrap : before.up && failures < service.fall;
     const reason = verdict?.reason ?? 'not probed';
-    health[target.name] = { passes, failures, up, lastProbe: { healthy, reason, latencyMs: verdict?.latencyMs ?? 0, at } };
+    health[key] = { passes, failures, up, lastProbe: { healthy, reason, latencyMs: verdict?.latencyMs ?? 0, at } };
     if (up !== before.up) {
       const why = up
         ? bootstrap && passes < service.rise
@@ -294,27 +321,28 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
   }
 
   // Desired set and fail-open.
-  const upEligible = service.targets.filter((t) => isEligible(t) && health[t.name]!.up);
+  const upEligible = serviceTargets.filter((t) => isEligible(t) && health[healthKeyOf(t)]!.up);
   const desiredTargets = service.mode === 'balanced' ? upEligible : upEligible.slice(0, 1);
   const desired = new Set(desiredTargets.map((t) => t.name));
   const failOpen = targetsExpected > 0 && upEligible.length === 0;
-  const keepsRegistration = (target: TargetConfig): boolean => desired.has(target.name) || (failOpen && isEligible(target));
+  const keepsRegistration = (target: ResolvedTarget): boolean => desired.has(target.name) || (failOpen && isEligible(target));
 
   // Actions per target group.
   const actions: TargetGroupActions[] = [];
   const unknownTargets: { targetGroupArn: string; ip: string; port: number }[] = [];
+  const holdUnknown = input.holdUnknownTargets?.has(service.name) === true;
   for (const { tg, list, byKey } of observedByGroup) {
     const register = desiredTargets
       .filter((t) => !isRegistered(byKey.get(refKey(t.ip, tg.port)) ?? 'unregistered'))
       .map((t) => targetRef(t, tg.port));
-    const configuredByKey = new Map(service.targets.map((t) => [refKey(t.ip, tg.port), t] as const));
+    const configuredByKey = new Map(serviceTargets.map((t) => [refKey(t.ip, tg.port), t] as const));
     const deregister: TargetRef[] = [];
     for (const observed of list) {
       if (!isRegistered(observed.state)) continue;
       const target = configuredByKey.get(refKey(observed.ip, observed.port));
       if (target === undefined) {
         unknownTargets.push({ targetGroupArn: tg.arn, ip: observed.ip, port: observed.port });
-        deregister.push({ ip: observed.ip, port: observed.port });
+        if (!holdUnknown) deregister.push({ ip: observed.ip, port: observed.port });
       } else if (!keepsRegistration(target)) {
         deregister.push(targetRef(target, tg.port));
       }
@@ -325,7 +353,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
   }
 
   const keptByFailOpen: string[] = [];
-  const targets = service.targets.map((target): TargetReport => {
+  const targets = serviceTargets.map((target): TargetReport => {
     const groups = memberships.get(target.name)!;
     const registeredCount = groups.filter((m) => isRegistered(m.state)).length;
     const registration: Registration =
@@ -336,10 +364,12 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
     const isDesired = desired.has(target.name);
     const inService = isDesired || (keepsRegistration(target) && registeredCount > 0);
     if (!isDesired && inService) keptByFailOpen.push(target.name);
-    const h = health[target.name]!;
+    const h = health[healthKeyOf(target)]!;
+    const override = overrideOf(previous.overrides, target);
     return {
       name: target.name,
       ip: target.ip,
+      ...identity(target),
       ...(target.availabilityZone ? { availabilityZone: target.availabilityZone } : {}),
       ...(verdicts[target.name] ? { probe: verdicts[target.name] } : {}),
       up: h.up,
@@ -347,7 +377,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
       failures: h.failures,
       registration,
       targetGroups: groups,
-      ...(previous.overrides[target.name] ? { override: previous.overrides[target.name] } : {}),
+      ...(override ? { override } : {}),
       drained: target.drained === true,
       desired: isDesired,
       inService,
@@ -355,7 +385,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
   });
 
   return {
-    state: { targets: health, overrides: previous.overrides },
+    state: { targets: health, overrides: previous.overrides, ...(previous.discovery ? { discovery: previous.discovery } : {}) },
     actions,
     audit,
     report: {
@@ -366,6 +396,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
       bootstrap,
       keptByFailOpen,
       unknownTargets,
+      ...(holdUnknown && unknownTargets.length > 0 ? { heldUnknownTargets: true } : {}),
       counts: {
         targetsUp: upEligible.length,
         targetsExpected,

@@ -47,12 +47,37 @@ export interface OperatorOverride {
   readonly reason?: string;
 }
 
+/** How a discovered instance matched its service's discovery block. */
+export type DiscoveryMatch = 'instance-id' | 'tags';
+
+/** One EC2 instance as the last successful discovery saw it. */
+export interface DiscoveredInstance {
+  readonly instanceId: string;
+  /** Its `Name` tag, when it has one. */
+  readonly nameTag?: string;
+  readonly privateIp: string;
+  readonly availabilityZone?: string;
+  /** Listed in `instanceIds`, or matched by the tag selector. */
+  readonly matchedBy: DiscoveryMatch;
+}
+
+/** The last known discovered set of a service (DESIGN.md §3.6), what drain/online/status and EC2 failures use. */
+export interface DiscoveryState {
+  readonly instances: readonly DiscoveredInstance[];
+  /** ISO 8601 time of the answer this set came from. */
+  readonly resolvedAt: string;
+  /** Consecutive answers with zero instances that were not believed yet (kept the last known set). */
+  readonly suspiciousEmptyAnswers: number;
+}
+
 /** State of one service. */
 export interface ServiceState {
-  /** Keyed by target name. */
+  /** Keyed by target name; a discovered target by its instance id (counters follow the instance). */
   readonly targets: Readonly<Record<string, TargetHealthState>>;
   /** Keyed by target name. */
   readonly overrides: Readonly<Record<string, OperatorOverride>>;
+  /** Services with a discovery block: the last known instances. */
+  readonly discovery?: DiscoveryState;
 }
 
 /** The whole persisted state. */
@@ -99,9 +124,22 @@ const count = z.int().min(0);
 const LastProbeSchema = z.looseObject({ healthy: z.boolean(), reason: z.string(), latencyMs: z.number().min(0), at: z.string() });
 const TargetHealthSchema = z.looseObject({ passes: count, failures: count, up: z.boolean(), lastProbe: LastProbeSchema.optional() });
 const OverrideSchema = z.looseObject({ action: z.enum(OVERRIDE_ACTIONS), by: z.string(), at: z.string(), reason: z.string().optional() });
+const DiscoveredInstanceSchema = z.looseObject({
+  instanceId: z.string().min(1),
+  nameTag: z.string().optional(),
+  privateIp: z.ipv4(),
+  availabilityZone: z.string().optional(),
+  matchedBy: z.enum(['instance-id', 'tags']),
+});
+const DiscoveryStateSchema = z.looseObject({
+  instances: z.array(DiscoveredInstanceSchema),
+  resolvedAt: z.string(),
+  suspiciousEmptyAnswers: count.default(0),
+});
 const ServiceStateSchema = z.looseObject({
   targets: z.record(z.string(), TargetHealthSchema).default({}),
   overrides: z.record(z.string(), OverrideSchema).default({}),
+  discovery: DiscoveryStateSchema.optional(),
 });
 /** Validates persisted state (file or DynamoDB) before use. */
 export const ControllerStateSchema = z.looseObject({
