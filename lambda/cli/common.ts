@@ -36,6 +36,8 @@ export class InputFileError extends Error {
 export const COMMON_OPTIONS = {
   config: { type: 'string' },
   'state-file': { type: 'string' },
+  /** A deployed stack instead of --config/--state-file (its outputs name the state table holding the config). */
+  stack: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 

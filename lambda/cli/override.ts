@@ -8,9 +8,10 @@
  */
 import { StateConflictError } from '../adapters/state-store';
 import { applyOperatorAction, OPERATOR_ACTIONS, parseTargetPath, UnknownTargetError, type OperatorAction } from '../reconcile/overrides';
-import { COMMON_OPTIONS, EXIT, loadConfigFile, openStateStore, operatorName, parseCommandArgs, requireOption, runCommand, UsageError, writeOut } from './common';
+import { COMMON_OPTIONS, EXIT, operatorName, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
+import { loadControllerInputs } from './stack';
 
-const USAGE = 'usage: medlb drain|halt|online <service>/<target> --config controller.json --state-file state.json [--reason TEXT]';
+const USAGE = 'usage: medlb drain|halt|online <service>/<target> (--config controller.json --state-file state.json | --stack NAME) [--reason TEXT]';
 
 /** `args[0]` is the action (the router passes the command name first). */
 export async function run(args: string[]): Promise<number> {
@@ -27,8 +28,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const path = parseTargetPath(positionals[0]!);
     if (!path) throw new UsageError(`'${positionals[0]}' is not <service>/<target>`);
-    const config = await loadConfigFile(requireOption(values, 'config'));
-    const store = openStateStore(requireOption(values, 'state-file'));
+    const { config, store } = await loadControllerInputs(values);
     const request = {
       action: action as OperatorAction,
       service: path.service,

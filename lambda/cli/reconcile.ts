@@ -4,9 +4,10 @@
  * unreadable config or state.
  */
 import { runRound } from '../controller/round';
-import { COMMON_OPTIONS, EXIT, loadConfigFile, openElb, openStateStore, parseCommandArgs, requireOption, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import { COMMON_OPTIONS, EXIT, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import { loadControllerInputs } from './stack';
 
-const USAGE = 'usage: medlb reconcile --config controller.json --state-file state.json [--dry-run]';
+const USAGE = 'usage: medlb reconcile (--config controller.json --state-file state.json | --stack NAME) [--dry-run]';
 
 export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
@@ -16,12 +17,10 @@ export async function run(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const configPath = requireOption(values, 'config');
-    const statePath = requireOption(values, 'state-file');
-    const config = await loadConfigFile(configPath);
+    const { config, store } = await loadControllerInputs(values);
     const result = await runRound({
       config,
-      stateStore: openStateStore(statePath),
+      stateStore: store,
       elb: openElb(),
       dryRun: values['dry-run'] === true,
       logger: stderrLogger('reconcile'),

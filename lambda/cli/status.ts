@@ -11,9 +11,10 @@ import { mapConcurrent } from '../controller/round';
 import { ROUND_DEFAULTS } from '../controller/round-defaults';
 import type { ControllerConfig, ServiceConfig, TargetConfig } from '../reconcile/config';
 import { serviceState, type ControllerState } from '../reconcile/state';
-import { COMMON_OPTIONS, EXIT, loadConfigFile, openElb, openStateStore, parseCommandArgs, requireOption, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import { COMMON_OPTIONS, EXIT, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import { loadControllerInputs } from './stack';
 
-const USAGE = 'usage: medlb status --config controller.json --state-file state.json';
+const USAGE = 'usage: medlb status (--config controller.json --state-file state.json | --stack NAME)';
 
 /** What DescribeTargetHealth said per target group: the targets, or why it could not be described. */
 export type TargetGroupViews = ReadonlyMap<string, readonly ObservedTarget[] | { readonly error: string }>;
@@ -28,8 +29,8 @@ export async function run(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const config = await loadConfigFile(requireOption(values, 'config'));
-    const state = await openStateStore(requireOption(values, 'state-file')).load();
+    const { config, store } = await loadControllerInputs(values);
+    const state = await store.load();
     const elb = openElb();
     const logger = stderrLogger('status');
     const arns = [...new Set(config.services.flatMap((s) => s.targetGroups.map((tg) => tg.arn)))];

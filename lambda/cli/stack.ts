@@ -1,0 +1,80 @@
+/**
+ * `--stack <name>`: the controller commands against a deployed stack instead of local files. The stack's
+ * output `StateTableName` names the DynamoDB state table; the deploy wrote the controller config into that
+ * table (item CONFIG/v1, attribute `document`), where the Lambda reads it too. State and overrides then go
+ * through the same DynamoDB store as the Lambda's, so an override made here is seen by the next round.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbStateStore } from '../adapters/dynamodb-state-store';
+import { ELBV2_DEFAULTS } from '../adapters/elbv2-defaults';
+import type { StateStore } from '../adapters/state-store';
+import { HANDLER_DEFAULTS } from '../handler-defaults';
+import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../reconcile/config';
+import { InputFileError, loadConfigFile, openStateStore, requireOption, UsageError } from './common';
+
+/** The stack output that names the state table. */
+export const STATE_TABLE_OUTPUT = 'StateTableName';
+
+/** The stack cannot be used (missing, or without the output this CLI needs). */
+export class StackLookupError extends InputFileError {}
+
+/** Config and state store of a command, from `--config`/`--state-file` or from `--stack`. */
+export interface ControllerInputs {
+  readonly config: ControllerConfig;
+  readonly store: StateStore;
+}
+
+function region(env: NodeJS.ProcessEnv): string {
+  return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? ELBV2_DEFAULTS.region;
+}
+
+/** Resolves `--stack` or `--config` + `--state-file` (exactly one of the two forms). */
+export async function loadControllerInputs(values: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Promise<ControllerInputs> {
+  const stack = values.stack;
+  if (stack === undefined) {
+    const configPath = requireOption(values, 'config');
+    const statePath = requireOption(values, 'state-file');
+    return { config: await loadConfigFile(configPath), store: openStateStore(statePath) };
+  }
+  if (typeof stack !== 'string' || stack === '') throw new UsageError('--stack needs a stack name');
+  if (values.config !== undefined || values['state-file'] !== undefined) {
+    throw new UsageError('--stack replaces --config and --state-file; give one form or the other');
+  }
+  const tableName = await stateTableOf(stack, env);
+  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: region(env) }));
+  return {
+    config: await configFromTable(documentClient, tableName),
+    store: new DynamoDbStateStore({ client: documentClient, tableName }),
+  };
+}
+
+async function stateTableOf(stackName: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const client = new CloudFormationClient({ region: region(env) });
+  try {
+    const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs = Stacks?.[0]?.Outputs ?? [];
+    const table = outputs.find((o) => o.OutputKey === STATE_TABLE_OUTPUT)?.OutputValue;
+    if (!table) {
+      throw new StackLookupError(
+        `stack ${stackName} has no output ${STATE_TABLE_OUTPUT} (outputs: ${outputs.map((o) => o.OutputKey).join(', ') || 'none'}); is it a medlb stack?`,
+      );
+    }
+    return table;
+  } catch (err) {
+    if (err instanceof StackLookupError) throw err;
+    throw new StackLookupError(`stack ${stackName} cannot be described: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function configFromTable(client: DynamoDBDocumentClient, tableName: string): Promise<ControllerConfig> {
+  const source = `DynamoDB table ${tableName} item ${HANDLER_DEFAULTS.configItemKey.pk}/${HANDLER_DEFAULTS.configItemKey.sk}`;
+  const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { ...HANDLER_DEFAULTS.configItemKey }, ConsistentRead: true }));
+  if (typeof Item?.document !== 'string') {
+    throw new ControllerConfigError(source, [{ path: '', message: 'no config document (has the stack been deployed completely?)' }]);
+  }
+  return parseControllerConfig(Item.document, source);
+}
