@@ -269,7 +269,7 @@ export class Monitoring extends Construct {
           severity: 'WARNING',
           subject: `${service.name}/${target}`,
           kind: 'real-server',
-          metric: this.targetMetric(service.name, target, 'ProbeSuccess', 'Maximum'),
+          metric: this.medlbMetric('ProbeSuccess', { Site: this.siteName, Service: service.name, Target: target }, 'Maximum'),
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           threshold: 1,
           window: settings.perTargetAlarms,
@@ -363,7 +363,7 @@ export class Monitoring extends Construct {
         description:
           `${where}: the slowest 1% of viewer responses take more than ${settings.albResponseTime.p99Seconds} s ` +
           '(TargetResponseTime p99). Check load and storage latency on the viewer servers and their PACS back end; the ' +
-          'ALB access logs show which server is slow. Missing data (no traffic) is not breaching.',
+          `ALB access logs show which server is slow; \`npx medlb status --stack ${this.stackName}\` shows probe latency per server.`,
       });
       this.addAlarm(scope, `HealthyHosts${port}`, {
         severity: 'CRITICAL',
@@ -418,7 +418,8 @@ export class Monitoring extends Construct {
       description:
         `The medlb controller function of site ${this.siteName} failed an invocation (crash, timeout or bad config). ` +
         `Read ${logs} for the error; failed events go to its dead-letter queue. A config problem is fixed in the ` +
-        'site file and redeployed. Several in a row also raise the heartbeat alarm.',
+        `site file and redeployed; \`npx medlb reconcile --stack ${this.stackName} --dry-run\` runs the same round from a terminal. ` +
+        'Several failures in a row also raise the heartbeat alarm.',
     });
     this.addAlarm(scope, 'Throttles', {
       severity: 'WARNING',
@@ -433,7 +434,8 @@ export class Monitoring extends Construct {
         `The medlb controller of site ${this.siteName} is throttled in ${settings.controllerThrottles.datapointsToAlarm} of ` +
         `${settings.controllerThrottles.evaluationPeriods} periods (one collision after a deploy is normal and ignored). ` +
         'Invocations overlap: is someone invoking it by hand in a loop, or does an invocation run past the next minute? ' +
-        `Check its Duration and ${logs}; reserved concurrency must stay 1.`,
+        `Check its Duration and ${logs}; reserved concurrency must stay 1. \`npx medlb status --stack ${this.stackName}\` ` +
+        'shows whether the servers are still tracked meanwhile.',
     });
     this.addAlarm(scope, 'RoundDuration', {
       severity: 'WARNING',
