@@ -67,7 +67,7 @@ export function renderStatus(config: ControllerConfig, state: ControllerState, v
         target.name,
         target.ip,
         last ? (last.healthy ? 'pass' : 'FAIL') : '-',
-        last ? truncate(last.reason, 48) : 'never probed',
+        last ? truncate(last.reason, 64) : 'never probed',
         health ? (health.up ? 'up' : 'DOWN') : '-',
         elbColumn(service, target, views),
         overrideColumn(target, override),
