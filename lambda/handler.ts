@@ -21,9 +21,10 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
+import { createEc2Client, Ec2InstanceDiscovery } from './adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from './adapters/elbv2';
 import { createControllerMetrics, publishRoundMetrics } from './adapters/metrics';
-import type { TargetGroupPort } from './adapters/ports';
+import type { InstanceDiscoveryPort, TargetGroupPort } from './adapters/ports';
 import type { StateStore } from './adapters/state-store';
 import { runRound, type ProbeFunction, type RoundLogger } from './controller/round';
 import { HANDLER_DEFAULTS } from './handler-defaults';
@@ -51,6 +52,8 @@ export interface ControllerDependencies {
   readonly site: string;
   readonly stateStore: StateStore;
   readonly elb: TargetGroupPort;
+  /** EC2 discovery (services with a `discovery` block). @default none: such services fail */
+  readonly discovery?: InstanceDiscoveryPort;
   readonly metrics: Metrics;
   readonly logger: RoundLogger;
   /** @default the probe library */
@@ -126,6 +129,7 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
       ...(retentionSeconds !== undefined ? { auditRetentionDays: retentionSeconds / 86_400 } : {}),
     }),
     elb: new Elbv2TargetGroups({ client: createElbv2Client(env) }),
+    discovery: new Ec2InstanceDiscovery({ client: createEc2Client(env) }),
     metrics: createControllerMetrics(),
     logger: {
       info: (message, details) => logger.info(message, details ?? {}),
@@ -165,6 +169,7 @@ export async function runInvocation(deps: ControllerDependencies, context: Invoc
         config,
         stateStore: deps.stateStore,
         elb: deps.elb,
+        ...(deps.discovery ? { discovery: deps.discovery } : {}),
         logger: deps.logger,
         now: () => new Date(clock()),
         ...(deps.probe ? { probe: deps.probe } : {}),

@@ -5,7 +5,7 @@
  *
  * | item | pk | sk | attributes |
  * |---|---|---|---|
- * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name → {passes, failures, up, lastProbe}), revision, updatedAt |
+ * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name or instance id → {passes, failures, up, lastProbe}), discovery (the last known EC2 set, DESIGN.md §3.6), revision, updatedAt |
  * | operator override | `STATE` | `OVERRIDE#<service>#<target>` | service, target, action, by, at, reason |
  * | audit record | `AUDIT#<service>` | `<when>#<target>#<random>` | who, when, action, service, target, reason, expiresAt (TTL, epoch s) |
  *
@@ -32,6 +32,7 @@ import {
   STATE_VERSION,
   type AuditRecord,
   type ControllerState,
+  type DiscoveryState,
   type OperatorOverride,
   type TargetHealthState,
 } from '../reconcile/state';
@@ -56,7 +57,7 @@ const overrideKey = (service: string, target: string) => ({ pk: STATE_PARTITION,
 interface Snapshot {
   /** Revision of each service's health item as loaded. */
   readonly revisions: Map<string, number>;
-  /** JSON of each service's targets as loaded (to skip unchanged writes). */
+  /** JSON of each service's targets and discovered set as loaded (to skip unchanged writes). */
   readonly health: Map<string, string>;
   /** `<service>\n<target>` → override as loaded. */
   readonly overrides: Map<string, OperatorOverride>;
@@ -95,7 +96,7 @@ export class DynamoDbStateStore implements StateStore {
       startKey = page.LastEvaluatedKey as Record<string, unknown> | undefined;
     } while (startKey);
 
-    const services: Record<string, { targets: Record<string, TargetHealthState>; overrides: Record<string, OperatorOverride> }> = {};
+    const services: Record<string, { targets: Record<string, TargetHealthState>; overrides: Record<string, OperatorOverride>; discovery?: DiscoveryState }> = {};
     const snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map() };
     const serviceOf = (name: string) => (services[name] ??= { ...emptyServiceState(), targets: {}, overrides: {} });
     for (const item of items) {
@@ -103,6 +104,7 @@ export class DynamoDbStateStore implements StateStore {
       const service = String(item.service);
       if (sk.startsWith('HEALTH#')) {
         serviceOf(service).targets = (item.targets ?? {}) as Record<string, TargetHealthState>;
+        if (item.discovery !== undefined) serviceOf(service).discovery = item.discovery as DiscoveryState;
         snapshot.revisions.set(service, Number(item.revision ?? 0));
       } else if (sk.startsWith('OVERRIDE#')) {
         const { action, by, at, reason } = item as Record<string, unknown>;
@@ -111,7 +113,7 @@ export class DynamoDbStateStore implements StateStore {
     }
     const state = parseControllerState({ version: STATE_VERSION, services }, `DynamoDB table ${this.tableName}`);
     for (const [name, service] of Object.entries(state.services)) {
-      snapshot.health.set(name, JSON.stringify(service.targets));
+      snapshot.health.set(name, healthJson(service));
       for (const [target, override] of Object.entries(service.overrides)) snapshot.overrides.set(overrideId(name, target), override);
     }
     this.snapshot = snapshot;
@@ -121,7 +123,7 @@ export class DynamoDbStateStore implements StateStore {
   async save(state: ControllerState): Promise<void> {
     const now = new Date().toISOString();
     for (const [service, next] of Object.entries(state.services)) {
-      const health = JSON.stringify(next.targets);
+      const health = healthJson(next);
       if (this.snapshot.health.get(service) !== health) {
         const loadedRevision = this.snapshot.revisions.get(service);
         const revision = (loadedRevision ?? 0) + 1;
@@ -129,7 +131,14 @@ export class DynamoDbStateStore implements StateStore {
           this.client.send(
             new PutCommand({
               TableName: this.tableName,
-              Item: { ...healthKey(service), service, targets: next.targets, revision, updatedAt: now },
+              Item: {
+                ...healthKey(service),
+                service,
+                targets: next.targets,
+                ...(next.discovery !== undefined ? { discovery: next.discovery } : {}),
+                revision,
+                updatedAt: now,
+              },
               ...(loadedRevision === undefined
                 ? { ConditionExpression: 'attribute_not_exists(pk)' }
                 : { ConditionExpression: '#revision = :loaded', ExpressionAttributeNames: { '#revision': 'revision' }, ExpressionAttributeValues: { ':loaded': loadedRevision } }),
@@ -190,4 +199,9 @@ export class DynamoDbStateStore implements StateStore {
       throw err;
     }
   }
+}
+
+/** What the round owns in a service's health item, as comparable text. */
+function healthJson(service: { readonly targets: unknown; readonly discovery?: unknown }): string {
+  return JSON.stringify({ targets: service.targets, discovery: service.discovery ?? null });
 }

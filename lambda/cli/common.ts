@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createEc2Client, Ec2InstanceDiscovery } from '../adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from '../adapters/elbv2';
 import { FileStateStore, StateFileError } from '../adapters/file-state-store';
 import type { StateStore } from '../adapters/state-store';
@@ -76,6 +77,11 @@ export function openStateStore(path: string): StateStore {
 /** The ELB port from the standard SDK environment (AWS_REGION, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, credentials). */
 export function openElb(): Elbv2TargetGroups {
   return new Elbv2TargetGroups({ client: createElbv2Client() });
+}
+
+/** EC2 discovery from the standard SDK environment (AWS_REGION, AWS_ENDPOINT_URL_EC2, credentials). */
+export function openDiscovery(): Ec2InstanceDiscovery {
+  return new Ec2InstanceDiscovery({ client: createEc2Client() });
 }
 
 /** Who runs an operator command: `MEDLB_OPERATOR`, else the OS user. */

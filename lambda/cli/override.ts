@@ -7,6 +7,8 @@
  * target, and an unreadable config or state.
  */
 import { StateConflictError } from '../adapters/state-store';
+import { withPersistedDiscovery } from '../reconcile/discovery';
+import type { ControllerState } from '../reconcile/state';
 import { applyOperatorAction, OPERATOR_ACTIONS, parseTargetPath, UnknownTargetError, type OperatorAction } from '../reconcile/overrides';
 import { COMMON_OPTIONS, EXIT, operatorName, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
@@ -37,14 +39,16 @@ export async function run(args: string[]): Promise<number> {
       at: new Date(),
       ...(values.reason !== undefined ? { reason: values.reason } : {}),
     };
+    // Discovered targets are named from the persisted set: no EC2 call.
+    const apply = (state: ControllerState) => applyOperatorAction(withPersistedDiscovery(config, state), state, request);
     try {
-      let outcome = applyOperatorAction(config, await store.load(), request);
+      let outcome = apply(await store.load());
       try {
         if (outcome.changed) await store.save(outcome.state);
       } catch (err) {
         // A round saved meanwhile: apply the request to the fresh state once more.
         if (!(err instanceof StateConflictError)) throw err;
-        outcome = applyOperatorAction(config, await store.load(), request);
+        outcome = apply(await store.load());
         if (outcome.changed) await store.save(outcome.state);
       }
       await store.appendAudit([outcome.audit]);

@@ -4,7 +4,7 @@
  * unreadable config or state.
  */
 import { runRound } from '../controller/round';
-import { COMMON_OPTIONS, EXIT, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import { COMMON_OPTIONS, EXIT, openDiscovery, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 
 const USAGE = 'usage: medlb reconcile (--config controller.json --state-file state.json | --stack NAME) [--dry-run]';
@@ -22,6 +22,7 @@ export async function run(args: string[]): Promise<number> {
       config,
       stateStore: store,
       elb: openElb(),
+      ...(config.services.some((service) => service.discovery !== undefined) ? { discovery: openDiscovery() } : {}),
       dryRun: values['dry-run'] === true,
       logger: stderrLogger('reconcile'),
     });

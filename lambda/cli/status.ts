@@ -1,15 +1,18 @@
 /**
  * `medlb status --config F --state-file S`: the System Overview (the appliance's VIP/RIP up/down page).
  *
- * One row per real server: service, VIP, ports, mode, target, IP, last probe (from the state: status does not
- * probe), up/down after rise/fall, the ELB's view (one DescribeTargetHealth per target group: read-only) and
- * any operator override or weight 0. Exit 0; 1 when a target group could not be described (the table is still
- * printed, with the error); 2 for usage errors and an unreadable config or state.
+ * One row per real server: service, VIP, ports, mode, target, IP, where the target came from (`static`, or
+ * for an EC2-discovered one `instance i-…` / `tags Key=value`: the last known set from the state — status
+ * calls no EC2 API), last probe (from the state: status does not probe), up/down after rise/fall, the ELB's
+ * view (one DescribeTargetHealth per target group: read-only) and any operator override or weight 0.
+ * Exit 0; 1 when a target group could not be described (the table is still printed, with the error); 2 for usage errors and an unreadable config or state.
  */
 import type { ObservedTarget } from '../adapters/ports';
 import { mapConcurrent } from '../controller/round';
 import { ROUND_DEFAULTS } from '../controller/round-defaults';
-import type { ControllerConfig, ServiceConfig, TargetConfig } from '../reconcile/config';
+import type { ControllerConfig, ServiceConfig } from '../reconcile/config';
+import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
+import { overrideOf } from '../reconcile/reconciler';
 import { serviceState, type ControllerState } from '../reconcile/state';
 import { COMMON_OPTIONS, EXIT, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
@@ -19,7 +22,7 @@ const USAGE = 'usage: medlb status (--config controller.json --state-file state.
 /** What DescribeTargetHealth said per target group: the targets, or why it could not be described. */
 export type TargetGroupViews = ReadonlyMap<string, readonly ObservedTarget[] | { readonly error: string }>;
 
-const COLUMNS = ['SERVICE', 'VIP', 'PORTS', 'MODE', 'TARGET', 'IP', 'PROBE', 'REASON', 'HEALTH', 'ELB', 'OVERRIDE'] as const;
+const COLUMNS = ['SERVICE', 'VIP', 'PORTS', 'MODE', 'TARGET', 'IP', 'SOURCE', 'PROBE', 'REASON', 'HEALTH', 'ELB', 'OVERRIDE'] as const;
 
 export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
@@ -52,12 +55,15 @@ export async function run(args: string[]): Promise<number> {
 /** Renders the System Overview table (pure, for tests). */
 export function renderStatus(config: ControllerConfig, state: ControllerState, views: TargetGroupViews): string {
   const rows: string[][] = [];
-  for (const service of config.services) {
+  for (const service of withPersistedDiscovery(config, state).services) {
     const stored = serviceState(state, service.name);
     const ports = (service.ports ?? service.targetGroups.map((tg) => tg.port)).join(',');
-    service.targets.forEach((target, index) => {
-      const health = stored.targets[target.name];
-      const override = stored.overrides[target.name];
+    if (service.targets.length === 0) {
+      rows.push([service.name, (service.vips ?? []).join(',') || '-', ports, service.mode, '-', '-', sourceText(service, { name: '', ip: '', source: 'tags' }), '-', 'no instance discovered yet', '-', '-', '-']);
+    }
+    (service.targets as readonly ResolvedTarget[]).forEach((target, index) => {
+      const health = stored.targets[healthKeyOf(target)];
+      const override = overrideOf(stored.overrides, target);
       const last = health?.lastProbe;
       rows.push([
         index === 0 ? service.name : '',
@@ -66,6 +72,7 @@ export function renderStatus(config: ControllerConfig, state: ControllerState, v
         index === 0 ? service.mode : '',
         target.name,
         target.ip,
+        sourceText(service, target),
         last ? (last.healthy ? 'pass' : 'FAIL') : '-',
         last ? truncate(last.reason, 64) : 'never probed',
         health ? (health.up ? 'up' : 'DOWN') : '-',
@@ -80,7 +87,7 @@ export function renderStatus(config: ControllerConfig, state: ControllerState, v
 }
 
 /** The target's ELB state across its service's target groups: one word when they agree, per port otherwise. */
-function elbColumn(service: ServiceConfig, target: TargetConfig, views: TargetGroupViews): string {
+function elbColumn(service: ServiceConfig, target: ResolvedTarget, views: TargetGroupViews): string {
   const states = service.targetGroups.map((tg) => {
     const view = views.get(tg.arn);
     if (view === undefined) return { port: tg.port, state: 'unknown' };
@@ -93,7 +100,7 @@ function elbColumn(service: ServiceConfig, target: TargetConfig, views: TargetGr
   return states.map((s) => `${s.port}:${s.state}`).join(' ');
 }
 
-function overrideColumn(target: TargetConfig, override: { action: string; by: string; at: string; reason?: string } | undefined): string {
+function overrideColumn(target: ResolvedTarget, override: { action: string; by: string; at: string; reason?: string } | undefined): string {
   const parts: string[] = [];
   if (override) parts.push(`${override.action} by ${override.by} at ${override.at}${override.reason ? ` (${override.reason})` : ''}`);
   if (target.drained) parts.push('weight 0');

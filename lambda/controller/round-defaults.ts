@@ -9,6 +9,8 @@ export const ROUND_DEFAULTS = {
   describeConcurrency: 8,
   /** Services whose writes are applied at once (writes share a smaller ELB bucket). */
   applyConcurrency: 4,
+  /** Services whose EC2 discovery runs at once (EC2's DescribeInstances bucket is shared with the account). */
+  discoveryConcurrency: 4,
   /**
    * Extra time a probe gets beyond its check's timeoutMs before the runner abandons it; the probe library
    * bounds itself, this only protects the round from a probe that never settles.

@@ -8,12 +8,20 @@
  * target. One service's failure (a target group not found, a write that fails after retries) is isolated: the
  * other services are still reconciled and applied, and the round reports `failed`. `dryRun` probes, describes
  * and reports what it would do, and makes no ELB write and saves nothing.
+ *
+ * EC2 discovery (DESIGN.md §3.6): services with a `discovery` block are resolved with DescribeInstances at the
+ * start of the round, alongside DescribeTargetHealth; the discovered targets (lambda/reconcile/discovery.ts)
+ * are appended to the service's static ones and probed and reconciled like them. When EC2 fails, the last
+ * known set (from the state) is used, registrations unknown to the config are kept, the service is reported
+ * as failed (exit 1), and everything else proceeds as usual.
  */
-import type { ObservedTarget, TargetGroupPort, TargetRef } from '../adapters/ports';
+import type { InstanceDiscoveryPort, ObservedTarget, TargetGroupPort, TargetRef } from '../adapters/ports';
 import { StateConflictError, type StateStore } from '../adapters/state-store';
 import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from '../probes/types';
 import type { ControllerConfig, ServiceConfig } from '../reconcile/config';
+import { resolveDiscovery, withTargets, type DiscoveryAnswer, type TargetSource } from '../reconcile/discovery';
 import {
+  isRegistered,
   reconcile,
   type ObservedTargetGroups,
   type ReconcileResult,
@@ -21,7 +29,7 @@ import {
   type TargetGroupActions,
   type Verdicts,
 } from '../reconcile/reconciler';
-import type { AuditRecord, ControllerState, OperatorOverride } from '../reconcile/state';
+import { serviceState, type AuditRecord, type ControllerState, type DiscoveredInstance, type OperatorOverride } from '../reconcile/state';
 import { ROUND_DEFAULTS } from './round-defaults';
 
 /** The probe library's entry point (lambda/probes/index.ts), injectable for tests. */
@@ -42,6 +50,13 @@ export interface ElbCallSummary {
   readonly throttledCalls: number;
 }
 
+/** DescribeInstances call counts of a round (when the discovery adapter counts them). */
+export interface Ec2CallSummary {
+  readonly describeCalls: number;
+  readonly failedCalls: number;
+  readonly throttledCalls: number;
+}
+
 /** A port that also counts its API calls (lambda/adapters/elbv2.ts does). */
 interface CountingPort {
   readonly callCounts: ElbCallSummary;
@@ -52,6 +67,8 @@ export interface RoundProps {
   readonly config: ControllerConfig;
   readonly stateStore: StateStore;
   readonly elb: TargetGroupPort;
+  /** EC2 discovery; needed when a service has a `discovery` block (without it, such a service fails). */
+  readonly discovery?: InstanceDiscoveryPort;
   /** @default probe() from lambda/probes */
   readonly probe?: ProbeFunction;
   /** Clock. @default () => new Date() */
@@ -66,6 +83,8 @@ export interface RoundProps {
   readonly describeConcurrency?: number;
   /** Services applied at once. @default 4 */
   readonly applyConcurrency?: number;
+  /** DescribeInstances queries (services) in flight at once. @default 4 */
+  readonly discoveryConcurrency?: number;
 }
 
 /** One target group's writes as the summary shows them (`ip:port`). */
@@ -79,6 +98,10 @@ export interface ActionSummary {
 export interface TargetSummary {
   readonly name: string;
   readonly ip: string;
+  /** `static`, `instance-id` (listed) or `tags` (matched the tag selector). */
+  readonly source: TargetSource;
+  /** Discovered targets only. */
+  readonly instanceId?: string;
   readonly probe: { readonly healthy: boolean; readonly reason: string; readonly latencyMs: number } | null;
   readonly up: boolean;
   readonly passes: number;
@@ -106,6 +129,22 @@ export interface ServiceSummary {
   readonly applied: boolean;
   readonly targets: readonly TargetSummary[];
   readonly counts: ServiceReport['counts'];
+  /** Services with a discovery block: what EC2 discovery decided this round. */
+  readonly discovery?: DiscoverySummary;
+}
+
+/** EC2 discovery of one service in the round summary. */
+export interface DiscoverySummary {
+  /** Instances in the set used this round. */
+  readonly instances: number;
+  /** When that set was resolved (earlier than this round when EC2 failed or an empty answer was not believed). */
+  readonly resolvedAt: string;
+  /** Consecutive empty answers not believed yet. */
+  readonly suspiciousEmptyAnswers: number;
+  /** Why the set is not this round's answer, skipped instances, ... */
+  readonly notes: readonly string[];
+  /** EC2 failed (the service is reported as failed). */
+  readonly error?: string;
 }
 
 /** The JSON summary `medlb reconcile` prints. */
@@ -117,6 +156,8 @@ export interface RoundSummary {
   readonly ok: boolean;
   readonly services: readonly ServiceSummary[];
   readonly elb: ElbCallSummary;
+  /** DescribeInstances calls, when a service uses discovery. */
+  readonly ec2?: Ec2CallSummary;
   /** Up/down transitions decided by this round. */
   readonly transitions: readonly AuditRecord[];
   readonly stateSaved: boolean;
@@ -147,11 +188,28 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
   const probe = props.probe ?? loadDefaultProbe();
 
   const state = await props.stateStore.load();
-  const [verdicts, observed] = await Promise.all([
-    probeAll(config, probe, props.probeConcurrency ?? ROUND_DEFAULTS.probeConcurrency),
-    describeAll(config, elb, props.describeConcurrency ?? ROUND_DEFAULTS.describeConcurrency, logger),
-  ]);
-  const decision = reconcile({ config, verdicts, state, observed, now: started });
+  const usesDiscovery = config.services.some((service) => service.discovery !== undefined);
+  const ec2Before = usesDiscovery ? ec2CountsOf(props.discovery) : undefined;
+  let resolved: ResolvedRound;
+  let verdicts: Verdicts;
+  let observed: ObservedTargetGroups;
+  if (usesDiscovery) {
+    // The targets to probe depend on EC2's answer (and an empty answer on what ELB has in service).
+    let answers: ReadonlyMap<string, DiscoveryAnswer>;
+    [answers, observed] = await Promise.all([
+      discoverAll(config, props.discovery, props.discoveryConcurrency ?? ROUND_DEFAULTS.discoveryConcurrency, logger),
+      describeAll(config, elb, props.describeConcurrency ?? ROUND_DEFAULTS.describeConcurrency, logger),
+    ]);
+    resolved = resolveRound(config, state, answers, observed, started);
+    verdicts = await probeAll(resolved.config, probe, props.probeConcurrency ?? ROUND_DEFAULTS.probeConcurrency);
+  } else {
+    resolved = { config, state, discovery: new Map(), failed: new Set() };
+    [verdicts, observed] = await Promise.all([
+      probeAll(config, probe, props.probeConcurrency ?? ROUND_DEFAULTS.probeConcurrency),
+      describeAll(config, elb, props.describeConcurrency ?? ROUND_DEFAULTS.describeConcurrency, logger),
+    ]);
+  }
+  const decision = reconcile({ config: resolved.config, verdicts, state: resolved.state, observed, now: started, holdUnknownTargets: resolved.failed });
 
   const applyErrors = new Map<string, string>();
   if (!dryRun) {
@@ -178,10 +236,16 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
   const elbCounts = elb.summary();
   const reports = decision.services.map((report) => {
     const applyError = applyErrors.get(report.name);
-    return applyError === undefined ? report : { ...report, error: applyError, counts: { ...report.counts, targetsInService: null } };
+    if (applyError !== undefined) return { ...report, error: applyError, counts: { ...report.counts, targetsInService: null } };
+    // A discovery failure fails the service, but its decisions were made and applied: the counts stand.
+    const discoveryError = resolved.discovery.get(report.name)?.error;
+    if (discoveryError !== undefined) return { ...report, error: report.error === undefined ? discoveryError : `${discoveryError}; ${report.error}` };
+    return report;
   });
-  const summary = summarize(decision, reports, { started, durationMs, dryRun, elbCounts, stateSaved, applyErrors });
+  const ec2Counts = ec2Before ? difference(ec2CountsOf(props.discovery)!, ec2Before) : undefined;
+  const summary = summarize(decision, reports, { started, durationMs, dryRun, elbCounts, ec2Counts, stateSaved, applyErrors, discovery: resolved.discovery });
   for (const service of summary.services) {
+    for (const note of service.discovery?.notes ?? []) logger.warn('discovery', { service: service.name, note });
     if (service.error) logger.error('service failed', { service: service.name, error: service.error });
     if (service.failOpen) logger.warn('fail-open: no target is up, registrations kept', { service: service.name, kept: service.keptByFailOpen });
   }
@@ -192,6 +256,101 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
 function loadDefaultProbe(): ProbeFunction {
   // Loaded on first use so that code paths which never probe (status, overrides) do not pay for it.
   return (require('../probes') as { probe: ProbeFunction }).probe;
+}
+
+/** The config and state a round reconciles once discovery is resolved. */
+interface ResolvedRound {
+  /** Static targets followed by discovered ones. */
+  readonly config: ControllerConfig;
+  /** The loaded state with each discovered service's set for this round. */
+  readonly state: ControllerState;
+  readonly discovery: ReadonlyMap<string, DiscoverySummary>;
+  /** Services whose discovery failed. */
+  readonly failed: ReadonlySet<string>;
+}
+
+/** Asks EC2 for every service with a discovery block; a failure becomes that service's answer. */
+async function discoverAll(
+  config: ControllerConfig,
+  port: InstanceDiscoveryPort | undefined,
+  limit: number,
+  logger: RoundLogger,
+): Promise<ReadonlyMap<string, DiscoveryAnswer>> {
+  const services = config.services.filter((service) => service.discovery !== undefined);
+  const answers = await mapConcurrent(services, limit, async (service): Promise<DiscoveryAnswer> => {
+    if (!port) return { error: 'no EC2 discovery client is configured' };
+    try {
+      const found = await port.describeInstances(service.discovery!);
+      return {
+        instances: found.map((i): DiscoveredInstance => ({
+          instanceId: i.instanceId,
+          ...(i.name !== undefined ? { nameTag: i.name } : {}),
+          privateIp: i.privateIp,
+          ...(i.availabilityZone !== undefined ? { availabilityZone: i.availabilityZone } : {}),
+          matchedBy: i.matchedById ? 'instance-id' : 'tags',
+        })),
+      };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      logger.error('DescribeInstances failed', { service: service.name, error: message });
+      return { error: message };
+    }
+  });
+  return new Map(services.map((service, i) => [service.name, answers[i]!]));
+}
+
+/** Applies each service's discovery answer (DESIGN.md §3.6) to the config and the state. */
+function resolveRound(
+  config: ControllerConfig,
+  state: ControllerState,
+  answers: ReadonlyMap<string, DiscoveryAnswer>,
+  observed: ObservedTargetGroups,
+  now: Date,
+): ResolvedRound {
+  const discovery = new Map<string, DiscoverySummary>();
+  const failed = new Set<string>();
+  const services: Record<string, ControllerState['services'][string]> = { ...state.services };
+  const resolvedServices = config.services.map((service) => {
+    const answer = answers.get(service.name);
+    if (answer === undefined) return service;
+    const previous = serviceState(state, service.name);
+    const resolution = resolveDiscovery({ service, previous: previous.discovery, answer, isInService: inServiceCheck(service, observed), now });
+    services[service.name] = { ...previous, discovery: resolution.state };
+    if (resolution.error !== undefined) failed.add(service.name);
+    discovery.set(service.name, {
+      instances: resolution.state.instances.length,
+      resolvedAt: resolution.state.resolvedAt,
+      suspiciousEmptyAnswers: resolution.state.suspiciousEmptyAnswers,
+      notes: resolution.notes,
+      ...(resolution.error !== undefined ? { error: resolution.error } : {}),
+    });
+    return withTargets(service, resolution.targets);
+  });
+  return { config: { ...config, services: resolvedServices }, state: { ...state, services }, discovery, failed };
+}
+
+/** Whether an address is registered (not draining) in one of the service's groups; undefined when ELB is unknown. */
+function inServiceCheck(service: ServiceConfig, observed: ObservedTargetGroups): ((ip: string) => boolean) | undefined {
+  const lists: (readonly ObservedTarget[])[] = [];
+  for (const tg of service.targetGroups) {
+    const seen = observed[tg.arn];
+    if (!Array.isArray(seen)) return undefined;
+    lists.push((seen as readonly ObservedTarget[]).filter((o) => o.port === tg.port && isRegistered(o.state)));
+  }
+  return (ip) => lists.some((list) => list.some((o) => o.ip === ip));
+}
+
+function ec2CountsOf(port: InstanceDiscoveryPort | undefined): Ec2CallSummary | undefined {
+  const counts = (port as { callCounts?: Ec2CallSummary } | undefined)?.callCounts;
+  return counts && typeof counts.describeCalls === 'number' ? counts : undefined;
+}
+
+function difference(now: Ec2CallSummary, before: Ec2CallSummary): Ec2CallSummary {
+  return {
+    describeCalls: now.describeCalls - before.describeCalls,
+    failedCalls: now.failedCalls - before.failedCalls,
+    throttledCalls: now.throttledCalls - before.throttledCalls,
+  };
 }
 
 /** Probes every target of every service, `limit` at a time; a probe never rejects the round. */
@@ -304,11 +463,14 @@ function summarize(
     durationMs: number;
     dryRun: boolean;
     elbCounts: ElbCallSummary;
+    ec2Counts: Ec2CallSummary | undefined;
     stateSaved: boolean;
     applyErrors: ReadonlyMap<string, string>;
+    discovery: ReadonlyMap<string, DiscoverySummary>;
   },
 ): RoundSummary {
-  const services = reports.map((report): ServiceSummary => {
+  const services = reports.map((report, index): ServiceSummary => {
+    const discovery = facts.discovery.get(report.name);
     const actions = decision.actions
       .filter((a) => a.service === report.name)
       .map((a) => ({ targetGroupArn: a.targetGroupArn, register: a.register.map(refText), deregister: a.deregister.map(refText) }));
@@ -321,10 +483,12 @@ function summarize(
       bootstrap: report.bootstrap,
       keptByFailOpen: report.keptByFailOpen,
       actions,
-      applied: !facts.dryRun && report.error === undefined,
+      applied: !facts.dryRun && decision.services[index]!.error === undefined && !facts.applyErrors.has(report.name),
       targets: report.targets.map((t) => ({
         name: t.name,
         ip: t.ip,
+        source: t.source,
+        ...(t.instanceId !== undefined ? { instanceId: t.instanceId } : {}),
         probe: t.probe ? { healthy: t.probe.healthy, reason: t.probe.reason, latencyMs: round1(t.probe.latencyMs) } : null,
         up: t.up,
         passes: t.passes,
@@ -336,6 +500,7 @@ function summarize(
         ...(t.override ? { override: t.override } : {}),
       })),
       counts: report.counts,
+      ...(discovery ? { discovery } : {}),
     };
   });
   return {
@@ -345,6 +510,7 @@ function summarize(
     ok: services.every((s) => s.ok),
     services,
     elb: facts.elbCounts,
+    ...(facts.ec2Counts ? { ec2: facts.ec2Counts } : {}),
     transitions: decision.audit,
     stateSaved: facts.stateSaved,
   };

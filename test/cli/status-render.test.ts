@@ -60,11 +60,11 @@ describe('renderStatus', () => {
     );
     const lines = table.split('\n');
     expect(lines).toHaveLength(5);
-    expect(lines[0]).toMatch(/^SERVICE +VIP +PORTS +MODE +TARGET +IP +PROBE +REASON +HEALTH +ELB +OVERRIDE$/);
-    expect(lines[1]).toMatch(/^DICOM-Modalities +10\.12\.1\.100 +104,11112 +balanced +DICOM1 +10\.12\.1\.110 +pass +C-ECHO status 0x0000 +up +healthy +-$/);
-    expect(lines[2]).toMatch(/^ +DICOM2 +10\.12\.1\.111 +FAIL +association rejected \(permanent, called AE title not recognised\) +DOWN +104:draining 11112:not registered +halt by alice at 2026-11-24T09:00:00Z \(ransomware alert\)$/);
-    expect(lines[3]).toMatch(/^ +DICOM3 +10\.12\.1\.112 +- +never probed +- +not registered +weight 0$/);
-    expect(lines[4]).toMatch(/^HL7 +- +2575 +failover +HL7A +10\.12\.2\.10 +- +never probed +- +error: TargetGroupNotFound +-$/);
+    expect(lines[0]).toMatch(/^SERVICE +VIP +PORTS +MODE +TARGET +IP +SOURCE +PROBE +REASON +HEALTH +ELB +OVERRIDE$/);
+    expect(lines[1]).toMatch(/^DICOM-Modalities +10\.12\.1\.100 +104,11112 +balanced +DICOM1 +10\.12\.1\.110 +static +pass +C-ECHO status 0x0000 +up +healthy +-$/);
+    expect(lines[2]).toMatch(/^ +DICOM2 +10\.12\.1\.111 +static +FAIL +association rejected \(permanent, called AE title not recognised\) +DOWN +104:draining 11112:not registered +halt by alice at 2026-11-24T09:00:00Z \(ransomware alert\)$/);
+    expect(lines[3]).toMatch(/^ +DICOM3 +10\.12\.1\.112 +static +- +never probed +- +not registered +weight 0$/);
+    expect(lines[4]).toMatch(/^HL7 +- +2575 +failover +HL7A +10\.12\.2\.10 +static +- +never probed +- +error: TargetGroupNotFound +-$/);
     // Columns line up: every row's TARGET column starts where the header's does.
     const targetColumn = lines[0]!.indexOf('TARGET');
     expect(lines.slice(1).map((l) => l.slice(targetColumn).split(' ')[0])).toEqual(['DICOM1', 'DICOM2', 'DICOM3', 'HL7A']);

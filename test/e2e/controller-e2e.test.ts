@@ -214,9 +214,9 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       const status = await scenario.status();
       expect(status.code).toBe(0);
       const lines = status.stdout.trim().split('\n');
-      expect(lines[0]).toMatch(/^SERVICE\s+VIP\s+PORTS\s+MODE\s+TARGET\s+IP\s+PROBE\s+REASON\s+HEALTH\s+ELB\s+OVERRIDE$/);
-      expect(lines[1]).toMatch(/^RIS\s+10\.12\.1\.100\s+2575\s+failover\s+R1\s+127\.0\.0\.41\s+pass\s+connected\s+up\s+draining\s+drain by e2e-operator at \S+ \(OS patching\)$/);
-      expect(lines[2]).toMatch(/^\s+R2\s+127\.0\.0\.42\s+pass\s+connected\s+up\s+(initial|healthy)\s+-$/);
+      expect(lines[0]).toMatch(/^SERVICE\s+VIP\s+PORTS\s+MODE\s+TARGET\s+IP\s+SOURCE\s+PROBE\s+REASON\s+HEALTH\s+ELB\s+OVERRIDE$/);
+      expect(lines[1]).toMatch(/^RIS\s+10\.12\.1\.100\s+2575\s+failover\s+R1\s+127\.0\.0\.41\s+static\s+pass\s+connected\s+up\s+draining\s+drain by e2e-operator at \S+ \(OS patching\)$/);
+      expect(lines[2]).toMatch(/^\s+R2\s+127\.0\.0\.42\s+static\s+pass\s+connected\s+up\s+(initial|healthy)\s+-$/);
       expect(status.stderr).not.toMatch(/error/i);
 
       // Online: R1 is the primary again.
