@@ -1,0 +1,261 @@
+/**
+ * A local EC2 endpoint that answers `DescribeInstances` in the real EC2 Query API (form-encoded POST, XML in the
+ * 2016-11-15 namespace, `<Response><Errors>` error envelope), so the real AWS SDK client and the real CLI can
+ * discover loopback "instances" (point the SDK at it with AWS_ENDPOINT_URL_EC2).
+ *
+ * It models what discovery depends on: instances with a state, tags, VPC, subnet and zone; the filters
+ * `Filter.N.Name` / `Filter.N.Value.M` (`tag:<key>`, `instance-id`, `vpc-id`, `subnet-id`, `availability-zone`,
+ * `instance-state-name`; values of one filter are ORed, filters ANDed, `*` and `?` wildcards as EC2 has them);
+ * `MaxResults`/`NextToken` pagination; the `InstanceId.N` parameter failing outright for an unknown id, as the
+ * real API does; injected errors (e.g. RequestLimitExceeded, HTTP 503); and a call log.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const XML_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const SUPPORTED_FILTERS = new Set(['instance-id', 'vpc-id', 'subnet-id', 'availability-zone', 'instance-state-name']);
+
+/** One instance as the fake holds it. */
+export interface FakeInstance {
+  readonly instanceId: string;
+  privateIp: string;
+  state: 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+  tags: Record<string, string>;
+  vpcId: string;
+  subnetId: string;
+  availabilityZone: string;
+}
+
+/** One API call as the fake received it. */
+export interface FakeEc2Call {
+  readonly action: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** Filters as sent: name → values. */
+  readonly filters: Readonly<Record<string, readonly string[]>>;
+  /** `ok`, or the error code the fake answered with. */
+  readonly outcome: string;
+}
+
+/** Options of the fake endpoint. */
+export interface FakeEc2Options {
+  /** Loopback address to listen on. @default '127.0.0.1' */
+  readonly host?: string;
+  /** Largest page the fake returns, whatever MaxResults asks (to force pagination). @default 1000 */
+  readonly pageSize?: number;
+}
+
+interface PendingFault {
+  remaining: number;
+  readonly code: string;
+  readonly message: string;
+  readonly status: number;
+}
+
+class FakeApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** The fake endpoint. Start it with {@link FakeEc2.start}; close it with {@link FakeEc2.close}. */
+export class FakeEc2 {
+  /** Every call received, in order. */
+  readonly calls: FakeEc2Call[] = [];
+  private readonly instances = new Map<string, FakeInstance>();
+  private readonly faults: PendingFault[] = [];
+  private readonly pageSize: number;
+
+  private constructor(
+    private readonly server: Server,
+    options: FakeEc2Options,
+  ) {
+    this.pageSize = options.pageSize ?? 1000;
+  }
+
+  /** Starts a fake on an ephemeral port. */
+  static async start(options: FakeEc2Options = {}): Promise<FakeEc2> {
+    let fake: FakeEc2 | undefined;
+    const server = createServer((req, res) => {
+      void fake!.handle(req, res);
+    });
+    fake = new FakeEc2(server, options);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, options.host ?? '127.0.0.1', () => resolve());
+    });
+    return fake;
+  }
+
+  /** The URL to give the SDK (`endpoint` option or `AWS_ENDPOINT_URL_EC2`). */
+  get endpoint(): string {
+    const address = this.server.address() as AddressInfo;
+    return `http://${address.address}:${address.port}`;
+  }
+
+  /** Adds (or replaces) an instance; running in vpc-fake / subnet-fake / us-east-1a unless told otherwise. */
+  putInstance(instance: Partial<FakeInstance> & Pick<FakeInstance, 'instanceId' | 'privateIp'>): FakeInstance {
+    const stored: FakeInstance = {
+      state: 'running',
+      tags: {},
+      vpcId: 'vpc-0fake0000000000000',
+      subnetId: 'subnet-0fake000000000000',
+      availabilityZone: 'us-east-1a',
+      ...instance,
+    };
+    this.instances.set(stored.instanceId, stored);
+    return stored;
+  }
+
+  /** The instance with this id (to change its state or tags). */
+  instance(instanceId: string): FakeInstance {
+    const found = this.instances.get(instanceId);
+    if (!found) throw new Error(`fake-ec2: no instance ${instanceId}`);
+    return found;
+  }
+
+  /** Forgets an instance entirely (a purged terminated instance). */
+  removeInstance(instanceId: string): void {
+    this.instances.delete(instanceId);
+  }
+
+  /** Answers the next `count` calls with an error (RequestLimitExceeded is HTTP 503 on EC2). */
+  failNext(count: number, code: string, message: string, status = code === 'RequestLimitExceeded' ? 503 : 400): void {
+    this.faults.push({ remaining: count, code, message, status });
+  }
+
+  /** Answers the next `count` calls with RequestLimitExceeded. */
+  throttleNext(count: number): void {
+    this.failNext(count, 'RequestLimitExceeded', 'Request limit exceeded.');
+  }
+
+  /** Stops the server. */
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+    const action = params.Action ?? '';
+    const filters = parseFilters(params);
+    const requestId = randomUUID();
+    let body: string;
+    let status = 200;
+    let outcome = 'ok';
+    try {
+      if (req.method !== 'POST') throw new FakeApiError('InvalidAction', 'Query API requests are POSTs here');
+      const fault = this.faults.find((f) => f.remaining > 0);
+      if (fault) {
+        fault.remaining -= 1;
+        throw new FakeApiError(fault.code, fault.message, fault.status);
+      }
+      if (action !== 'DescribeInstances') throw new FakeApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      body = this.describeInstances(params, filters, requestId);
+    } catch (err) {
+      const error = err instanceof FakeApiError ? err : new FakeApiError('InternalError', String(err), 500);
+      outcome = error.code;
+      status = error.status;
+      body =
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(error.code)}</Code>` +
+        `<Message>${escapeXml(error.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+    }
+    this.calls.push({ action, params, filters, outcome });
+    res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
+    res.end(body);
+  }
+
+  private describeInstances(params: Record<string, string>, filters: Record<string, string[]>, requestId: string): string {
+    const ids = Object.keys(params).filter((k) => /^InstanceId\.\d+$/.test(k)).map((k) => params[k]!);
+    for (const id of ids) {
+      if (!this.instances.has(id)) throw new FakeApiError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    }
+    if (ids.length > 0 && params.MaxResults !== undefined) {
+      throw new FakeApiError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+    }
+    for (const name of Object.keys(filters)) {
+      if (!name.startsWith('tag:') && !SUPPORTED_FILTERS.has(name)) throw new FakeApiError('InvalidParameterValue', `The filter '${name}' is invalid`);
+    }
+    const maxResults = params.MaxResults === undefined ? undefined : Number(params.MaxResults);
+    if (maxResults !== undefined && !(maxResults >= 5 && maxResults <= 1000)) {
+      throw new FakeApiError('InvalidParameterValue', `Value ( ${params.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
+    }
+    const matching = [...this.instances.values()]
+      .filter((i) => ids.length === 0 || ids.includes(i.instanceId))
+      .filter((i) => Object.entries(filters).every(([name, values]) => values.some((v) => wildcard(v).test(attribute(i, name) ?? '\u0000'))))
+      .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+    const start = params.NextToken ? Number(Buffer.from(params.NextToken, 'base64url').toString('utf8')) : 0;
+    if (!Number.isInteger(start) || start < 0) throw new FakeApiError('InvalidParameterValue', 'Invalid value for nextToken');
+    const size = Math.min(maxResults ?? Infinity, this.pageSize);
+    const page = Number.isFinite(size) ? matching.slice(start, start + size) : matching.slice(start);
+    const next = start + page.length < matching.length ? Buffer.from(String(start + page.length)).toString('base64url') : undefined;
+    const reservations = page
+      .map(
+        (i, n) =>
+          `<item><reservationId>r-${(start + n).toString(16).padStart(17, '0')}</reservationId><ownerId>111122223333</ownerId><groupSet/>` +
+          `<instancesSet><item><instanceId>${i.instanceId}</instanceId><imageId>ami-0fake0000000000000</imageId>` +
+          `<instanceState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></instanceState>` +
+          `<privateDnsName>ip-${i.privateIp.replaceAll('.', '-')}.ec2.internal</privateDnsName>` +
+          `<instanceType>t3.micro</instanceType><placement><availabilityZone>${i.availabilityZone}</availabilityZone><tenancy>default</tenancy></placement>` +
+          `<subnetId>${i.subnetId}</subnetId><vpcId>${i.vpcId}</vpcId><privateIpAddress>${i.privateIp}</privateIpAddress>` +
+          `<tagSet>${Object.entries(i.tags).map(([k, v]) => `<item><key>${escapeXml(k)}</key><value>${escapeXml(v)}</value></item>`).join('')}</tagSet>` +
+          `</item></instancesSet></item>`,
+      )
+      .join('');
+    return (
+      `<?xml version="1.0" encoding="UTF-8"?>\n<DescribeInstancesResponse xmlns="${XML_NAMESPACE}"><requestId>${requestId}</requestId>` +
+      `<reservationSet>${reservations}</reservationSet>${next ? `<nextToken>${next}</nextToken>` : ''}</DescribeInstancesResponse>`
+    );
+  }
+}
+
+const STATE_CODES: Record<FakeInstance['state'], number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
+
+function attribute(instance: FakeInstance, filter: string): string | undefined {
+  if (filter.startsWith('tag:')) return instance.tags[filter.slice(4)];
+  switch (filter) {
+    case 'instance-id':
+      return instance.instanceId;
+    case 'vpc-id':
+      return instance.vpcId;
+    case 'subnet-id':
+      return instance.subnetId;
+    case 'availability-zone':
+      return instance.availabilityZone;
+    case 'instance-state-name':
+      return instance.state;
+    default:
+      return undefined;
+  }
+}
+
+/** EC2 filter values: `*` any run, `?` one character, everything else literal. */
+function wildcard(value: string): RegExp {
+  return new RegExp(`^${value.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 's');
+}
+
+/** `Filter.N.Name` / `Filter.N.Value.M` → name → values. */
+function parseFilters(params: Record<string, string>): Record<string, string[]> {
+  const filters: Record<string, string[]> = {};
+  for (const [key, name] of Object.entries(params)) {
+    const match = /^Filter\.(\d+)\.Name$/.exec(key);
+    if (!match) continue;
+    const values = Object.keys(params)
+      .map((k) => new RegExp(`^Filter\\.${match[1]}\\.Value\\.(\\d+)$`).exec(k))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .sort((a, b) => Number(a[1]) - Number(b[1]))
+      .map((m) => params[m[0]]!);
+    filters[name] = values;
+  }
+  return filters;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+}
