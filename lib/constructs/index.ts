@@ -5,3 +5,5 @@ export * from './site-network';
 export * from './tcp-service';
 export * from './access-logs-bucket';
 export * from './viewer';
+export * from './controller';
+export * from './monitoring';

@@ -7,3 +7,4 @@ export { parseSite, loadSiteFile, siteProblems, REJECTED_SETTINGS } from './load
 export { exampleSite } from './example-site';
 export * from './helpers';
 export * as ipv4 from './ipv4';
+export * from './monitoring-schema';
