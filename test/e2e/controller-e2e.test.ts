@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RoundSummary } from '../../lambda/controller/round';
+import { FakeEc2 } from '../peers/fake-ec2';
 import { FakeElbv2, type FakeCall } from '../peers/fake-elbv2';
 import { startPeersOnSharedPort, type SwitchableTcpPeer } from '../peers/switchable-tcp-peer';
 
@@ -21,15 +22,18 @@ interface CliResult {
 }
 
 let fake: FakeElbv2;
+let fakeEc2: FakeEc2;
 let workDir: string;
 
 beforeAll(async () => {
   fake = await FakeElbv2.start({ host: '127.0.0.1' });
+  fakeEc2 = await FakeEc2.start({ host: '127.0.0.1' });
   workDir = mkdtempSync(join(tmpdir(), 'medlb-e2e-'));
 });
 
 afterAll(async () => {
   await fake.close();
+  await fakeEc2.close();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -42,6 +46,7 @@ function runCli(args: string[]): Promise<CliResult> {
         PATH: process.env.PATH,
         HOME: workDir,
         AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: fake.endpoint,
+        AWS_ENDPOINT_URL_EC2: fakeEc2.endpoint,
         AWS_ACCESS_KEY_ID: 'AKIDE2ETEST',
         AWS_SECRET_ACCESS_KEY: 'e2e-secret',
         AWS_REGION: 'us-east-1',
@@ -297,6 +302,88 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       expect(round.calls).toHaveLength(3);
     } finally {
       await Promise.all([...pacsPeers, ...hl7Peers].map((p) => p.stop()));
+    }
+  });
+
+  it('EC2 discovery: registers tagged instances, survives EC2 errors, follows a replacement and a removal, doubts an empty answer for fall rounds', async () => {
+    const peers = await startPeersOnSharedPort(['127.0.0.61', '127.0.0.62', '127.0.0.63', '127.0.0.64']);
+    const tg = Scenario.arn('disc', 'pacs');
+    fake.createTargetGroup(tg);
+    const vpcId = 'vpc-0e2e0000000000000';
+    const pacs1 = 'i-0e2e0000000000062';
+    const pacs2 = 'i-0e2e0000000000063';
+    const replacement = 'i-0e2e0000000000064';
+    fakeEc2.putInstance({ instanceId: pacs1, privateIp: '127.0.0.62', vpcId, tags: { Name: 'PACS1', Role: 'pacs' } });
+    fakeEc2.putInstance({ instanceId: pacs2, privateIp: '127.0.0.63', vpcId, tags: { Name: 'PACS2', Role: 'pacs' } });
+    // Tagged right but in another VPC: never a target.
+    fakeEc2.putInstance({ instanceId: 'i-0e2e00000000000ff', privateIp: '127.0.0.65', vpcId: 'vpc-0other00000000000', tags: { Name: 'ELSEWHERE', Role: 'pacs' } });
+    const scenario = new Scenario('disc', {
+      version: 1,
+      services: [
+        {
+          ...tcpService('DISC', 'balanced', 2, 1, peers[0]!.port, [{ arn: tg, port: 104 }], [peers[0]!], ['STATIC1']),
+          discovery: { tags: { Role: ['pacs'] }, vpcId },
+        },
+      ],
+    });
+    const names = (round: { summary: RoundSummary }) => round.summary.services[0]!.targets.map((t) => `${t.name}@${t.ip}:${t.source}`);
+    try {
+      // Round 1: a new pool: the static server and both discovered instances pass once and are registered.
+      let round = await scenario.reconcile();
+      expect(round.code).toBe(0);
+      expect(names(round)).toEqual(['STATIC1@127.0.0.61:static', 'PACS1@127.0.0.62:tags', 'PACS2@127.0.0.63:tags']);
+      expect(writesOf(round.calls)).toEqual(['register disc-pacs 127.0.0.61:104,127.0.0.62:104,127.0.0.63:104']);
+      expect(round.summary.ec2).toEqual({ describeCalls: 1, failedCalls: 0, throttledCalls: 0 });
+      let state = JSON.parse(readFileSync(scenario.statePath, 'utf8'));
+      expect(state.services.DISC.discovery.instances.map((i: { instanceId: string }) => i.instanceId)).toEqual([pacs1, pacs2]);
+      expect(Object.keys(state.services.DISC.targets).sort()).toEqual(['STATIC1', pacs1, pacs2].sort());
+
+      // EC2 refuses (not retryable) while PACS2 is terminated: no discovery-driven change, service failed, exit 1.
+      fakeEc2.instance(pacs2).state = 'terminated';
+      fakeEc2.failNext(1, 'UnauthorizedOperation', 'You are not authorized to perform this operation.');
+      round = await scenario.reconcile();
+      expect(round.code).toBe(1);
+      expect(round.summary.services[0]).toMatchObject({ ok: false, error: expect.stringMatching(/UnauthorizedOperation/) });
+      expect(names(round)).toEqual(['STATIC1@127.0.0.61:static', 'PACS1@127.0.0.62:tags', 'PACS2@127.0.0.63:tags']);
+      expect(writesOf(round.calls)).toEqual([]);
+      expect(fake.registeredIds(tg)).toEqual(['127.0.0.61', '127.0.0.62', '127.0.0.63']);
+
+      // Throttled twice, then answered: PACS2 has gone and PACS1 was replaced by a new instance at a new address.
+      fakeEc2.instance(pacs1).state = 'terminated';
+      fakeEc2.putInstance({ instanceId: replacement, privateIp: '127.0.0.64', vpcId, tags: { Name: 'PACS1', Role: 'pacs' } });
+      fakeEc2.throttleNext(2);
+      round = await scenario.reconcile();
+      expect(round.code).toBe(0);
+      expect(round.summary.ec2).toEqual({ describeCalls: 3, failedCalls: 2, throttledCalls: 2 });
+      expect(names(round)).toEqual(['STATIC1@127.0.0.61:static', 'PACS1@127.0.0.64:tags']);
+      // The replacement has no history: it must pass rise (2) like any newcomer; the old addresses leave.
+      expect(round.summary.services[0]!.targets[1]).toMatchObject({ instanceId: replacement, up: false, passes: 1 });
+      expect(writesOf(round.calls)).toEqual(['deregister disc-pacs 127.0.0.62:104,127.0.0.63:104']);
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['register disc-pacs 127.0.0.64:104']);
+
+      const status = await scenario.status();
+      expect(status.code).toBe(0);
+      const lines = status.stdout.trim().split('\n');
+      expect(lines[1]).toMatch(/^DISC\s+10\.12\.1\.100\s+104\s+balanced\s+STATIC1\s+127\.0\.0\.61\s+static\s+pass/);
+      expect(lines[2]).toMatch(/^\s+PACS1\s+127\.0\.0\.64\s+tags Role=pacs\s+pass\s+connected\s+up\s+(initial|healthy)\s+-$/);
+      expect(fakeEc2.calls).toHaveLength(1 + 1 + 3 + 1); // status called no EC2 API
+
+      // Every instance loses its tag: an empty answer while PACS1 is in service is doubted for fall (1) round...
+      fakeEc2.instance(replacement).tags = { Name: 'PACS1' };
+      round = await scenario.reconcile();
+      expect(round.code).toBe(0);
+      expect(writesOf(round.calls)).toEqual([]);
+      expect(round.summary.services[0]!.discovery).toMatchObject({ instances: 1, suspiciousEmptyAnswers: 1, notes: [expect.stringMatching(/zero instances/)] });
+      // ...and believed in the next: the discovered server leaves, the static one stays.
+      round = await scenario.reconcile();
+      expect(writesOf(round.calls)).toEqual(['deregister disc-pacs 127.0.0.64:104']);
+      expect(fake.registeredIds(tg)).toEqual(['127.0.0.61']);
+      state = JSON.parse(readFileSync(scenario.statePath, 'utf8'));
+      expect(state.services.DISC.discovery).toMatchObject({ instances: [], suspiciousEmptyAnswers: 0 });
+      expect(fakeEc2.calls.every((c) => !Object.keys(c.params).some((k) => k.startsWith('InstanceId')))).toBe(true);
+    } finally {
+      await Promise.all(peers.map((p) => p.stop()));
     }
   });
 
