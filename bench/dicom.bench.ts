@@ -12,12 +12,12 @@
  * Needs: apt-get install -y dcmtk
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { probeDicom } from '../lambda/probes/dicom';
 import type { CheckSpec } from '../lambda/probes/types';
 import { startDicomPeer, type DicomPeer } from '../test/peers/dicom-peers';
+import { freePort } from '../test/peers/free-port';
 
 const AE = 'PACS';
 const SEQUENTIAL_SECONDS = 3;
@@ -25,14 +25,6 @@ const ECHOSCU_CHECKS = 40;
 const SWEEP_TARGETS = 200;
 const SWEEP_SILENT_SHARE = 0.2;
 const SWEEP_TIMEOUT_MS = 2000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function startStorescp(extraArgs: string[]): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();

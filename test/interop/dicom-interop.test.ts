@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { probeDicom } from '../../lambda/probes/dicom';
 import type { ProbeResult } from '../../lambda/probes/types';
 import { startDicomPeer, type DicomPeer, type DicomPeerBehaviour } from '../peers/dicom-peers';
+import { freePort } from '../peers/free-port';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const INSTALL_HINT = 'apt-get install -y dcmtk orthanc';
@@ -25,15 +26,6 @@ const TIMEOUT_MS = 3000;
 
 function missingTools(): string[] {
   return REQUIRED_TOOLS.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-}
-
-/** A free TCP port on loopback (for tools that cannot listen on port 0 and report it). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function waitForPort(port: number, child: ChildProcess, what: string, limitMs = 20_000): Promise<void> {

@@ -18,18 +18,8 @@ import {
   type RawPdu,
 } from '../../lambda/probes/dicom/pdu';
 import { samplePeerPdus } from '../peers/dicom-peers';
+import { prng } from './fuzz-helpers';
 
-/** mulberry32: tiny, fast, deterministic. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [0x5eed0001, 0x5eed0002, 0x5eed0003, 0xdecafbad];
 const ITERATIONS_PER_SEED = 500;
