@@ -3,8 +3,8 @@
  * The CDK app stores the result in the state table at deploy time; `medlb` reads the same document from a file.
  */
 import type { ControllerConfigInput } from '../lambda/reconcile/config';
-import type { HealthCheck, RealServer, Site } from './site';
-import { staticVipAddressesOf, vipAddressesOf } from './site';
+import type { DiscoverDefinition, HealthCheck, RealServer, Site } from './site';
+import { discoveryCidrsOf, staticVipAddressesOf, vipAddressesOf } from './site';
 
 /** A target group the controller owns: its ARN (a deploy-time token in the stack) and the real servers' port. */
 export type OwnedTargetGroup = {
@@ -26,8 +26,19 @@ const MAX_HOST_EGRESS_RULES = 50;
 
 type ControllerServiceInput = ControllerConfigInput['services'][number];
 
-/** The controller config v1 for a site. Every service — the viewer included — is one controller service. */
-export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByService): ControllerConfigInput {
+/** Deploy-time facts the config needs besides the site. */
+export interface DeriveOptions {
+  /** The VPC id (a token for a new VPC); an existing VPC's id is taken from the site. */
+  readonly vpcId?: string;
+}
+
+/**
+ * The controller config v1 for a site. Every service — the viewer included — is one controller service.
+ * A pool with `discover` gets a `discovery` block (DESIGN.md §3.6) limited to the site's VPC.
+ */
+export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByService, options: DeriveOptions = {}): ControllerConfigInput {
+  const vpcId = site.network.existingVpc?.vpcId ?? options.vpcId;
+  const discoveryOf = (discover: DiscoverDefinition | undefined) => (discover ? { discovery: discoveryBlock(discover, vpcId) } : {});
   const services: ControllerServiceInput[] = site.services.map((service) => ({
     name: service.label,
     mode: service.mode,
@@ -36,6 +47,7 @@ export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByS
     check: checkOf(service.healthCheck),
     targetGroups: targetGroupsOf(service.label, targetGroups),
     targets: service.realServers.map(targetOf),
+    ...discoveryOf(service.discover),
     vips: vipAddressesOf(service),
     ports: service.ports.map((mapping) => mapping.port),
   }));
@@ -49,6 +61,7 @@ export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByS
       check: checkOf(viewer.healthCheck),
       targetGroups: targetGroupsOf(viewer.label, targetGroups),
       targets: viewer.realServers.map(targetOf),
+      ...discoveryOf(viewer.discover),
       vips: staticVipAddressesOf(viewer),
       ports: [443],
     });
@@ -56,8 +69,24 @@ export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByS
   return { version: 1, intervalSeconds: site.controller.intervalSeconds, services };
 }
 
-/** The controller's egress: every real server's check port, aggregated when a site is large. */
+/** True when any service or the viewer discovers real servers from EC2 (the controller then needs ec2:DescribeInstances). */
+export function usesDiscovery(site: Site): boolean {
+  return site.services.some((service) => service.discover !== undefined) || site.viewer?.discover !== undefined;
+}
+
+/**
+ * The controller's egress: every real server's check port, aggregated when a site is large; for a pool with
+ * discovery, the check port to where its instances can be (the selector's subnets, else the VPC CIDR).
+ */
 export function checkEgressOf(site: Site): CheckEgress[] {
+  const discovered = [
+    ...site.services.flatMap((service) => discoveryCidrsOf(service, site).map((cidr) => ({ cidr, port: service.healthCheck.port }))),
+    ...(site.viewer ? discoveryCidrsOf(site.viewer, site).map((cidr) => ({ cidr, port: site.viewer!.healthCheck.port })) : []),
+  ];
+  return [...staticCheckEgressOf(site), ...discovered];
+}
+
+function staticCheckEgressOf(site: Site): CheckEgress[] {
   const hostsByPort = new Map<number, Set<string>>();
   const add = (port: number, ip: string) => {
     const hosts = hostsByPort.get(port) ?? new Set<string>();
@@ -78,6 +107,16 @@ function targetGroupsOf(label: string, targetGroups: TargetGroupsByService): Own
   const owned = targetGroups.get(label);
   if (!owned || owned.length === 0) throw new Error(`service ${label}: the stack created no target group for it`);
   return owned.map((group) => ({ arn: group.arn, port: group.port }));
+}
+
+function discoveryBlock(discover: DiscoverDefinition, vpcId: string | undefined): NonNullable<ControllerServiceInput['discovery']> {
+  return {
+    ...(discover.tags ? { tags: discover.tags } : {}),
+    ...(discover.instanceIds ? { instanceIds: discover.instanceIds } : {}),
+    ...(vpcId !== undefined ? { vpcId } : {}),
+    ...(discover.subnetIds ? { subnetIds: discover.subnetIds } : {}),
+    ...(discover.availabilityZones ? { availabilityZones: discover.availabilityZones } : {}),
+  };
 }
 
 function targetOf(server: RealServer): ControllerServiceInput['targets'][number] {

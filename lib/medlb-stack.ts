@@ -8,9 +8,9 @@ import { SiteNetwork } from './constructs/site-network';
 import { TcpService } from './constructs/tcp-service';
 import { Viewer } from './constructs/viewer';
 import type { VipSubnetMapping } from './constructs/vip-subnet-mapping';
-import { checkEgressOf, deriveControllerConfig, OwnedTargetGroup } from './controller-config';
-import type { RealServer, Site } from './site';
-import { staticVipAddressesOf, vipAddressesOf } from './site';
+import { checkEgressOf, deriveControllerConfig, OwnedTargetGroup, usesDiscovery } from './controller-config';
+import type { Site } from './site';
+import { realServerCidrsOf, staticVipAddressesOf, vipAddressesOf } from './site';
 
 export interface MedlbStackProps extends StackProps {
   /** The parsed site definition (see lib/site): everything the stack builds comes from it. */
@@ -68,7 +68,6 @@ export class MedlbStack extends Stack {
         if (!subnet) throw new Error(`${owner}: VIP ${ip} is in no subnet of the site network`);
         return { subnet, privateIpv4Address: ip };
       });
-    const hostCidrs = (servers: readonly RealServer[]) => [...new Set(servers.map((server) => `${server.ip}/32`))];
 
     const targetGroups = new Map<string, OwnedTargetGroup[]>();
     const services = new Map<string, TcpService>();
@@ -79,7 +78,7 @@ export class MedlbStack extends Stack {
         subnetMappings: mappingsOf(vipAddressesOf(service), `services ${service.label}`),
         ports: service.ports,
         allowedClientCidrs: service.allowedClientCidrs ?? site.allowedClientCidrs,
-        realServerCidrs: hostCidrs(service.realServers),
+        realServerCidrs: realServerCidrsOf(service, site),
         transparent: service.transparent,
         proxyProtocolV2: service.proxyProtocolV2 || undefined,
         persistence: service.persistence,
@@ -112,7 +111,7 @@ export class MedlbStack extends Stack {
         certificateArn: viewerSite.certificateArn,
         sslPolicy: viewerSite.sslPolicy,
         allowedClientCidrs: viewerSite.allowedClientCidrs ?? site.allowedClientCidrs,
-        realServerCidrs: hostCidrs(viewerSite.realServers),
+        realServerCidrs: realServerCidrsOf(viewerSite, site),
         targetPort: viewerSite.targetPort,
         stickinessCookieDuration: Duration.seconds(viewerSite.cookieStickinessSeconds),
         healthCheckPath: viewerSite.healthCheckPath,
@@ -134,7 +133,7 @@ export class MedlbStack extends Stack {
       }
     }
 
-    const config = deriveControllerConfig(site, targetGroups);
+    const config = deriveControllerConfig(site, targetGroups, { vpcId: network.vpc.vpcId });
     this.controller = new Controller(this, 'Controller', {
       siteName: site.name,
       vpc: network.vpc,
@@ -143,6 +142,7 @@ export class MedlbStack extends Stack {
       configFingerprint: fingerprintOf(JSON.stringify(this.resolve(config))),
       targetGroupArns: [...targetGroups.values()].flat().map((group) => group.arn),
       checkEgress: checkEgressOf(site),
+      discoversInstances: usesDiscovery(site),
       encryptionKey: this.key,
       awsApiAccess: site.controller.awsApiAccess,
     });

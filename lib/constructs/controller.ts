@@ -59,6 +59,11 @@ export interface ControllerProps {
   /** Egress to the real servers' check ports; nothing else leaves the controller except AWS API traffic. */
   readonly checkEgress: CheckEgressRule[];
   /**
+   * The config has `discovery` blocks (DESIGN.md §3.6): the controller may call ec2:DescribeInstances.
+   * @default false
+   */
+  readonly discoversInstances?: boolean;
+  /**
    * How the controller reaches AWS APIs from the VPC (see {@link AwsApiAccess}).
    * @default 'create-endpoints'
    */
@@ -271,10 +276,19 @@ export class Controller extends Construct {
           resources: props.targetGroupArns,
         }),
         new iam.PolicyStatement({
-          sid: 'ReadTargetHealthAndInstances',
-          actions: ['elasticloadbalancing:DescribeTargetHealth', 'ec2:DescribeInstances'],
+          sid: 'ReadTargetHealth',
+          actions: ['elasticloadbalancing:DescribeTargetHealth'],
           resources: ['*'],
         }),
+        ...(props.discoversInstances
+          ? [
+              new iam.PolicyStatement({
+                sid: 'DiscoverInstances',
+                actions: ['ec2:DescribeInstances'],
+                resources: ['*'],
+              }),
+            ]
+          : []),
         new iam.PolicyStatement({
           sid: 'StateTable',
           actions: [
@@ -323,7 +337,10 @@ export class Controller extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'Only actions without resource-level permissions use "*": elasticloadbalancing:DescribeTargetHealth, ' +
-        'ec2:DescribeInstances (EC2 discovery) and the VPC network-interface actions Lambda needs in a VPC. ' +
+        (props.discoversInstances
+          ? 'ec2:DescribeInstances (EC2 discovery of real servers; a read-only List-type action that supports no resource ARN or condition key narrowing) '
+          : '') +
+        'and the VPC network-interface actions Lambda needs in a VPC. ' +
         'RegisterTargets/DeregisterTargets are scoped to the site target-group ARNs, table actions to the table.',
     });
     return policy;

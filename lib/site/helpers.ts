@@ -1,6 +1,6 @@
 /** Derived facts the stack and the controller config need from a parsed site. */
 import { cidrContains, parseCidr, parseIpv4 } from './ipv4';
-import type { NetworkDefinition, ServiceDefinition, ServiceInput, Site, SubnetDefinition, ViewerDefinition } from './schema';
+import type { DiscoverDefinition, NetworkDefinition, RealServer, ServiceDefinition, ServiceInput, Site, SubnetDefinition, ViewerDefinition } from './schema';
 
 /** The VIP addresses of a service (parsed or as written), the guide's address first. */
 export function vipAddressesOf(service: Pick<ServiceInput, 'vip'> | Pick<ServiceDefinition, 'vip'>): string[] {
@@ -63,4 +63,27 @@ export function realServerAddressesOf(site: Pick<Site, 'services' | 'viewer'>): 
   for (const service of site.services) for (const server of service.realServers) addresses.add(server.ip);
   for (const server of site.viewer?.realServers ?? []) addresses.add(server.ip);
   return [...addresses];
+}
+
+/**
+ * Where a pool's discovered instances can be (their addresses are unknown at synth): the CIDRs of the
+ * selector's subnets when it names subnets of an existing VPC, else the whole VPC CIDR. Empty without discovery.
+ */
+export function discoveryCidrsOf(pool: { readonly discover?: DiscoverDefinition }, site: Pick<Site, 'network'>): string[] {
+  if (!pool.discover) return [];
+  const existing = site.network.existingVpc;
+  const subnetIds = pool.discover.subnetIds ?? [];
+  if (existing && subnetIds.length > 0) {
+    const cidrs = subnetIds.map((id) => existing.subnets.find((subnet) => subnet.subnetId === id)?.cidr);
+    if (cidrs.every((cidr): cidr is string => cidr !== undefined)) return [...new Set(cidrs)];
+  }
+  return [vpcCidrOf(site)];
+}
+
+/** The networks of a pool's real servers: a /32 per static server plus where discovered instances can be. */
+export function realServerCidrsOf(
+  pool: { readonly realServers: readonly Pick<RealServer, 'ip'>[]; readonly discover?: DiscoverDefinition },
+  site: Pick<Site, 'network'>,
+): string[] {
+  return [...new Set([...pool.realServers.map((server) => `${server.ip}/32`), ...discoveryCidrsOf(pool, site)])];
 }

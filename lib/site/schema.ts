@@ -233,8 +233,55 @@ export const portMappingSchema = z
   })
   .transform((mapping) => ({ port: mapping.port, targetPort: mapping.targetPort ?? mapping.port }));
 
+/** EC2 instance id, e.g. i-0123456789abcdef0. */
+export const INSTANCE_ID_PATTERN = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const NEVER_MATCHES = 'must not be empty: a selector that can never match';
+
+/**
+ * Real servers discovered from EC2 every round (DESIGN.md §3.6), alongside the static ones: running instances
+ * in the site's VPC that carry the tags (every key, any of its values) or are listed by id. Each becomes a
+ * target at its private IP, named by its Name tag.
+ */
+export const discoverSchema = z
+  .strictObject({
+    /** Tag key → accepted values, e.g. { Role: ['pacs-dicom'] }; every key must match, any of its values. */
+    tags: z
+      .record(
+        z.string().min(1, { error: 'tag keys must not be empty' }).max(128, { error: 'tag keys are at most 128 characters' }),
+        z.array(z.string().max(256, { error: 'tag values are at most 256 characters' })).min(1, { error: NEVER_MATCHES }),
+      )
+      .refine((tags) => Object.keys(tags).length > 0, { error: 'needs at least one tag key: a selector that can never match' })
+      .optional()
+      .describe('Tag key → accepted values; every key must match, any of its values'),
+    /** Instances by id (a terminated one simply drops out). */
+    instanceIds: z
+      .array(z.string().regex(INSTANCE_ID_PATTERN, { error: 'is not an EC2 instance id like i-0123456789abcdef0' }))
+      .min(1, { error: NEVER_MATCHES })
+      .optional()
+      .describe('EC2 instance ids'),
+    /** Only instances in these subnets (existing VPC: listed subnets). @default every subnet of the VPC */
+    subnetIds: z
+      .array(z.string().regex(/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: 'is not a subnet id like subnet-0123456789abcdef0' }))
+      .min(1, { error: NEVER_MATCHES })
+      .optional()
+      .describe('Only instances in these subnets (default: the whole VPC)'),
+    /** Only instances in these Availability Zones. @default every zone */
+    availabilityZones: z
+      .array(z.string().regex(AVAILABILITY_ZONE_PATTERN, { error: 'is not an Availability Zone name like eu-west-2a' }))
+      .min(1, { error: NEVER_MATCHES })
+      .optional()
+      .describe('Only instances in these Availability Zones (default: all)'),
+  })
+  .superRefine((discover, ctx) => {
+    if (discover.tags === undefined && discover.instanceIds === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'give tags or instanceIds (or both): without them nothing is selected' });
+    }
+  })
+  .describe('EC2 instances resolved every round: by tags and/or instance ids');
+
 const modeSchema = z.enum(['balanced', 'failover'], { error: 'must be balanced or failover' });
-const realServersSchema = z.array(realServerSchema).min(1, { error: 'needs at least one real server' });
+/** Static real servers; may be empty (or left out) when `discover` is given: validate.ts checks that. */
+const realServersSchema = z.array(realServerSchema).default([]);
 const deregistrationDelaySchema = integerIn(defaults.DEREGISTRATION_DELAY_RANGE.min, defaults.DEREGISTRATION_DELAY_RANGE.max, ' s');
 const allowedClientCidrsSchema = z.array(cidrSchema).min(1, { error: 'needs at least one CIDR' });
 
@@ -272,8 +319,10 @@ export const serviceSchema = z
     allowedClientCidrs: allowedClientCidrsSchema.optional().describe("Client CIDRs allowed in (default: the site's)"),
     /** Controller probe. @default a tcp connect to the first port's targetPort */
     healthCheck: healthCheckSchema.prefault({}).describe('Controller probe (default tcp on the first targetPort)'),
-    /** Real servers (appliance "RIPs"). */
-    realServers: realServersSchema.describe('Real servers'),
+    /** Real servers (appliance "RIPs"). @default [] (then `discover` is needed) */
+    realServers: realServersSchema.describe('Static real servers (may be left out when discover is given)'),
+    /** Real servers discovered from EC2 every round. @default none */
+    discover: discoverSchema.optional(),
   })
   .transform((service) => ({
     ...service,
@@ -324,8 +373,10 @@ export const viewerSchema = z
     deregistrationDelaySeconds: deregistrationDelaySchema.default(defaults.DEFAULT_DEREGISTRATION_DELAY_SECONDS).describe('0–3600 s (default 300)'),
     /** Controller probe. @default https on targetPort, path healthCheckPath */
     healthCheck: viewerHealthCheckSchema.prefault({}).describe('Controller probe (default https on targetPort)'),
-    /** Viewer servers. */
-    realServers: realServersSchema.describe('Viewer servers'),
+    /** Viewer servers. @default [] (then `discover` is needed) */
+    realServers: realServersSchema.describe('Static viewer servers (may be left out when discover is given)'),
+    /** Viewer servers discovered from EC2 every round. @default none */
+    discover: discoverSchema.optional(),
   })
   .transform((viewer) => {
     const probesHttp = viewer.healthCheck.protocol === 'http' || viewer.healthCheck.protocol === 'https';
@@ -466,6 +517,8 @@ export type ServiceDefinition = Site['services'][number];
 export type RealServerInput = z.input<typeof realServerSchema>;
 /** A parsed real server (weight and onPremises resolved). */
 export type RealServer = ServiceDefinition['realServers'][number];
+/** An EC2 discovery selector as written (and parsed: it has no defaults). */
+export type DiscoverDefinition = z.output<typeof discoverSchema>;
 /** A health check as written. */
 export type HealthCheckInput = z.input<typeof healthCheckSchema>;
 /** A parsed health check (protocol, port, timeoutMs, rise, fall resolved). */

@@ -344,6 +344,44 @@ function checkRealServers(pool: PoolView, vpc: VpcView, problems: ProblemList): 
   }
 }
 
+/** Real servers come from `realServers`, `discover`, or both; a discovery selector must be able to match. */
+function checkDiscover(site: UnknownRecord, pool: PoolView, vpc: VpcView, region: string | undefined, problems: ProblemList): void {
+  const discover = pool.raw.discover;
+  if (pool.raw.realServers !== undefined && !Array.isArray(pool.raw.realServers)) return; // the schema says so
+  if (discover === undefined) {
+    if (arrayAt(pool.raw.realServers).length === 0) {
+      problems.add([...pool.path, 'realServers'], 'needs at least one real server, or discover (EC2 instances by tags or instance ids)');
+    }
+    return;
+  }
+  if (!isRecord(discover)) return;
+  const path = [...pool.path, 'discover'];
+  const subnetIds = arrayAt(discover.subnetIds).filter((id): id is string => typeof id === 'string');
+  const listed = arrayAt(recordAt(recordAt(site.network).existingVpc).subnets).map((raw) => ({
+    subnetId: stringAt(recordAt(raw).subnetId),
+    availabilityZone: stringAt(recordAt(raw).availabilityZone),
+  }));
+  if (subnetIds.length > 0 && vpc.subnets === undefined) {
+    problems.add([...path, 'subnetIds'], 'need network.existingVpc: the subnets of a new VPC get their ids at deploy time; use availabilityZones instead');
+  } else {
+    arrayAt(discover.subnetIds).forEach((id, index) => {
+      if (typeof id === 'string' && !listed.some((subnet) => subnet.subnetId === id)) {
+        problems.add([...path, 'subnetIds', index], `${id} is not a subnet of the VPC (${listed.map((subnet) => subnet.subnetId ?? '?').join(', ')}); list it under network.existingVpc.subnets`);
+      }
+    });
+  }
+  const zones = arrayAt(discover.availabilityZones).filter((zone): zone is string => typeof zone === 'string');
+  arrayAt(discover.availabilityZones).forEach((zone, index) => {
+    if (typeof zone === 'string' && region !== undefined && /[a-z]$/.test(zone) && zone.slice(0, -1) !== region) {
+      problems.add([...path, 'availabilityZones', index], `${zone} is not in the site's region ${region}: the selector could never match`);
+    }
+  });
+  const subnetZones = subnetIds.map((id) => listed.find((subnet) => subnet.subnetId === id)?.availabilityZone).filter((zone): zone is string => zone !== undefined);
+  if (zones.length > 0 && subnetZones.length === subnetIds.length && subnetZones.length > 0 && !subnetZones.some((zone) => zones.includes(zone))) {
+    problems.add([...path, 'availabilityZones'], `none of ${zones.join(', ')} holds one of the subnets (${subnetIds.join(', ')}): the selector could never match`);
+  }
+}
+
 function checkPorts(pool: PoolView, problems: ProblemList): void {
   const seen = new Map<number, number>();
   arrayAt(pool.raw.ports).forEach((raw, index) => {
@@ -417,6 +455,7 @@ export function crossFieldProblems(input: unknown): SiteProblem[] {
   for (const pool of pools) {
     checkPorts(pool, problems);
     checkRealServers(pool, vpc, problems);
+    checkDiscover(input, pool, vpc, region, problems);
     checkHealthCheck(pool, problems);
   }
   checkArnRegions(input, problems);

@@ -185,7 +185,7 @@ describe('field rules (schema)', () => {
     ['VPC prefix', (s: any) => (s.network.existingVpc.cidr = '10.0.0.0/8'), 'network.existingVpc.cidr', 'must have a prefix length from /16 to /28 (AWS VPC and subnet limits) (got "10.0.0.0/8")'],
     ['VPC id', (s: any) => (s.network.existingVpc.vpcId = 'vpc-PLACEHOLDER'), 'network.existingVpc.vpcId', 'is not a VPC id like vpc-0123456789abcdef0 (got "vpc-PLACEHOLDER")'],
     ['no subnets', (s: any) => (s.network.existingVpc.subnets = []), 'network.existingVpc.subnets', 'needs at least one subnet'],
-    ['no real servers', (s: any) => (s.services[2].realServers = []), 'services[2].realServers', 'needs at least one real server'],
+    ['no real servers', (s: any) => (s.services[2].realServers = []), 'services[2].realServers', 'needs at least one real server, or discover (EC2 instances by tags or instance ids)'],
     ['certificate ARN', (s: any) => (s.viewer.certificateArn = 'my-cert'), 'viewer.certificateArn', /^is not an ACM certificate ARN like arn:aws:acm:eu-west-2:111122223333:certificate\/<id> \(got "my-cert"\)$/],
     ['cookie duration', (s: any) => (s.viewer.cookieStickinessSeconds = 604801), 'viewer.cookieStickinessSeconds', 'must be an integer from 1 to 604800 s (got 604801)'],
     ['ALB idle timeout', (s: any) => (s.viewer.idleTimeoutSeconds = 4001), 'viewer.idleTimeoutSeconds', 'must be an integer from 1 to 4000 s (got 4001)'],
