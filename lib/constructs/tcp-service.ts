@@ -18,7 +18,7 @@ import {
   SECURITY_GROUP_RULES_PER_DIRECTION,
   TCP_IDLE_TIMEOUT_RANGE_SECONDS,
 } from './construct-defaults';
-import { ProblemList, checkCidr, checkPort, checkSeconds } from './validation';
+import { ProblemList, checkCidr, checkPort, checkSeconds, securityGroupQuotaProblems } from './validation';
 import { VipSubnetMapping, checkVipSubnetMappings } from './vip-subnet-mapping';
 
 /** Session persistence of a TCP service: NLB `source_ip` stickiness, or none. */
@@ -218,16 +218,17 @@ export class TcpService extends Construct {
               'health checks reach the real servers; give realServerCidrs or call allowTrafficToRealServers()',
           );
         }
-        const inbound = props.allowedClientCidrs.length * resolvedPorts.length;
-        const outbound = this.realServerCidrs.size * this.egressPorts().length;
-        for (const [direction, count] of [['inbound', inbound], ['outbound', outbound]] as const) {
-          if (count > SECURITY_GROUP_RULES_PER_DIRECTION) {
-            problems.push(
-              `TcpService "${this.serviceName}": ${count} ${direction} security-group rules exceed the default quota of ` +
-                `${SECURITY_GROUP_RULES_PER_DIRECTION}; give fewer, aggregated CIDRs (rules = CIDRs × ports)`,
-            );
-          }
-        }
+        problems.push(
+          ...securityGroupQuotaProblems(
+            `TcpService "${this.serviceName}"`,
+            {
+              inbound: props.allowedClientCidrs.length * resolvedPorts.length,
+              outbound: this.realServerCidrs.size * this.egressPorts().length,
+            },
+            SECURITY_GROUP_RULES_PER_DIRECTION,
+            'give fewer, aggregated CIDRs (rules = CIDRs × ports)',
+          ),
+        );
         return problems;
       },
     });

@@ -59,3 +59,18 @@ export function checkSeconds(
     `${path}: ${seconds} s is outside ${range.min}–${range.max} s`,
   );
 }
+
+/**
+ * The problems of a security group whose rule counts exceed the default quota per direction; `hint` says how to
+ * get under it. The resource is named in every message.
+ */
+export function securityGroupQuotaProblems(
+  resource: string,
+  counts: { readonly inbound: number; readonly outbound: number },
+  quota: number,
+  hint: string,
+): string[] {
+  return (['inbound', 'outbound'] as const)
+    .filter((direction) => counts[direction] > quota)
+    .map((direction) => `${resource}: ${counts[direction]} ${direction} security-group rules exceed the default quota of ${quota}; ${hint}`);
+}

@@ -26,7 +26,7 @@ import {
   DEREGISTRATION_DELAY_RANGE_SECONDS,
   SECURITY_GROUP_RULES_PER_DIRECTION,
 } from './construct-defaults';
-import { ProblemList, checkCidr, checkPort, checkSeconds } from './validation';
+import { ProblemList, checkCidr, checkPort, checkSeconds, securityGroupQuotaProblems } from './validation';
 import { VipSubnetMapping, checkVipSubnetMappings } from './vip-subnet-mapping';
 
 /** Props of {@link Viewer}. */
@@ -186,16 +186,18 @@ export class Viewer extends Construct {
               'health checks reach the viewer servers; give realServerCidrs or call allowTrafficToRealServers()',
           );
         }
-        // The static VIP's rule towards the ALB counts against the ALB group's inbound quota too.
-        const inbound = props.allowedClientCidrs.length + (this.staticVipLoadBalancer ? 1 : 0);
-        for (const [direction, count] of [['inbound', inbound], ['outbound', this.realServerCidrs.size]] as const) {
-          if (count > SECURITY_GROUP_RULES_PER_DIRECTION) {
-            problems.push(
-              `Viewer "${this.serviceName}": ${count} ${direction} security-group rules exceed the default quota of ` +
-                `${SECURITY_GROUP_RULES_PER_DIRECTION}; give fewer, aggregated CIDRs`,
-            );
-          }
-        }
+        problems.push(
+          ...securityGroupQuotaProblems(
+            `Viewer "${this.serviceName}"`,
+            {
+              // The static VIP's rule towards the ALB counts against the ALB group's inbound quota too.
+              inbound: props.allowedClientCidrs.length + (this.staticVipLoadBalancer ? 1 : 0),
+              outbound: this.realServerCidrs.size,
+            },
+            SECURITY_GROUP_RULES_PER_DIRECTION,
+            'give fewer, aggregated CIDRs',
+          ),
+        );
         return problems;
       },
     });
