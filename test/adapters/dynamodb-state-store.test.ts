@@ -39,6 +39,26 @@ describe('DynamoDbStateStore', () => {
     expect(ddb).toHaveReceivedNthCommandWith(2, QueryCommand, { ExclusiveStartKey: { pk: 'STATE', sk: 'HEALTH#S%231' } });
   });
 
+  test('the last known discovered set lives in the health item: loaded, saved when it changes, not rewritten when it does not', async () => {
+    const discovery = {
+      instances: [{ instanceId: 'i-0123456789abcdef0', nameTag: 'PACS1', privateIp: '10.12.1.110', availabilityZone: 'eu-west-2a', matchedBy: 'tags' as const }],
+      resolvedAt: '2026-11-24T10:00:00.000Z',
+      suspiciousEmptyAnswers: 0,
+    };
+    ddb.on(QueryCommand).resolves({ Items: [{ ...healthItem, discovery }] });
+    const s = store();
+    const loaded = await s.load();
+    expect(loaded.services['S#1']!.discovery).toEqual(discovery);
+    await s.save(loaded);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+    const emptyAnswer = { ...discovery, suspiciousEmptyAnswers: 1 };
+    await s.save({ ...loaded, services: { 'S#1': { ...loaded.services['S#1']!, discovery: emptyAnswer } } });
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ sk: 'HEALTH#S%231', targets: { A }, discovery: emptyAnswer, revision: 8 }),
+      ConditionExpression: '#revision = :loaded',
+    });
+  });
+
   test('load: a corrupt item is a StateFormatError naming the table', async () => {
     ddb.on(QueryCommand).resolves({ Items: [{ ...healthItem, targets: { A: { passes: 'two', failures: 0, up: true } } }] });
     await expect(store().load()).rejects.toThrow(StateFormatError);
