@@ -6,12 +6,13 @@
  *   parameter: the parameter fails the whole call once one id has been purged, the filter simply omits it.
  * - EC2 ANDs different filters, so a selector with both tags and instance ids is two queries whose answers are
  *   united (an instance qualifies by its tags OR by being listed).
- * - Every page is followed (`NextToken`). Throttling and transient failures are retried here with bounded
- *   exponential backoff and full jitter (as lambda/adapters/elbv2.ts does); the client this module builds has
- *   the SDK's own retries off so every attempt is counted.
+ * - Every page is followed (`NextToken`). Throttling and transient failures are retried with the bounded,
+ *   jittered backoff of aws-retry.ts (shared with the ELBv2 adapter); the client this module builds has the
+ *   SDK's own retries off so every attempt is counted.
  * - Anything that remains is an {@link Ec2DiscoveryError}: the round then makes no discovery-driven change.
  */
 import { DescribeInstancesCommand, EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
+import { AwsRetry, regionFrom, type RetryProps } from './aws-retry';
 import { EC2_DISCOVERY_DEFAULTS } from './ec2-discovery-defaults';
 import type { InstanceDescription, InstanceDiscoveryPort, InstanceSelector } from './ports';
 
@@ -40,35 +41,21 @@ export interface Ec2CallCounts {
   readonly throttledCalls: number;
 }
 
-/** Options of {@link Ec2InstanceDiscovery}. */
-export interface Ec2InstanceDiscoveryProps {
+/** Options of {@link Ec2InstanceDiscovery}; throttling and transient failures are retried per {@link RetryProps}. */
+export interface Ec2InstanceDiscoveryProps extends RetryProps {
   /** The SDK client (tests inject a mock; the CLI and the Lambda pass {@link createEc2Client}). */
   readonly client: EC2Client;
   /** MaxResults per page (5–1000). @default 1000 */
   readonly pageSize?: number;
   /** Pages followed per query before giving up (a runaway NextToken loop is an error). @default 100 */
   readonly maxPages?: number;
-  /** Attempts per page when throttled or failing transiently, the first included. @default 6 */
-  readonly maxAttempts?: number;
-  /** First backoff delay in ms, doubled per attempt, full jitter. @default 100 */
-  readonly baseDelayMs?: number;
-  /** Ceiling of one backoff delay in ms. @default 3000 */
-  readonly maxDelayMs?: number;
-  /** Total backoff per page in ms; when the next delay would exceed it the error is surfaced. @default 10000 */
-  readonly retryBudgetMs?: number;
-  /** Waits between attempts (tests replace it). @default setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Source of jitter in [0, 1). @default Math.random */
-  readonly random?: () => number;
 }
 
 /** Builds an EC2 client from the standard SDK environment (AWS_ENDPOINT_URL_EC2 included), retries left to the adapter. */
 export function createEc2Client(env: NodeJS.ProcessEnv = process.env): EC2Client {
-  return new EC2Client({ region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? EC2_DISCOVERY_DEFAULTS.region, maxAttempts: 1 });
+  return new EC2Client({ region: regionFrom(env), maxAttempts: 1 });
 }
 
-const THROTTLING_CODES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'TooManyRequestsException']);
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'InternalError', 'Unavailable', 'ServiceUnavailable']);
 
 /** The server-side filters of one query (without the instance-id or tag part). */
 function scopeFilters(selector: InstanceSelector): Filter[] {
@@ -94,12 +81,7 @@ export class Ec2InstanceDiscovery implements InstanceDiscoveryPort {
   private readonly client: EC2Client;
   private readonly pageSize: number;
   private readonly maxPages: number;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
-  private readonly retryBudgetMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
+  private readonly retry: AwsRetry;
   private counts = { describeCalls: 0, failedCalls: 0, throttledCalls: 0 };
 
   constructor(props: Ec2InstanceDiscoveryProps) {
@@ -109,12 +91,7 @@ export class Ec2InstanceDiscovery implements InstanceDiscoveryPort {
       throw new RangeError(`Ec2InstanceDiscovery: pageSize must be an integer from 5 to 1000 (DescribeInstances MaxResults), got ${this.pageSize}`);
     }
     this.maxPages = props.maxPages ?? EC2_DISCOVERY_DEFAULTS.maxPages;
-    this.maxAttempts = props.maxAttempts ?? EC2_DISCOVERY_DEFAULTS.maxAttempts;
-    this.baseDelayMs = props.baseDelayMs ?? EC2_DISCOVERY_DEFAULTS.baseDelayMs;
-    this.maxDelayMs = props.maxDelayMs ?? EC2_DISCOVERY_DEFAULTS.maxDelayMs;
-    this.retryBudgetMs = props.retryBudgetMs ?? EC2_DISCOVERY_DEFAULTS.retryBudgetMs;
-    this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = props.random ?? Math.random;
+    this.retry = new AwsRetry(props);
   }
 
   /** Calls made so far. */
@@ -152,27 +129,17 @@ export class Ec2InstanceDiscovery implements InstanceDiscoveryPort {
     }
   }
 
-  private async send<T>(call: () => Promise<T>): Promise<T> {
-    let backoffSpentMs = 0;
-    for (let attempt = 1; ; attempt += 1) {
-      this.counts.describeCalls += 1;
-      try {
-        return await call();
-      } catch (err) {
+  private send<T>(call: () => Promise<T>): Promise<T> {
+    return this.retry.call(call, {
+      beforeAttempt: () => {
+        this.counts.describeCalls += 1;
+      },
+      onFailure: (failure) => {
         this.counts.failedCalls += 1;
-        const code = errorCode(err);
-        const throttled = THROTTLING_CODES.has(code) || httpStatus(err) === 429;
-        if (throttled) this.counts.throttledCalls += 1;
-        const retryable = throttled || TRANSIENT_CODES.has(code) || (err as { $fault?: string }).$fault === 'server' || (httpStatus(err) ?? 0) >= 500;
-        const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-        const delayMs = Math.floor(this.random() * ceiling);
-        if (!retryable || attempt >= this.maxAttempts || backoffSpentMs + delayMs > this.retryBudgetMs) {
-          throw new Ec2DiscoveryError(code, err instanceof Error ? err.message : String(err), attempt, { cause: err });
-        }
-        backoffSpentMs += delayMs;
-        await this.sleep(delayMs);
-      }
-    }
+        if (failure.throttled) this.counts.throttledCalls += 1;
+      },
+      giveUp: (failure) => new Ec2DiscoveryError(failure.code, failure.message, failure.attempt, { cause: failure.error }),
+    });
   }
 }
 
@@ -189,15 +156,4 @@ function describe(instance: Instance, matchedById: boolean): InstanceDescription
   };
 }
 
-function errorCode(err: unknown): string {
-  if (typeof err !== 'object' || err === null) return 'Unknown';
-  const e = err as { Code?: unknown; code?: unknown; name?: unknown };
-  if (typeof e.Code === 'string') return e.Code;
-  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
-  if (typeof e.code === 'string') return e.code;
-  return 'Unknown';
-}
 
-function httpStatus(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}

@@ -3,8 +3,8 @@
  *
  * - DescribeTargetHealth once per target group (it is not paginated).
  * - Register/DeregisterTargets in batches, AvailabilityZone passed through (`all` for on-premises IPs).
- * - Throttling and transient failures are retried here with exponential backoff and full jitter, bounded in
- *   attempts and in time. The client this module builds has the SDK's own retries off, so every attempt goes
+ * - Throttling and transient failures are retried with exponential backoff and full jitter, bounded in
+ *   attempts and in time (aws-retry.ts, shared with the EC2 adapter). The client this module builds has the SDK's own retries off, so every attempt goes
  *   through this code and is counted (ElbWrites/ElbErrors); an injected client may retry on its own too, which
  *   only multiplies a bounded count by a bounded count.
  * - "Already registered"/"not registered" are the state the caller wanted, so they are not errors.
@@ -16,6 +16,7 @@ import {
   RegisterTargetsCommand,
   type TargetDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AwsRetry, regionFrom, type RetryProps } from './aws-retry';
 import { ELBV2_DEFAULTS } from './elbv2-defaults';
 import type { ElbTargetState, ObservedTarget, TargetGroupPort, TargetRef } from './ports';
 
@@ -53,45 +54,19 @@ export interface Elbv2CallCounts {
   readonly throttledCalls: number;
 }
 
-/** Options of {@link Elbv2TargetGroups}. */
-export interface Elbv2TargetGroupsProps {
+/** Options of {@link Elbv2TargetGroups}; throttling and transient failures are retried per {@link RetryProps}. */
+export interface Elbv2TargetGroupsProps extends RetryProps {
   /** The SDK client (injected: tests pass a mock, the CLI and the Lambda pass {@link createElbv2Client}). */
   readonly client: ElasticLoadBalancingV2Client;
   /** Targets per Register/Deregister call. @default 20 */
   readonly batchSize?: number;
-  /** Attempts per call when throttled or failing transiently, the first included. @default 6 */
-  readonly maxAttempts?: number;
-  /** First backoff delay in ms, doubled per attempt, full jitter. @default 100 */
-  readonly baseDelayMs?: number;
-  /** Ceiling of one backoff delay in ms. @default 3000 */
-  readonly maxDelayMs?: number;
-  /** Total backoff time per call in ms; when the next delay would exceed it the error is surfaced. @default 10000 */
-  readonly retryBudgetMs?: number;
-  /** Waits between attempts (tests replace it). @default setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Source of jitter in [0, 1). @default Math.random */
-  readonly random?: () => number;
 }
 
 /** Builds an ELBv2 client from the standard SDK environment, with the SDK's retries left to this adapter. */
 export function createElbv2Client(env: NodeJS.ProcessEnv = process.env): ElasticLoadBalancingV2Client {
-  return new ElasticLoadBalancingV2Client({
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? ELBV2_DEFAULTS.region,
-    maxAttempts: 1,
-  });
+  return new ElasticLoadBalancingV2Client({ region: regionFrom(env), maxAttempts: 1 });
 }
 
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'SlowDown',
-]);
-const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout']);
 const ELB_STATES: ReadonlySet<string> = new Set<ElbTargetState>([
   'initial',
   'healthy',
@@ -108,23 +83,13 @@ type Operation = 'DescribeTargetHealth' | 'RegisterTargets' | 'DeregisterTargets
 export class Elbv2TargetGroups implements TargetGroupPort {
   private readonly client: ElasticLoadBalancingV2Client;
   private readonly batchSize: number;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
-  private readonly retryBudgetMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
+  private readonly retry: AwsRetry;
   private counts = { writeCalls: 0, describeCalls: 0, failedCalls: 0, throttledCalls: 0 };
 
   constructor(props: Elbv2TargetGroupsProps) {
     this.client = props.client;
     this.batchSize = positiveInteger('batchSize', props.batchSize ?? ELBV2_DEFAULTS.batchSize);
-    this.maxAttempts = positiveInteger('maxAttempts', props.maxAttempts ?? ELBV2_DEFAULTS.maxAttempts);
-    this.baseDelayMs = props.baseDelayMs ?? ELBV2_DEFAULTS.baseDelayMs;
-    this.maxDelayMs = props.maxDelayMs ?? ELBV2_DEFAULTS.maxDelayMs;
-    this.retryBudgetMs = props.retryBudgetMs ?? ELBV2_DEFAULTS.retryBudgetMs;
-    this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = props.random ?? Math.random;
+    this.retry = new AwsRetry(props);
   }
 
   /** Calls made so far. */
@@ -188,37 +153,22 @@ export class Elbv2TargetGroups implements TargetGroupPort {
     );
   }
 
-  private async call<T>(operation: Operation, arn: string, send: () => Promise<T>): Promise<T> {
-    let backoffSpentMs = 0;
-    for (let attempt = 1; ; attempt += 1) {
-      if (operation === 'DescribeTargetHealth') this.counts.describeCalls += 1;
-      else this.counts.writeCalls += 1;
-      try {
-        return await send();
-      } catch (err) {
-        const code = errorCode(err);
-        if (isBenign(operation, code, errorMessage(err))) throw new BenignTargetError();
+  private call<T>(operation: Operation, arn: string, send: () => Promise<T>): Promise<T> {
+    return this.retry.call(send, {
+      beforeAttempt: () => {
+        if (operation === 'DescribeTargetHealth') this.counts.describeCalls += 1;
+        else this.counts.writeCalls += 1;
+      },
+      onFailure: (failure) => {
+        if (isBenign(operation, failure.code, failure.message)) throw new BenignTargetError();
         this.counts.failedCalls += 1;
-        const throttled = isThrottling(code, err);
-        if (throttled) this.counts.throttledCalls += 1;
-        if (isNotFound(code)) {
-          throw new TargetGroupNotFoundError(operation, arn, 'TargetGroupNotFound', errorMessage(err), { cause: err });
+        if (failure.throttled) this.counts.throttledCalls += 1;
+        if (isNotFound(failure.code)) {
+          throw new TargetGroupNotFoundError(operation, arn, 'TargetGroupNotFound', failure.message, { cause: failure.error });
         }
-        const delayMs = this.backoffMs(attempt);
-        const retryable = throttled || isTransient(code, err);
-        if (!retryable || attempt >= this.maxAttempts || backoffSpentMs + delayMs > this.retryBudgetMs) {
-          throw new ElbApiError(operation, arn, code, errorMessage(err), { cause: err });
-        }
-        backoffSpentMs += delayMs;
-        await this.sleep(delayMs);
-      }
-    }
-  }
-
-  /** Full jitter: uniform in [0, min(max, base·2^(attempt-1))). */
-  private backoffMs(attempt: number): number {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-    return Math.floor(this.random() * ceiling);
+      },
+      giveUp: (failure) => new ElbApiError(operation, arn, failure.code, failure.message, { cause: failure.error }),
+    });
   }
 }
 
@@ -233,36 +183,13 @@ function toTargetDescription(target: TargetRef): TargetDescription {
   };
 }
 
-function errorCode(err: unknown): string {
-  if (typeof err !== 'object' || err === null) return 'Unknown';
-  const e = err as { Code?: unknown; code?: unknown; name?: unknown };
-  if (typeof e.Code === 'string') return e.Code;
-  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
-  if (typeof e.code === 'string') return e.code;
-  return 'Unknown';
-}
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function isNotFound(code: string): boolean {
   return code === 'TargetGroupNotFound' || code === 'TargetGroupNotFoundException';
 }
 
-function isThrottling(code: string, err: unknown): boolean {
-  if (THROTTLING_CODES.has(code)) return true;
-  if (/rate exceeded/i.test(errorMessage(err))) return true;
-  const meta = (err as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  return meta?.httpStatusCode === 429;
-}
 
-function isTransient(code: string, err: unknown): boolean {
-  if (NETWORK_ERROR_CODES.has(code)) return true;
-  const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  return e.$fault === 'server' || (status !== undefined && status >= 500);
-}
 
 /**
  * Deregistering a target that is not registered, or registering one that already is, leaves it as wanted.

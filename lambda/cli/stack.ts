@@ -8,7 +8,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store';
-import { ELBV2_DEFAULTS } from '../adapters/elbv2-defaults';
+import { regionFrom } from '../adapters/aws-retry';
 import type { StateStore } from '../adapters/state-store';
 import { HANDLER_DEFAULTS } from '../handler-defaults';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../reconcile/config';
@@ -26,10 +26,6 @@ export interface ControllerInputs {
   readonly store: StateStore;
 }
 
-function region(env: NodeJS.ProcessEnv): string {
-  return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? ELBV2_DEFAULTS.region;
-}
-
 /** Resolves `--stack` or `--config` + `--state-file` (exactly one of the two forms). */
 export async function loadControllerInputs(values: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Promise<ControllerInputs> {
   const stack = values.stack;
@@ -43,7 +39,7 @@ export async function loadControllerInputs(values: Record<string, unknown>, env:
     throw new UsageError('--stack replaces --config and --state-file; give one form or the other');
   }
   const tableName = await stateTableOf(stack, env);
-  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: region(env) }));
+  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: regionFrom(env) }));
   return {
     config: await configFromTable(documentClient, tableName),
     store: new DynamoDbStateStore({ client: documentClient, tableName }),
@@ -51,7 +47,7 @@ export async function loadControllerInputs(values: Record<string, unknown>, env:
 }
 
 async function stateTableOf(stackName: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const client = new CloudFormationClient({ region: region(env) });
+  const client = new CloudFormationClient({ region: regionFrom(env) });
   try {
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
     const outputs = Stacks?.[0]?.Outputs ?? [];

@@ -1,0 +1,147 @@
+/**
+ * Bounded retries for the controller's AWS calls (ELBv2, EC2). The clients the adapters build have the SDK's own
+ * retries off, so every attempt passes through here and is counted; throttling and transient failures are
+ * retried with exponential backoff and full jitter, bounded in attempts and in total backoff time.
+ */
+
+/** Retry settings shared by the adapters. */
+export interface RetryProps {
+  /** Attempts per call when throttled or failing transiently, the first included. @default 6 */
+  readonly maxAttempts?: number;
+  /** First backoff delay in ms, doubled per attempt, full jitter. @default 100 */
+  readonly baseDelayMs?: number;
+  /** Ceiling of one backoff delay in ms. @default 3000 */
+  readonly maxDelayMs?: number;
+  /** Total backoff time per call in ms; when the next delay would exceed it the error is surfaced. @default 10000 */
+  readonly retryBudgetMs?: number;
+  /** Waits between attempts (tests replace it). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Source of jitter in [0, 1). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** Defaults of {@link RetryProps}, and the region a CLI client falls back to. */
+export const AWS_RETRY_DEFAULTS = {
+  maxAttempts: 6,
+  baseDelayMs: 100,
+  maxDelayMs: 3_000,
+  retryBudgetMs: 10_000,
+  /** Region when neither AWS_REGION nor AWS_DEFAULT_REGION is set (a client needs one). */
+  region: 'us-east-1',
+} as const;
+
+/** One failed attempt, classified. */
+export interface FailedAttempt {
+  readonly error: unknown;
+  /** The AWS error code (or the Node network error code). */
+  readonly code: string;
+  readonly message: string;
+  readonly throttled: boolean;
+  /** Throttled or transient (network error, 5xx): worth another attempt. */
+  readonly retryable: boolean;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+}
+
+/** What a caller decides around one call. */
+export interface RetryHandlers {
+  /** Before every attempt (to count calls). */
+  readonly beforeAttempt?: () => void;
+  /** After every failed attempt; throw to stop at once (e.g. "not found" or a benign error). */
+  readonly onFailure?: (failure: FailedAttempt) => void;
+  /** The error to throw when the failure is not retryable or the retries are spent. */
+  readonly giveUp: (failure: FailedAttempt) => Error;
+}
+
+const THROTTLING_CODES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'SlowDown',
+]);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'TimeoutError',
+  'RequestTimeout',
+  'InternalError',
+  'Unavailable',
+  'ServiceUnavailable',
+]);
+
+/** Runs AWS calls with bounded, jittered retries. */
+export class AwsRetry {
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly retryBudgetMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(props: RetryProps = {}) {
+    this.maxAttempts = props.maxAttempts ?? AWS_RETRY_DEFAULTS.maxAttempts;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
+      throw new RangeError(`maxAttempts must be a positive integer, got ${this.maxAttempts}`);
+    }
+    this.baseDelayMs = props.baseDelayMs ?? AWS_RETRY_DEFAULTS.baseDelayMs;
+    this.maxDelayMs = props.maxDelayMs ?? AWS_RETRY_DEFAULTS.maxDelayMs;
+    this.retryBudgetMs = props.retryBudgetMs ?? AWS_RETRY_DEFAULTS.retryBudgetMs;
+    this.sleep = props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = props.random ?? Math.random;
+  }
+
+  async call<T>(send: () => Promise<T>, handlers: RetryHandlers): Promise<T> {
+    let backoffSpentMs = 0;
+    for (let attempt = 1; ; attempt += 1) {
+      handlers.beforeAttempt?.();
+      try {
+        return await send();
+      } catch (error) {
+        const failure = classify(error, attempt);
+        handlers.onFailure?.(failure);
+        const delayMs = this.backoffMs(attempt);
+        if (!failure.retryable || attempt >= this.maxAttempts || backoffSpentMs + delayMs > this.retryBudgetMs) {
+          throw handlers.giveUp(failure);
+        }
+        backoffSpentMs += delayMs;
+        await this.sleep(delayMs);
+      }
+    }
+  }
+
+  /** Full jitter: uniform in [0, min(max, base·2^(attempt-1))). */
+  private backoffMs(attempt: number): number {
+    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+    return Math.floor(this.random() * ceiling);
+  }
+}
+
+/** The region of a client built from the standard SDK environment. */
+export function regionFrom(env: NodeJS.ProcessEnv): string {
+  return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? AWS_RETRY_DEFAULTS.region;
+}
+
+function classify(error: unknown, attempt: number): FailedAttempt {
+  const code = awsErrorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const throttled = THROTTLING_CODES.has(code) || /rate exceeded/i.test(message) || status === 429;
+  const serverFault = (error as { $fault?: string } | undefined)?.$fault === 'server' || (status !== undefined && status >= 500);
+  return { error, code, message, throttled, retryable: throttled || TRANSIENT_CODES.has(code) || serverFault, attempt };
+}
+
+/** The AWS error code of an SDK v3 error (or a Node network error's code). */
+export function awsErrorCode(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'Unknown';
+  const e = error as { Code?: unknown; code?: unknown; name?: unknown };
+  if (typeof e.Code === 'string') return e.Code;
+  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+  if (typeof e.code === 'string') return e.code;
+  return 'Unknown';
+}
