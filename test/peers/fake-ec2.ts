@@ -9,9 +9,7 @@
  * `MaxResults`/`NextToken` pagination; the `InstanceId.N` parameter failing outright for an unknown id, as the
  * real API does; injected errors (e.g. RequestLimitExceeded, HTTP 503); and a call log.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { escapeXml, QueryApiError, QueryApiServer, type QueryApi } from './query-api-server';
 
 const XML_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const SUPPORTED_FILTERS = new Set(['instance-id', 'vpc-id', 'subnet-id', 'availability-zone', 'instance-state-name']);
@@ -52,16 +50,6 @@ interface PendingFault {
   readonly status: number;
 }
 
-class FakeApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 /** The fake endpoint. Start it with {@link FakeEc2.start}; close it with {@link FakeEc2.close}. */
 export class FakeEc2 {
   /** Every call received, in order. */
@@ -70,31 +58,30 @@ export class FakeEc2 {
   private readonly faults: PendingFault[] = [];
   private readonly pageSize: number;
 
-  private constructor(
-    private readonly server: Server,
-    options: FakeEc2Options,
-  ) {
+  private server!: QueryApiServer;
+
+  private constructor(options: FakeEc2Options) {
     this.pageSize = options.pageSize ?? 1000;
   }
 
   /** Starts a fake on an ephemeral port. */
   static async start(options: FakeEc2Options = {}): Promise<FakeEc2> {
-    let fake: FakeEc2 | undefined;
-    const server = createServer((req, res) => {
-      void fake!.handle(req, res);
-    });
-    fake = new FakeEc2(server, options);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, options.host ?? '127.0.0.1', () => resolve());
-    });
+    const fake = new FakeEc2(options);
+    const api: QueryApi = {
+      contentType: 'text/xml;charset=UTF-8',
+      answer: ({ action, params, requestId }) => fake.answer(action, params, requestId),
+      errorXml: (error, requestId) =>
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(error.code)}</Code>` +
+        `<Message>${escapeXml(error.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+      record: (action, params, outcome) => fake.calls.push({ action, params, filters: parseFilters(params), outcome }),
+    };
+    fake.server = await QueryApiServer.start(options.host ?? '127.0.0.1', api);
     return fake;
   }
 
   /** The URL to give the SDK (`endpoint` option or `AWS_ENDPOINT_URL_EC2`). */
   get endpoint(): string {
-    const address = this.server.address() as AddressInfo;
-    return `http://${address.address}:${address.port}`;
+    return this.server.endpoint;
   }
 
   /** Adds (or replaces) an instance; running in vpc-fake / subnet-fake / us-east-1a unless told otherwise. */
@@ -134,64 +121,41 @@ export class FakeEc2 {
   }
 
   /** Stops the server. */
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-    const action = params.Action ?? '';
-    const filters = parseFilters(params);
-    const requestId = randomUUID();
-    let body: string;
-    let status = 200;
-    let outcome = 'ok';
-    try {
-      if (req.method !== 'POST') throw new FakeApiError('InvalidAction', 'Query API requests are POSTs here');
-      const fault = this.faults.find((f) => f.remaining > 0);
-      if (fault) {
-        fault.remaining -= 1;
-        throw new FakeApiError(fault.code, fault.message, fault.status);
-      }
-      if (action !== 'DescribeInstances') throw new FakeApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
-      body = this.describeInstances(params, filters, requestId);
-    } catch (err) {
-      const error = err instanceof FakeApiError ? err : new FakeApiError('InternalError', String(err), 500);
-      outcome = error.code;
-      status = error.status;
-      body =
-        `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(error.code)}</Code>` +
-        `<Message>${escapeXml(error.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+  private answer(action: string, params: Record<string, string>, requestId: string): string {
+    const fault = this.faults.find((f) => f.remaining > 0);
+    if (fault) {
+      fault.remaining -= 1;
+      throw new QueryApiError(fault.code, fault.message, fault.status);
     }
-    this.calls.push({ action, params, filters, outcome });
-    res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
-    res.end(body);
+    if (action !== 'DescribeInstances') throw new QueryApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
+    return this.describeInstances(params, parseFilters(params), requestId);
   }
 
   private describeInstances(params: Record<string, string>, filters: Record<string, string[]>, requestId: string): string {
     const ids = Object.keys(params).filter((k) => /^InstanceId\.\d+$/.test(k)).map((k) => params[k]!);
     for (const id of ids) {
-      if (!this.instances.has(id)) throw new FakeApiError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      if (!this.instances.has(id)) throw new QueryApiError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
     }
     if (ids.length > 0 && params.MaxResults !== undefined) {
-      throw new FakeApiError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+      throw new QueryApiError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
     }
     for (const name of Object.keys(filters)) {
-      if (!name.startsWith('tag:') && !SUPPORTED_FILTERS.has(name)) throw new FakeApiError('InvalidParameterValue', `The filter '${name}' is invalid`);
+      if (!name.startsWith('tag:') && !SUPPORTED_FILTERS.has(name)) throw new QueryApiError('InvalidParameterValue', `The filter '${name}' is invalid`);
     }
     const maxResults = params.MaxResults === undefined ? undefined : Number(params.MaxResults);
     if (maxResults !== undefined && !(maxResults >= 5 && maxResults <= 1000)) {
-      throw new FakeApiError('InvalidParameterValue', `Value ( ${params.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
+      throw new QueryApiError('InvalidParameterValue', `Value ( ${params.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
     }
     const matching = [...this.instances.values()]
       .filter((i) => ids.length === 0 || ids.includes(i.instanceId))
       .filter((i) => Object.entries(filters).every(([name, values]) => values.some((v) => wildcard(v).test(attribute(i, name) ?? '\u0000'))))
       .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
     const start = params.NextToken ? Number(Buffer.from(params.NextToken, 'base64url').toString('utf8')) : 0;
-    if (!Number.isInteger(start) || start < 0) throw new FakeApiError('InvalidParameterValue', 'Invalid value for nextToken');
+    if (!Number.isInteger(start) || start < 0) throw new QueryApiError('InvalidParameterValue', 'Invalid value for nextToken');
     const size = Math.min(maxResults ?? Infinity, this.pageSize);
     const page = Number.isFinite(size) ? matching.slice(start, start + size) : matching.slice(start);
     const next = start + page.length < matching.length ? Buffer.from(String(start + page.length)).toString('base64url') : undefined;
@@ -256,6 +220,3 @@ function parseFilters(params: Record<string, string>): Record<string, string[]> 
   return filters;
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
-}

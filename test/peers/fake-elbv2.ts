@@ -7,9 +7,7 @@
  * gone), the error envelope (HTTP 400 `<ErrorResponse>`), injected throttling and missing target groups, and a
  * call log so tests can assert exactly which calls were made and in which order.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { escapeXml, QueryApiError, QueryApiServer, type QueryApi } from './query-api-server';
 
 const API_VERSION = '2015-12-01';
 const XML_NAMESPACE = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
@@ -62,16 +60,6 @@ interface PendingFault {
   readonly message: string;
 }
 
-class FakeApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 /** The fake endpoint. Start it with {@link FakeElbv2.start}; close it with {@link FakeElbv2.close}. */
 export class FakeElbv2 {
   /** Every call received, in order. */
@@ -82,10 +70,9 @@ export class FakeElbv2 {
   private readonly drainingDescribes: number;
   private readonly strictDeregister: boolean;
 
-  private constructor(
-    private readonly server: Server,
-    options: FakeElbv2Options,
-  ) {
+  private server!: QueryApiServer;
+
+  private constructor(options: FakeElbv2Options) {
     this.initialDescribes = options.initialDescribes ?? 1;
     this.drainingDescribes = options.drainingDescribes ?? 1;
     this.strictDeregister = options.strictDeregister ?? true;
@@ -93,22 +80,21 @@ export class FakeElbv2 {
 
   /** Starts a fake on an ephemeral port. */
   static async start(options: FakeElbv2Options = {}): Promise<FakeElbv2> {
-    let fake: FakeElbv2 | undefined;
-    const server = createServer((req, res) => {
-      void fake!.handle(req, res);
-    });
-    fake = new FakeElbv2(server, options);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, options.host ?? '127.0.0.1', () => resolve());
-    });
+    const fake = new FakeElbv2(options);
+    const api: QueryApi = {
+      contentType: 'text/xml',
+      answer: ({ action, params, requestId }) => fake.answer(action, params, requestId),
+      errorXml,
+      record: (action, params, outcome) =>
+        fake.calls.push({ action, params, targetGroupArn: params.TargetGroupArn, targets: parseTargets(params), outcome }),
+    };
+    fake.server = await QueryApiServer.start(options.host ?? '127.0.0.1', api);
     return fake;
   }
 
   /** The URL to give the SDK (`endpoint` option or `AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2`). */
   get endpoint(): string {
-    const address = this.server.address() as AddressInfo;
-    return `http://${address.address}:${address.port}`;
+    return this.server.endpoint;
   }
 
   /** Creates an empty target group (or empties an existing one). */
@@ -175,48 +161,27 @@ export class FakeElbv2 {
   }
 
   /** Stops the server. */
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private group(arn: string): Map<string, FakeTarget> {
     const group = this.groups.get(arn);
-    if (!group) throw new FakeApiError('TargetGroupNotFound', `One or more target groups not found`);
+    if (!group) throw new QueryApiError('TargetGroupNotFound', `One or more target groups not found`);
     return group;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-    const action = params.Action ?? '';
-    const targets = parseTargets(params);
-    const requestId = randomUUID();
-    let body: string;
-    let status = 200;
-    let outcome = 'ok';
-    try {
-      if (req.method !== 'POST') throw new FakeApiError('InvalidAction', 'Query API requests are POSTs here');
-      if (params.Version !== API_VERSION) throw new FakeApiError('InvalidParameterValue', `Version must be ${API_VERSION}`);
-      this.injectFault(action);
-      body = this.dispatch(action, params, targets, requestId);
-    } catch (err) {
-      const apiError = err instanceof FakeApiError ? err : new FakeApiError('InternalFailure', String(err), 500);
-      outcome = apiError.code;
-      status = apiError.status;
-      body = errorXml(apiError, requestId);
-    }
-    this.calls.push({ action, params, targetGroupArn: params.TargetGroupArn, targets, outcome });
-    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
-    res.end(body);
+  private answer(action: string, params: Record<string, string>, requestId: string): string {
+    if (params.Version !== API_VERSION) throw new QueryApiError('InvalidParameterValue', `Version must be ${API_VERSION}`);
+    this.injectFault(action);
+    return this.dispatch(action, params, parseTargets(params), requestId);
   }
 
   private injectFault(action: string): void {
     const fault = this.faults.find((f) => f.remaining > 0 && (!f.action || f.action === action));
     if (!fault) return;
     fault.remaining -= 1;
-    throw new FakeApiError(fault.code, fault.message);
+    throw new QueryApiError(fault.code, fault.message);
   }
 
   private dispatch(action: string, params: Record<string, string>, targets: FakeCall['targets'], requestId: string): string {
@@ -231,7 +196,7 @@ export class FakeElbv2 {
         this.deregister(requiredArn(arn), requiredTargets(targets));
         return emptyResponse(action, requestId);
       default:
-        throw new FakeApiError('InvalidAction', `Action ${action} is not valid for this web service`);
+        throw new QueryApiError('InvalidAction', `Action ${action} is not valid for this web service`);
     }
   }
 
@@ -277,9 +242,9 @@ export class FakeElbv2 {
   private register(arn: string, targets: FakeCall['targets']): void {
     const group = this.group(arn);
     for (const t of targets) {
-      if (t.port === undefined) throw new FakeApiError('ValidationError', `Target ${t.id} needs a port`);
+      if (t.port === undefined) throw new QueryApiError('ValidationError', `Target ${t.id} needs a port`);
       if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(t.id)) {
-        throw new FakeApiError('InvalidTarget', `The following targets are not valid IP addresses: ${t.id}`);
+        throw new QueryApiError('InvalidTarget', `The following targets are not valid IP addresses: ${t.id}`);
       }
     }
     for (const t of targets) {
@@ -302,7 +267,7 @@ export class FakeElbv2 {
     const group = this.group(arn);
     const missing = targets.filter((t) => !group.has(key(t.id, t.port ?? 0)));
     if (missing.length > 0 && this.strictDeregister) {
-      throw new FakeApiError(
+      throw new QueryApiError(
         'InvalidTarget',
         `The following targets are not registered in the target group: ${missing.map((t) => `'${t.id}:${t.port}'`).join(', ')}`,
       );
@@ -323,12 +288,12 @@ function key(id: string, port: number): string {
 }
 
 function requiredArn(arn: string | undefined): string {
-  if (!arn) throw new FakeApiError('ValidationError', 'TargetGroupArn is required');
+  if (!arn) throw new QueryApiError('ValidationError', 'TargetGroupArn is required');
   return arn;
 }
 
 function requiredTargets(targets: FakeCall['targets']): FakeCall['targets'] {
-  if (targets.length === 0) throw new FakeApiError('ValidationError', 'Targets is required');
+  if (targets.length === 0) throw new QueryApiError('ValidationError', 'Targets is required');
   return targets;
 }
 
@@ -345,9 +310,6 @@ function parseTargets(params: Record<string, string>): FakeCall['targets'] {
   return targets;
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function memberXml(t: FakeTarget): string {
   const az = t.availabilityZone ? `<AvailabilityZone>${escapeXml(t.availabilityZone)}</AvailabilityZone>` : '';
@@ -367,7 +329,7 @@ function emptyResponse(action: string, requestId: string): string {
   );
 }
 
-function errorXml(error: FakeApiError, requestId: string): string {
+function errorXml(error: QueryApiError, requestId: string): string {
   const type = error.status >= 500 ? 'Receiver' : 'Sender';
   return (
     `<ErrorResponse xmlns="${XML_NAMESPACE}"><Error><Type>${type}</Type><Code>${escapeXml(error.code)}</Code>` +
