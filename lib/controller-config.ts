@@ -4,7 +4,7 @@
  */
 import type { ControllerConfigInput } from '../lambda/reconcile/config';
 import type { DiscoverDefinition, HealthCheck, RealServer, Site } from './site';
-import { discoveryCidrsOf, staticVipAddressesOf, vipAddressesOf } from './site';
+import { discoveryCidrsOf, ipv4, staticVipAddressesOf, vipAddressesOf } from './site';
 
 /** A target group the controller owns: its ARN (a deploy-time token in the stack) and the real servers' port. */
 export type OwnedTargetGroup = {
@@ -21,7 +21,7 @@ export interface CheckEgress {
   readonly port: number;
 }
 
-/** Security groups hold 60 rules by default; beyond this many /32 rules, addresses are aggregated per /24. */
+/** Security groups hold 60 rules by default; beyond this many check-egress rules, server networks are widened (/24, /16, ...). */
 const MAX_HOST_EGRESS_RULES = 50;
 
 type ControllerServiceInput = ControllerConfigInput['services'][number];
@@ -87,20 +87,12 @@ export function checkEgressOf(site: Site): CheckEgress[] {
 }
 
 function staticCheckEgressOf(site: Site): CheckEgress[] {
-  const hostsByPort = new Map<number, Set<string>>();
-  const add = (port: number, ip: string) => {
-    const hosts = hostsByPort.get(port) ?? new Set<string>();
-    hosts.add(ip);
-    hostsByPort.set(port, hosts);
-  };
+  const hostsByPort = new Map<number, string[]>();
+  const add = (port: number, ip: string) => hostsByPort.set(port, [...(hostsByPort.get(port) ?? []), `${ip}/32`]);
   for (const service of site.services) for (const server of service.realServers) add(service.healthCheck.port, server.ip);
   for (const server of site.viewer?.realServers ?? []) add(site.viewer!.healthCheck.port, server.ip);
-
-  const hostRules = [...hostsByPort].flatMap(([port, hosts]) => [...hosts].map((ip) => ({ cidr: `${ip}/32`, port })));
-  if (hostRules.length <= MAX_HOST_EGRESS_RULES) return hostRules;
-  return [...hostsByPort].flatMap(([port, hosts]) =>
-    [...new Set([...hosts].map((ip) => `${ip.split('.').slice(0, 3).join('.')}.0/24`))].map((cidr) => ({ cidr, port })),
-  );
+  const perPortBudget = Math.floor(MAX_HOST_EGRESS_RULES / Math.max(1, hostsByPort.size));
+  return [...hostsByPort].flatMap(([port, hosts]) => ipv4.coveringCidrs(hosts, perPortBudget).map((cidr) => ({ cidr, port })));
 }
 
 function targetGroupsOf(label: string, targetGroups: TargetGroupsByService): OwnedTargetGroup[] {

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { Controller, fingerprintOf } from './constructs/controller';
 import { medlbProbeCommand, Monitoring } from './constructs/monitoring';
 import { SiteNetwork } from './constructs/site-network';
+import { SECURITY_GROUP_RULES_PER_DIRECTION } from './constructs/construct-defaults';
 import { TcpService } from './constructs/tcp-service';
 import { Viewer } from './constructs/viewer';
 import type { VipSubnetMapping } from './constructs/vip-subnet-mapping';
@@ -78,7 +79,13 @@ export class MedlbStack extends Stack {
         subnetMappings: mappingsOf(vipAddressesOf(service), `services ${service.label}`),
         ports: service.ports,
         allowedClientCidrs: service.allowedClientCidrs ?? site.allowedClientCidrs,
-        realServerCidrs: realServerCidrsOf(service, site),
+        // Each real-server network needs one egress rule per target/check port: widen the networks of a large
+        // pool so the NLB's security group stays within its rule quota.
+        realServerCidrs: realServerCidrsOf(
+          service,
+          site,
+          Math.floor(SECURITY_GROUP_RULES_PER_DIRECTION / new Set([...service.ports.map((p) => p.targetPort), service.healthCheck.port]).size),
+        ),
         transparent: service.transparent,
         proxyProtocolV2: service.proxyProtocolV2 || undefined,
         persistence: service.persistence,
@@ -111,7 +118,7 @@ export class MedlbStack extends Stack {
         certificateArn: viewerSite.certificateArn,
         sslPolicy: viewerSite.sslPolicy,
         allowedClientCidrs: viewerSite.allowedClientCidrs ?? site.allowedClientCidrs,
-        realServerCidrs: realServerCidrsOf(viewerSite, site),
+        realServerCidrs: realServerCidrsOf(viewerSite, site, SECURITY_GROUP_RULES_PER_DIRECTION),
         targetPort: viewerSite.targetPort,
         stickinessCookieDuration: Duration.seconds(viewerSite.cookieStickinessSeconds),
         healthCheckPath: viewerSite.healthCheckPath,

@@ -1,5 +1,5 @@
 /** Derived facts the stack and the controller config need from a parsed site. */
-import { cidrContains, parseCidr, parseIpv4 } from './ipv4';
+import { cidrContains, coveringCidrs, parseCidr, parseIpv4 } from './ipv4';
 import type { DiscoverDefinition, NetworkDefinition, RealServer, ServiceDefinition, ServiceInput, Site, SubnetDefinition, ViewerDefinition } from './schema';
 
 /** The VIP addresses of a service (parsed or as written), the guide's address first. */
@@ -80,10 +80,14 @@ export function discoveryCidrsOf(pool: { readonly discover?: DiscoverDefinition 
   return [vpcCidrOf(site)];
 }
 
-/** The networks of a pool's real servers: a /32 per static server plus where discovered instances can be. */
+/**
+ * The networks of a pool's real servers: a /32 per static server plus where discovered instances can be; widened
+ * (per /24, /16, ...) when there are more than `maxCidrs`, so a large pool still fits a security group.
+ */
 export function realServerCidrsOf(
   pool: { readonly realServers: readonly Pick<RealServer, 'ip'>[]; readonly discover?: DiscoverDefinition },
   site: Pick<Site, 'network'>,
+  maxCidrs = Number.POSITIVE_INFINITY,
 ): string[] {
-  return [...new Set([...pool.realServers.map((server) => `${server.ip}/32`), ...discoveryCidrsOf(pool, site)])];
+  return coveringCidrs([...pool.realServers.map((server) => `${server.ip}/32`), ...discoveryCidrsOf(pool, site)], maxCidrs);
 }

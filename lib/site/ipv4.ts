@@ -116,3 +116,33 @@ export function awsReservedAddressReason(subnet: Ipv4Cidr, address: number | str
 export const REGISTRABLE_NON_VPC_CIDRS: readonly Ipv4Cidr[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].map(
   (text) => parseCidr(text)!,
 );
+
+/**
+ * CIDR blocks that cover every given block, at most `maxBlocks` where possible: the blocks themselves when they
+ * fit, else every block widened to /24, then to /16, whichever first brings the count under the limit. It never
+ * widens beyond /16 (a /8 would reach far outside a hospital's server networks): past that the /16s are returned
+ * and the security group's own quota check reports the site as too large. Keeps security groups (60 rules per
+ * direction by default) usable for large pools.
+ */
+export function coveringCidrs(blocks: readonly string[], maxBlocks: number): string[] {
+  const parsed = [...new Set(blocks)].map((text) => {
+    const cidr = parseCidr(text);
+    if (!cidr) throw new Error(`coveringCidrs: ${text} is not a CIDR block`);
+    return cidr;
+  });
+  for (const prefixLength of [32, 24, 16]) {
+    const widened = new Map<string, Ipv4Cidr>();
+    for (const cidr of parsed) {
+      const length = Math.min(prefixLength, cidr.prefixLength);
+      const network = (cidr.network & maskOf(length)) >>> 0;
+      const text = `${formatIpv4(network)}/${length}`;
+      widened.set(text, parseCidr(text)!);
+    }
+    // A block inside another widened block adds no address.
+    const covering = [...widened.values()].filter(
+      (cidr) => ![...widened.values()].some((other) => other !== cidr && other.prefixLength < cidr.prefixLength && cidrContainsCidr(other, cidr)),
+    );
+    if (covering.length <= maxBlocks || prefixLength === 16) return covering.map((cidr) => cidr.text).sort();
+  }
+  throw new Error('coveringCidrs: unreachable');
+}

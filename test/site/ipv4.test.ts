@@ -5,6 +5,7 @@ import {
   cidrProblem,
   cidrsOverlap,
   cidrSize,
+  coveringCidrs,
   formatIpv4,
   isIpv4,
   parseCidr,
@@ -111,5 +112,30 @@ describe('registrable non-VPC ranges', () => {
   });
   it.each(['8.8.8.8', '172.32.0.1', '100.128.0.1', '127.0.0.1', '11.0.0.1'])('%s may not', (ip) => {
     expect(registrable(ip)).toBe(false);
+  });
+});
+
+describe('coveringCidrs', () => {
+  const hosts = (prefix: string, count: number, first = 1) => Array.from({ length: count }, (_, i) => `${prefix}.${first + i}/32`);
+
+  test('blocks that fit are returned as they are (deduplicated, sorted)', () => {
+    expect(coveringCidrs(['10.12.1.111/32', '10.12.1.110/32', '10.12.1.110/32'], 5)).toEqual(['10.12.1.110/32', '10.12.1.111/32']);
+  });
+
+  test('too many hosts are widened to their /24s, and a block inside another is dropped', () => {
+    expect(coveringCidrs([...hosts('10.12.1', 40), ...hosts('10.12.2', 30), '10.12.2.128/25'], 10)).toEqual(['10.12.1.0/24', '10.12.2.0/24']);
+  });
+
+  test('widening goes on to /16 and stops there; blocks already wider stay; every host stays covered', () => {
+    const spread = Array.from({ length: 12 }, (_, i) => `10.${i}.1.5/32`);
+    const widened = coveringCidrs([...spread, '192.168.0.0/16', '172.16.0.0/12'], 13);
+    expect(widened).toEqual([...Array.from({ length: 12 }, (_, i) => `10.${i}.0.0/16`), '172.16.0.0/12', '192.168.0.0/16'].sort());
+    for (const host of spread) expect(widened.some((block) => cidrContains(parseCidr(block)!, host.split('/')[0]))).toBe(true);
+    // Never wider than /16, even when that is still too many: the security group quota check then names the site.
+    expect(coveringCidrs(spread, 3)).toHaveLength(12);
+  });
+
+  test('a malformed block is a programming error, named', () => {
+    expect(() => coveringCidrs(['10.12.1.300/32'], 5)).toThrow('coveringCidrs: 10.12.1.300/32 is not a CIDR block');
   });
 });

@@ -141,3 +141,17 @@ describe('example site stack (guide §8 on AWS)', () => {
     expect(JSON.parse(json)).toMatchSnapshot();
   });
 });
+
+describe('a large pool', () => {
+  test('80 DICOM servers fit the security-group quotas: their networks are widened to /24s, not refused', () => {
+    const input = structuredClone(exampleSite) as any;
+    input.services[0].realServers = Array.from({ length: 80 }, (_, i) => ({ label: `DICOM${i + 1}`, ip: `10.12.${1 + (i % 2)}.${20 + Math.floor(i / 2)}` }));
+    const { template: large } = synth(input);
+    const dicomSg = Object.values(large.findResources('AWS::EC2::SecurityGroup')).find((sg: any) =>
+      String(sg.Properties.GroupDescription).includes('DICOM-Modalities'),
+    ) as Resource;
+    const egress = dicomSg.Properties.SecurityGroupEgress as { CidrIp: string; FromPort: number }[];
+    expect([...new Set(egress.map((rule) => rule.CidrIp))].sort()).toEqual(['10.12.1.0/24', '10.12.2.0/24']);
+    expect(new Set(egress.map((rule) => rule.FromPort))).toEqual(new Set([104, 11112]));
+  });
+});
