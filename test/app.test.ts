@@ -37,8 +37,8 @@ describe('CDK app (bin/app.ts)', () => {
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 
-  test('a valid JSON site synthesizes the same stack as the built-in example', () => {
-    const { status, stderr, outdir } = synthApp('examples/example-site.json');
+  test.each(['examples/example-site.json', 'examples/example-site.ts'])('a valid site file (%s) synthesizes the example stack', (file) => {
+    const { status, stderr, outdir } = synthApp(file);
     try {
       expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
       const template = JSON.parse(readFileSync(path.join(outdir, 'Medlb-example-hospital.template.json'), 'utf8'));

@@ -3,7 +3,8 @@
  * cross-field rules (validate.ts) both run, every problem is collected, and a single SiteValidationError
  * lists them one per line — no stack-trace noise for the person fixing the file.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { siteSchema, type Site } from './schema';
 import { VIEWER_LISTENER_PORT } from './site-defaults';
@@ -131,23 +132,44 @@ export function parseSite(input: unknown, source?: string): Site {
 }
 
 /**
- * Reads a JSON site file and parses it.
- * @throws SiteFileError when the file cannot be read or is not JSON; SiteValidationError for its content
+ * Reads a site file and parses it: JSON, or a TypeScript/JavaScript module (`.ts`, `.js`, `.cjs`) whose default
+ * export or `site` export is the site, typed `SiteInput` so the editor completes and checks it.
+ * @throws SiteFileError when the file cannot be read, is not JSON or has no site export; SiteValidationError for its content
  */
 export function loadSiteFile(path: string): Site {
+  const input = /\.(ts|js|cjs)$/.test(path) ? readSiteModule(path) : readSiteJson(path);
+  return parseSite(input, path);
+}
+
+function readSiteJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a site file' : (error as Error).message;
-    throw new SiteFileError(path, `cannot read the site file: ${reason}`);
+    throw new SiteFileError(path, `cannot read the site file: ${readFailure(error)}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new SiteFileError(path, `is not valid JSON: ${(error as Error).message}`);
   }
-  return parseSite(json, path);
+}
+
+/** A site module, loaded with the running TypeScript loader (the CDK app runs under tsx, the tests under ts-jest). */
+function readSiteModule(path: string): unknown {
+  if (!existsSync(path)) throw new SiteFileError(path, 'cannot read the site file: no such file');
+  let exported: { default?: unknown; site?: unknown };
+  try {
+    exported = require(resolve(path)) as { default?: unknown; site?: unknown };
+  } catch (error) {
+    throw new SiteFileError(path, `cannot load the site module: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const site = exported.default ?? exported.site;
+  if (site === undefined) throw new SiteFileError(path, 'exports no site: use `export default site` or `export const site: SiteInput = {...}`');
+  return site;
+}
+
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a site file' : (error as Error).message;
 }

@@ -114,3 +114,45 @@ describe('examples/site.schema.json', () => {
     expect(service.properties.realServers.items.properties).not.toHaveProperty('minConnections');
   });
 });
+
+describe('TypeScript site modules', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'medlb-site-ts-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('examples/example-site.ts (a default export typed SiteInput) is the example site', () => {
+    expect(loadSiteFile(join(examplesDir, 'example-site.ts'))).toEqual(parseSite(exampleSite));
+  });
+
+  it('a named `site` export works too, and its problems are listed with the file name', () => {
+    const path = join(dir, 'named.ts');
+    writeFileSync(path, `export const site = { name: 'bad name!', env: { region: 'eu-west-2' } };\n`);
+    const error = errorOf(() => loadSiteFile(path)) as SiteValidationError;
+    expect(error).toBeInstanceOf(SiteValidationError);
+    expect(error.message.split('\n')[0]).toContain(path);
+    expect(error.problems).toContainEqual({ path: 'name', message: expect.stringContaining('(got "bad name!")') });
+  });
+
+  it('a module without a site export is named', () => {
+    const path = join(dir, 'empty.ts');
+    writeFileSync(path, 'export const somethingElse = 1;\n');
+    expect(errorOf(() => loadSiteFile(path)).message).toBe(
+      `${path}: exports no site: use \`export default site\` or \`export const site: SiteInput = {...}\``,
+    );
+  });
+
+  it('a module that fails to load is named with the first line of its error', () => {
+    const path = join(dir, 'throws.ts');
+    writeFileSync(path, "throw new Error('no site today');\n");
+    const error = errorOf(() => loadSiteFile(path));
+    expect(error).toBeInstanceOf(SiteFileError);
+    expect(error.message).toBe(`${path}: cannot load the site module: no site today`);
+  });
+
+  it('a missing module is named', () => {
+    const path = join(dir, 'missing.ts');
+    expect(errorOf(() => loadSiteFile(path)).message).toBe(`${path}: cannot read the site file: no such file`);
+  });
+});
