@@ -16,9 +16,10 @@ const COMMANDS: Record<string, () => CommandModule> = {
 const USAGE = `usage: medlb <command> [options]
 commands:
   probe <protocol> <host>:<port> [options]     check one real server (tcp|dicom|hl7|xds|http|https)
-  reconcile --config F --state-file S [--dry-run]
-  status --config F --state-file S
-  drain|halt|online <service>/<target> --config F --state-file S [--reason TEXT]`;
+  reconcile (--config F --state-file S | --stack NAME) [--dry-run]
+  status (--config F --state-file S | --stack NAME)
+  drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT]
+exit codes: 0 ok / healthy; 1 unhealthy (probe) or a service failed (reconcile, status); 2 usage or input error`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
