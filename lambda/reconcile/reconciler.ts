@@ -225,6 +225,27 @@ export function overrideOf(overrides: ServiceState['overrides'], target: Resolve
   return overrides[target.name] ?? (target.nameTag !== undefined ? overrides[target.nameTag] : undefined);
 }
 
+/** The report fields of a target that do not depend on this round's ELB view. */
+function reportedTarget(
+  target: ResolvedTarget,
+  verdicts: Readonly<Record<string, ProbeResult>>,
+  health: TargetHealthState | undefined,
+  override: OperatorOverride | undefined,
+): Omit<TargetReport, 'registration' | 'targetGroups' | 'desired' | 'inService'> {
+  return {
+    name: target.name,
+    ip: target.ip,
+    ...identity(target),
+    ...(target.availabilityZone ? { availabilityZone: target.availabilityZone } : {}),
+    ...(verdicts[target.name] ? { probe: verdicts[target.name] } : {}),
+    up: health?.up ?? false,
+    passes: health?.passes ?? 0,
+    failures: health?.failures ?? 0,
+    ...(override ? { override } : {}),
+    drained: target.drained === true,
+  };
+}
+
 function identity(target: ResolvedTarget): { source: TargetSource; instanceId?: string } {
   return { source: target.source ?? 'static', ...(target.instanceId !== undefined ? { instanceId: target.instanceId } : {}) };
 }
@@ -238,26 +259,15 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
 
   const error = describeError(service, input.observed);
   if (error !== undefined) {
-    const targets = serviceTargets.map((target): TargetReport => {
-      const health = previous.targets[healthKeyOf(target)];
-      const override = overrideOf(previous.overrides, target);
-      return {
-        name: target.name,
-        ip: target.ip,
-        ...identity(target),
-        ...(target.availabilityZone ? { availabilityZone: target.availabilityZone } : {}),
-        ...(verdicts[target.name] ? { probe: verdicts[target.name] } : {}),
-        up: health?.up ?? false,
-        passes: health?.passes ?? 0,
-        failures: health?.failures ?? 0,
+    const targets = serviceTargets.map(
+      (target): TargetReport => ({
+        ...reportedTarget(target, verdicts, previous.targets[healthKeyOf(target)], overrideOf(previous.overrides, target)),
         registration: 'unknown',
         targetGroups: [],
-        ...(override ? { override } : {}),
-        drained: target.drained === true,
         desired: false,
         inService: false,
-      };
-    });
+      }),
+    );
     return {
       state: previous,
       actions: [],
@@ -364,21 +374,10 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
     const isDesired = desired.has(target.name);
     const inService = isDesired || (keepsRegistration(target) && registeredCount > 0);
     if (!isDesired && inService) keptByFailOpen.push(target.name);
-    const h = health[healthKeyOf(target)]!;
-    const override = overrideOf(previous.overrides, target);
     return {
-      name: target.name,
-      ip: target.ip,
-      ...identity(target),
-      ...(target.availabilityZone ? { availabilityZone: target.availabilityZone } : {}),
-      ...(verdicts[target.name] ? { probe: verdicts[target.name] } : {}),
-      up: h.up,
-      passes: h.passes,
-      failures: h.failures,
+      ...reportedTarget(target, verdicts, health[healthKeyOf(target)], overrideOf(previous.overrides, target)),
       registration,
       targetGroups: groups,
-      ...(override ? { override } : {}),
-      drained: target.drained === true,
       desired: isDesired,
       inService,
     };
