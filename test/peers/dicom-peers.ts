@@ -8,6 +8,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { listenOnLoopback } from './loopback';
 
 /** How a peer (mis)behaves. */
 export type DicomPeerBehaviour =
@@ -80,7 +81,6 @@ export interface DicomPeerOptions {
 
 /** Starts a peer on `options.host`, port 0. */
 export async function startDicomPeer(behaviour: DicomPeerBehaviour, options: DicomPeerOptions): Promise<DicomPeer> {
-  const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const seen: DicomPeer['seen'] = {
     associateRequests: [],
@@ -90,31 +90,15 @@ export async function startDicomPeer(behaviour: DicomPeerBehaviour, options: Dic
     aborts: 0,
   };
   const onConnection = (socket: net.Socket): void => {
-    sockets.add(socket);
     socket.setNoDelay(true);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     serve(socket, behaviour, seen, timers);
   };
   const server = options.tls
     ? tls.createServer({ key: options.tls.key, cert: options.tls.cert }, onConnection)
     : net.createServer(onConnection);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, options.host, () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    host: options.host,
-    port,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearInterval(timer);
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server, options.host, () => timers.forEach(clearInterval));
+  return { host: options.host, port, seen, close };
 }
 
 function serve(
@@ -479,10 +463,7 @@ export async function startDcmjsDimseScp(options: DcmjsDimseScpOptions): Promise
     }
   }
 
-  const sockets = new Set<net.Socket>();
   const onConnection = (socket: net.Socket): void => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     const scp = new VerificationScp(socket) as unknown as { connected: boolean; on(event: string, listener: () => void): void };
     scp.connected = true;
@@ -491,20 +472,8 @@ export async function startDcmjsDimseScp(options: DcmjsDimseScpOptions): Promise
   const server = options.tls
     ? tls.createServer({ key: options.tls.key, cert: options.tls.cert }, onConnection)
     : net.createServer(onConnection);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, options.host, () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    host: options.host,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server, options.host);
+  return { host: options.host, port, close };
 }
 
 /** Well-formed PDUs as a peer sends them, hand-written above: the seed corpus of the fuzz tests. */

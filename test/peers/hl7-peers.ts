@@ -5,7 +5,7 @@
  * is tested against node-hl7-server, an npm MLLP server.
  */
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 const VT = '\x0b';
 const FS_CR = '\x1c\x0d';
@@ -89,12 +89,9 @@ function reply(mode: Hl7PeerMode, controlId: string): string | Buffer | undefine
 
 /** Starts a peer in `mode` on `host` (a 127.0.0.x address). */
 export async function startHl7Peer(mode: Hl7PeerMode, host: string): Promise<Hl7Peer> {
-  const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const received: string[] = [];
   const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     let buffered = '';
     socket.on('data', (chunk: Buffer) => {
@@ -126,19 +123,6 @@ export async function startHl7Peer(mode: Hl7PeerMode, host: string): Promise<Hl7
       next();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  return {
-    host,
-    port: (server.address() as AddressInfo).port,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server, host, () => timers.forEach(clearTimeout));
+  return { host, port, received, close };
 }

@@ -4,7 +4,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 import { generate } from 'selfsigned';
 
 /** A certificate and key for a loopback TLS server, with IP SANs so only the self-signing is "wrong". */
@@ -81,27 +81,8 @@ export function viewerHandler(request: http.IncomingMessage, response: http.Serv
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) => void;
 
 async function listen(server: http.Server, host: string): Promise<RunningServer> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const requests: RunningServer['requests'] = [];
-  return {
-    host,
-    port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server, host);
+  return { host, port, requests: [], close };
 }
 
 function recording(handler: Handler, requests: () => RunningServer['requests']): http.RequestListener {

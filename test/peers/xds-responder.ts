@@ -5,7 +5,7 @@
  * in one chosen way. Replies use other namespace prefixes than the probe (and a default namespace) on purpose.
  */
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 import { randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 
@@ -252,7 +252,6 @@ function answer(mode: XdsResponderMode, request: XdsRequestSeen, response: http.
 /** Starts a responder in `mode` on `host` (a 127.0.0.x address); it serves any path. */
 export async function startXdsResponder(mode: XdsResponderMode, host: string): Promise<XdsResponder> {
   const requests: XdsRequestSeen[] = [];
-  const sockets = new Set<Socket>();
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -262,22 +261,6 @@ export async function startXdsResponder(mode: XdsResponderMode, host: string): P
       answer(mode, seen, response);
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  return {
-    host,
-    port: (server.address() as AddressInfo).port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server, host);
+  return { host, port, requests, close };
 }
