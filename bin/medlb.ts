@@ -19,7 +19,7 @@ commands:
   reconcile (--config F --state-file S | --stack NAME) [--dry-run]
   status (--config F --state-file S | --stack NAME)
   drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT]
-exit codes: 0 ok / healthy; 1 unhealthy (probe) or a service failed (reconcile, status); 2 usage or input error`;
+exit codes: 0 ok / healthy; 1 unhealthy (probe) or a service failed (reconcile); 2 usage or input error, or a target group status cannot read`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

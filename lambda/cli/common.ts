@@ -19,7 +19,7 @@ export const EXIT = {
   ok: 0,
   /** A service failed (target group not found, a write failed after retries). */
   serviceFailed: 1,
-  /** Bad arguments, unreadable or invalid config or state. */
+  /** Bad arguments, unreadable or invalid config or state (and, for status, an ELB view that could not be read). */
   usage: 2,
 } as const;
 

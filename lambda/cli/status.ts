@@ -5,7 +5,8 @@
  * for an EC2-discovered one `instance i-…` / `tags Key=value`: the last known set from the state — status
  * calls no EC2 API), last probe (from the state: status does not probe), up/down after rise/fall, the ELB's
  * view (one DescribeTargetHealth per target group: read-only) and any operator override or weight 0.
- * Exit 0; 1 when a target group could not be described (the table is still printed, with the error); 2 for usage errors and an unreadable config or state.
+ * Exit 0; 2 on errors (DESIGN.md §3.3): usage errors, an unreadable config or state, and a target group that could not
+ * be described (the table is still printed, with the error in that group's ELB column).
  */
 import type { ObservedTarget } from '../adapters/ports';
 import { mapConcurrent } from '../controller/round';
@@ -48,7 +49,7 @@ export async function run(args: string[]): Promise<number> {
     });
     const byArn: TargetGroupViews = new Map(arns.map((arn, i) => [arn, views[i]!]));
     writeOut(renderStatus(config, state, byArn));
-    return views.some((v) => !Array.isArray(v)) ? EXIT.serviceFailed : EXIT.ok;
+    return views.some((v) => !Array.isArray(v)) ? EXIT.usage : EXIT.ok;
   });
 }
 

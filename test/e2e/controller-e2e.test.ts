@@ -287,6 +287,12 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       expect(writesOf(round.calls)).toEqual(['register iso-hl7 127.0.0.53:2575']);
       expect(fake.registeredIds(pacsA)).toEqual([]);
 
+      // status still prints the overview, shows the missing group in the ELB column, and exits 2 (an error).
+      const status = await scenario.status();
+      expect(status.code).toBe(2);
+      expect(status.stdout).toMatch(/^PACS\s.*error: TargetGroupNotFound/m);
+      expect(status.stdout).toMatch(/^HL7\s.*H1\s+127\.0\.0\.53/m);
+
       // The group appears, but ELB throttles: the adapter backs off and the round still converges.
       fake.createTargetGroup(pacsB);
       fake.throttleNext(3);
