@@ -14,7 +14,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import type { ProbeOptions, ProbeResult, ProbeTarget } from './types';
+import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from './types';
 
 /** A probe failed for a reason worth reporting verbatim (`reason` becomes `ProbeResult.reason`). */
 export class ProbeFailure extends Error {
@@ -67,12 +67,19 @@ export class Deadline {
   }
 }
 
+/** The connection options a check asks for: TLS or not, and how to verify the peer. */
+export function tlsOptionsOf(check: Pick<CheckSpec, 'tls' | 'insecure' | 'caCertificates'>): Pick<ConnectOptions, 'tls' | 'insecure' | 'ca'> {
+  return { tls: check.tls, insecure: check.insecure, ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}) };
+}
+
 /** How to open a connection. */
 export interface ConnectOptions {
   /** Wrap the TCP connection in TLS. @default false */
   readonly tls?: boolean;
   /** Skip certificate verification (chain and host name). @default false */
   readonly insecure?: boolean;
+  /** PEM CA certificates trusted instead of the public CAs. @default Node's public CA store */
+  readonly ca?: string;
   /** TLS SNI and name checked against the certificate. @default the target host when it is a name, none for an IP */
   readonly servername?: string;
   /** ALPN protocols offered during the TLS handshake (e.g. `['http/1.1']`). @default none */
@@ -262,6 +269,7 @@ export function openConnection(target: ProbeTarget, options: OpenConnectionOptio
         // Host-name checks need a name; for a bare IP, Node checks the certificate's IP SANs against `host`.
         host: target.host,
         rejectUnauthorized: !options.insecure,
+        ...(options.ca !== undefined ? { ca: options.ca } : {}),
         ALPNProtocols: options.alpnProtocols ? [...options.alpnProtocols] : undefined,
       });
       secure.on('error', ignoreError);

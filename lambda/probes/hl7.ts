@@ -4,7 +4,7 @@
  * separators it declares itself (MSH-1 field separator, MSH-2 encoding characters), not with assumed ones.
  */
 import { randomBytes } from 'node:crypto';
-import { ProbeFailure, runProbe, SocketReader, writeAll } from './connect';
+import { ProbeFailure, runProbe, SocketReader, tlsOptionsOf, writeAll } from './connect';
 import { MllpDeframer, mllpFrame } from './mllp';
 import {
   DEFAULT_HL7_ACCEPT_CODES,
@@ -208,7 +208,7 @@ export function probeHl7(target: ProbeTarget, check: CheckSpec, options?: ProbeO
     const typeProblem = messageTypeProblem(messageType);
     if (typeProblem) throw new ProbeFailure(typeProblem);
     const controlId = newControlId();
-    const socket = await context.connect(target, { tls: check.tls, insecure: check.insecure });
+    const socket = await context.connect(target, tlsOptionsOf(check));
     const reader = new SocketReader(socket, DEFAULT_MLLP_MAX_MESSAGE_BYTES);
     await writeAll(socket, mllpFrame(buildProbeMessage({ messageType, controlId })));
     const deframer = new MllpDeframer(DEFAULT_MLLP_MAX_MESSAGE_BYTES);

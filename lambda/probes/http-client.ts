@@ -17,6 +17,8 @@ export interface HttpExchangeOptions {
   readonly tls: boolean;
   /** Skip certificate verification. @default false */
   readonly insecure?: boolean;
+  /** PEM CA certificates trusted instead of the public CAs. @default Node's public CA store */
+  readonly ca?: string;
   /** Read the body at all; when false the exchange ends with the status line and headers. */
   readonly readBody: boolean;
   /** Stop reading after this many body bytes (the reply is then marked `truncated`). */
@@ -50,6 +52,7 @@ export async function httpExchange(context: ProbeContext, target: ProbeTarget, o
   const socket = await context.connect(target, {
     tls: options.tls,
     insecure: options.insecure,
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
     alpnProtocols: options.tls ? ['http/1.1'] : undefined,
   });
   const timeoutMs = context.deadline.phaseMs();

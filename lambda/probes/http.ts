@@ -25,6 +25,7 @@ export function probeHttp(target: ProbeTarget, check: CheckSpec, options?: Probe
       path,
       tls: check.protocol === 'https' || check.tls === true,
       insecure: check.insecure,
+      ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}),
       headers: { Accept: '*/*' },
       readBody: expected !== undefined,
       maxBodyBytes: DEFAULT_HTTP_MAX_BODY_BYTES,

@@ -22,6 +22,11 @@ export interface CheckSpec {
   readonly tls?: boolean;
   /** Skip certificate verification (TLS variants and https). */
   readonly insecure?: boolean;
+  /**
+   * PEM certificates of the CAs that sign the real servers' certificates (a hospital's internal PKI), trusted
+   * instead of the public CAs when the certificate is verified.
+   */
+  readonly caCertificates?: string;
   // dicom
   readonly callingAeTitle?: string;
   readonly calledAeTitle?: string;

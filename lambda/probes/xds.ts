@@ -392,6 +392,7 @@ export function probeXds(target: ProbeTarget, check: CheckSpec, options?: ProbeO
       path,
       tls,
       insecure: check.insecure,
+      ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}),
       headers: { 'Content-Type': request.contentType, Accept: 'application/soap+xml, multipart/related' },
       body: request.body,
       readBody: true,

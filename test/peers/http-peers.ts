@@ -25,6 +25,33 @@ export async function selfSignedCertificate(ip: string): Promise<TestCertificate
   return { cert: pems.cert, key: pems.private };
 }
 
+/** A test certificate authority (a hospital's internal PKI in miniature). */
+export async function testCertificateAuthority(name = 'medlb test hospital CA'): Promise<TestCertificate> {
+  const pems = await generate([{ name: 'commonName', value: name }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** A server certificate for `ip`, signed by `ca`. */
+export async function caSignedCertificate(ip: string, ca: TestCertificate): Promise<TestCertificate> {
+  const pems = await generate([{ name: 'commonName', value: 'medlb-test-peer' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca: { key: ca.key, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip }] },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
 /** A running server: address, the requests it saw, and close(). */
 export interface RunningServer {
   readonly host: string;

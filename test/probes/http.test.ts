@@ -1,6 +1,14 @@
 import { probe } from '../../lambda/probes';
 import type { CheckSpec } from '../../lambda/probes/types';
-import { startHttpServer, startHttpsServer, VIEWER_PAGE_TEXT, type RunningServer } from '../peers/http-peers';
+import {
+  caSignedCertificate,
+  selfSignedCertificate,
+  startHttpServer,
+  startHttpsServer,
+  testCertificateAuthority,
+  VIEWER_PAGE_TEXT,
+  type RunningServer,
+} from '../peers/http-peers';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -58,6 +66,58 @@ describe('https probe against a Node HTTPS server with a self-signed certificate
     expect(result.healthy).toBe(false);
     expect(result.reason).toMatch(/^HTTP body incomplete after \d+ ms$/);
     expect(Date.now() - startedAt).toBeLessThan(400 + MARGIN_MS);
+  });
+});
+
+describe('https probe against a server whose certificate an internal CA signed (caCertificates)', () => {
+  let server: RunningServer;
+  let hospitalCa: { cert: string; key: string };
+  const target = (): { host: string; port: number } => ({ host: server.host, port: server.port });
+  beforeAll(async () => {
+    hospitalCa = await testCertificateAuthority();
+    server = await startHttpsServer('127.0.5.6', undefined, await caSignedCertificate('127.0.5.6', hospitalCa));
+  });
+  afterAll(() => server.close());
+
+  it('is unhealthy with the public CA store: the issuer is unknown', async () => {
+    expect(await probe(target(), { protocol: 'https', timeoutMs: 2000 })).toMatchObject({
+      healthy: false,
+      reason: 'TLS handshake failed: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)',
+    });
+  });
+
+  it('is healthy, with verification on, when the hospital CA is trusted', async () => {
+    expect(await probe(target(), { protocol: 'https', timeoutMs: 2000, caCertificates: hospitalCa.cert })).toMatchObject({
+      healthy: true,
+      reason: 'HTTP 200 OK',
+    });
+  });
+
+  it('is unhealthy when another CA is trusted instead', async () => {
+    const otherCa = await testCertificateAuthority('some other CA');
+    const result = await probe(target(), { protocol: 'https', timeoutMs: 2000, caCertificates: otherCa.cert });
+    expect(result.healthy).toBe(false);
+    expect(result.reason).toMatch(/^TLS handshake failed: /);
+  });
+
+  it('still checks the name: a CA-signed certificate for another address is refused', async () => {
+    const elsewhere = await startHttpsServer('127.0.5.7', undefined, await caSignedCertificate('127.0.5.99', hospitalCa));
+    try {
+      const result = await probe({ host: elsewhere.host, port: elsewhere.port }, { protocol: 'https', timeoutMs: 2000, caCertificates: hospitalCa.cert });
+      expect(result).toMatchObject({ healthy: false, reason: expect.stringMatching(/^TLS handshake failed: .*(IP|altnames|ERR_TLS_CERT_ALTNAME_INVALID)/) });
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('a pinned self-signed server certificate can be trusted the same way', async () => {
+    const pinned = await selfSignedCertificate('127.0.5.8');
+    const selfSigned = await startHttpsServer('127.0.5.8', undefined, pinned);
+    try {
+      expect(await probe({ host: selfSigned.host, port: selfSigned.port }, { protocol: 'https', timeoutMs: 2000, caCertificates: pinned.cert })).toMatchObject({ healthy: true });
+    } finally {
+      await selfSigned.close();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { probe } from '../../lambda/probes';
-import { selfSignedCertificate } from '../peers/http-peers';
+import { caSignedCertificate, selfSignedCertificate, testCertificateAuthority } from '../peers/http-peers';
 
 const MARGIN_MS = 1500;
 
@@ -68,6 +68,24 @@ describe('tcp probe', () => {
     expect(insecure.reason).toMatch(/^connected, TLSv1\.[23] handshake complete$/);
     const verified = await probe({ host: '127.0.6.2', port: securePort }, { protocol: 'tcp', timeoutMs: 2000, tls: true });
     expect(verified).toMatchObject({ healthy: false, reason: 'TLS handshake failed: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)' });
+  });
+
+  it('verifies against the check\'s own CA certificates (caCertificates) for TLS-wrapped protocols', async () => {
+    const hospitalCa = await testCertificateAuthority();
+    const issued = await caSignedCertificate('127.0.6.6', hospitalCa);
+    const internal = tls.createServer({ cert: issued.cert, key: issued.key }, track);
+    internal.on('tlsClientError', () => undefined);
+    const port = await listen(internal, '127.0.6.6');
+    try {
+      const target = { host: '127.0.6.6', port };
+      expect(await probe(target, { protocol: 'tcp', timeoutMs: 2000, tls: true, caCertificates: hospitalCa.cert })).toMatchObject({ healthy: true });
+      expect(await probe(target, { protocol: 'tcp', timeoutMs: 2000, tls: true })).toMatchObject({
+        healthy: false,
+        reason: 'TLS handshake failed: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)',
+      });
+    } finally {
+      await new Promise((resolve) => internal.close(resolve));
+    }
   });
 
   it('says "TLS handshake failed" when the peer does not speak TLS', async () => {

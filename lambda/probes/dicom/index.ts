@@ -9,7 +9,7 @@
  * at most a share of it), and the reason names the phase and what went wrong.
  */
 import type * as net from 'node:net';
-import { ProbeFailure, SocketReader, runProbe, writeAll, type ProbeContext } from '../connect';
+import { ProbeFailure, SocketReader, runProbe, tlsOptionsOf, writeAll, type ProbeContext } from '../connect';
 import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from '../types';
 import {
   ADVERTISED_MAX_PDU_LENGTH,
@@ -61,7 +61,7 @@ export function probeDicom(target: ProbeTarget, check: CheckSpec, options?: Prob
     return Promise.resolve({ healthy: false, latencyMs: 0, reason: `invalid check: ${problems.join('; ')}` });
   }
   return runProbe(check.timeoutMs, options, async (context) => {
-    const socket = await context.connect(target, { tls: check.tls, insecure: check.insecure });
+    const socket = await context.connect(target, tlsOptionsOf(check));
     const association = new AssociationChannel(socket, context);
     const peerMaxPduLength = await associate(association, context, callingAeTitle, calledAeTitle);
     try {
