@@ -2,8 +2,10 @@
  * `medlb probe <protocol> <host>:<port> [options]` (DESIGN.md §3.3): checks one real server once and prints one
  * JSON line {"healthy","protocol","target","latencyMs","reason"}. Exit 0 healthy, 1 unhealthy, 2 usage error.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { caCertificatesProblem } from '../probes/ca-certificates';
 import { messageTypeProblem } from '../probes/hl7';
 import { MAX_PROBE_TIMEOUT_MS, probe } from '../probes/index';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../probes/probe-defaults';
@@ -13,6 +15,7 @@ export const PROBE_USAGE = `usage: medlb probe <protocol> <host>:<port> [options
   protocol: ${PROBE_PROTOCOLS.join('|')}
   --timeout-ms N                 whole-probe limit (default ${DEFAULT_PROBE_TIMEOUT_MS})
   --tls, --insecure              TLS for tcp|dicom|hl7|xds; --insecure skips certificate checks (also https)
+  --ca-file F                    trust the CA certificates in this PEM file (an internal PKI) instead of the public ones
   --calling-ae T, --called-ae T  dicom AE titles (default MEDLB / ANY-SCP)
   --path P, --expect S           http|https|xds path; http|https expected body text
   --hl7-message-type T           hl7 message type (default NMD^N02)
@@ -26,6 +29,7 @@ const OPTIONS = {
   expect: { type: 'string' },
   tls: { type: 'boolean' },
   insecure: { type: 'boolean' },
+  'ca-file': { type: 'string' },
   'hl7-message-type': { type: 'string' },
   'xds-transaction': { type: 'string' },
   'xds-patient-id': { type: 'string' },
@@ -42,6 +46,7 @@ const OPTION_PROTOCOLS: Readonly<Record<string, readonly ProbeProtocol[]>> = {
   expect: ['http', 'https'],
   tls: ['tcp', 'dicom', 'hl7', 'xds'],
   insecure: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
+  'ca-file': ['tcp', 'dicom', 'hl7', 'xds', 'https'],
   'hl7-message-type': ['hl7'],
   'xds-transaction': ['xds'],
   'xds-patient-id': ['xds'],
@@ -126,6 +131,9 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
     }
   }
   if (values.insecure && protocol && protocol !== 'https' && !values.tls) problems.push('--insecure needs --tls');
+  if (values['ca-file'] !== undefined && protocol && protocol !== 'https' && protocol !== 'http' && !values.tls) problems.push('--ca-file needs --tls');
+  if (values['ca-file'] !== undefined && values.insecure) problems.push('--ca-file and --insecure contradict each other (one verifies, the other does not)');
+  const caCertificates = values['ca-file'] === undefined ? undefined : readCaFile(values['ca-file'], problems);
   for (const option of ['calling-ae', 'called-ae'] as const) {
     const value = values[option];
     const problem = value === undefined ? undefined : aeTitleProblem(option, value);
@@ -151,6 +159,7 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
     timeoutMs,
     ...(values.tls ? { tls: true } : {}),
     ...(values.insecure ? { insecure: true } : {}),
+    ...(caCertificates !== undefined ? { caCertificates } : {}),
     ...(values['calling-ae'] !== undefined ? { callingAeTitle: values['calling-ae'] } : {}),
     ...(values['called-ae'] !== undefined ? { calledAeTitle: values['called-ae'] } : {}),
     ...(values.path !== undefined ? { path: values.path } : {}),
@@ -163,6 +172,20 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
   };
   const targetLabel = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
   return { target, targetLabel, check };
+}
+
+/** The PEM text of --ca-file, or undefined with a problem recorded. */
+function readCaFile(path: string, problems: string[]): string | undefined {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`--ca-file "${path}" cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    return undefined;
+  }
+  const problem = caCertificatesProblem(pem);
+  if (problem) problems.push(`--ca-file "${path}" ${problem}`);
+  return problem ? undefined : pem;
 }
 
 export async function run(args: string[]): Promise<number> {

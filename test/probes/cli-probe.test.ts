@@ -3,7 +3,9 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseProbeArgs, UsageError } from '../../lambda/cli/probe';
-import { startHttpServer, type RunningServer } from '../peers/http-peers';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { caSignedCertificate, startHttpServer, startHttpsServer, testCertificateAuthority, type RunningServer } from '../peers/http-peers';
 
 const MEDLB = path.join(__dirname, '..', '..', 'bin', 'medlb.js');
 
@@ -14,6 +16,17 @@ function medlb(args: string[]): Promise<{ code: number; stdout: string; stderr: 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The usage problems parseProbeArgs reports for a command line (it must report some). */
+function problems(args: string[]): readonly string[] {
+  try {
+    parseProbeArgs(args);
+  } catch (err) {
+    if (err instanceof UsageError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a usage error');
 }
 
 describe('medlb probe (child process)', () => {
@@ -60,15 +73,6 @@ describe('medlb probe (child process)', () => {
 });
 
 describe('parseProbeArgs', () => {
-  const problems = (args: string[]): readonly string[] => {
-    try {
-      parseProbeArgs(args);
-    } catch (err) {
-      if (err instanceof UsageError) return err.problems;
-      throw err;
-    }
-    throw new Error('expected a usage error');
-  };
 
   it('builds the check from every option', () => {
     expect(
@@ -105,5 +109,47 @@ describe('parseProbeArgs', () => {
       '--timeout-ms "0" is not a whole number of milliseconds in 1-300000',
       '--tls does not apply to https (only tcp|dicom|hl7|xds)',
     ]);
+  });
+});
+
+describe('medlb probe --ca-file', () => {
+  let dir: string;
+  let server: RunningServer;
+  let caFile: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'medlb-ca-'));
+    const hospitalCa = await testCertificateAuthority();
+    caFile = path.join(dir, 'hospital-ca.pem');
+    writeFileSync(caFile, hospitalCa.cert);
+    server = await startHttpsServer('127.0.8.5', undefined, await caSignedCertificate('127.0.8.5', hospitalCa));
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('verifies an internally issued certificate against the given CA (exit 0), not without it (exit 1)', async () => {
+    const trusted = await medlb(['probe', 'https', `${server.host}:${server.port}`, '--ca-file', caFile]);
+    expect({ code: trusted.code, line: JSON.parse(trusted.stdout) }).toMatchObject({ code: 0, line: { healthy: true, reason: 'HTTP 200 OK' } });
+    const untrusted = await medlb(['probe', 'https', `${server.host}:${server.port}`]);
+    expect(untrusted.code).toBe(1);
+    expect(JSON.parse(untrusted.stdout).reason).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+  });
+
+  it('names an unreadable or non-PEM CA file, and contradictory options (exit 2)', async () => {
+    const notPem = path.join(dir, 'not.pem');
+    writeFileSync(notPem, 'hello');
+    expect(problems(['https', '127.0.0.1:443', '--ca-file', path.join(dir, 'missing.pem')])).toEqual([
+      `--ca-file "${path.join(dir, 'missing.pem')}" cannot be read: ENOENT`,
+    ]);
+    expect(problems(['https', '127.0.0.1:443', '--ca-file', notPem, '--insecure'])).toEqual([
+      '--ca-file and --insecure contradict each other (one verifies, the other does not)',
+      `--ca-file "${notPem}" holds no PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)`,
+    ]);
+    expect(problems(['dicom', '127.0.0.1:104', '--ca-file', caFile])).toEqual(['--ca-file needs --tls']);
+    expect(problems(['http', '127.0.0.1:80', '--ca-file', caFile])).toEqual(['--ca-file does not apply to http (only tcp|dicom|hl7|xds|https)']);
+    const { code, stderr } = await medlb(['probe', 'https', '127.0.0.1:443', '--ca-file', notPem]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--ca-file');
   });
 });
