@@ -87,3 +87,20 @@ describe('controller egress', () => {
     expect(rules).toContainEqual({ cidr: '10.12.1.0/24', port: 104 });
   });
 });
+
+describe('trusted CA certificates', () => {
+  test('a viewer check with the hospital CA reaches the controller config as given, and parses', async () => {
+    const { testCertificateAuthority } = await import('./peers/http-peers');
+    const hospitalCa = await testCertificateAuthority();
+    const input = structuredClone(exampleSite) as any;
+    input.viewer.healthCheck = { caCertificates: hospitalCa.cert };
+    const config = parseControllerConfig(deriveControllerConfig(parseSite(input), groupsFor(input)));
+    expect(config.services.find((s) => s.name === 'HTTPS-Viewer')!.check).toMatchObject({ protocol: 'https', caCertificates: hospitalCa.cert });
+  });
+
+  test('the controller config refuses a bundle that does not parse', () => {
+    const config = deriveControllerConfig(parseSite(exampleSite), groupsFor(exampleSite));
+    (config.services[4]!.check as any).caCertificates = 'garbage';
+    expect(() => parseControllerConfig(config)).toThrow(/services\[4\]\.check\.caCertificates: holds no PEM certificate/);
+  });
+});

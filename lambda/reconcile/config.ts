@@ -8,6 +8,7 @@
  * scripts/generate-config-schema.ts.
  */
 import { z } from 'zod';
+import { caCertificatesProblem } from '../probes/ca-certificates';
 import { PROBE_PROTOCOLS } from '../probes/types';
 
 /** Default time between rounds inside one controller invocation, in seconds. */
@@ -31,6 +32,11 @@ export const CheckConfigSchema = z
     timeoutMs: z.int().min(1).max(120_000).describe('Bounds the whole probe, every phase included'),
     tls: z.boolean().optional().describe('Wrap the protocol in TLS (tcp, dicom, hl7, xds)'),
     insecure: z.boolean().optional().describe('Skip certificate verification'),
+    caCertificates: z
+      .string()
+      .refine((pem) => caCertificatesProblem(pem) === undefined, { error: (issue) => caCertificatesProblem(String(issue.input)) })
+      .optional()
+      .describe('PEM certificates of the CAs trusted to sign the targets\' certificates (instead of the public CAs)'),
     callingAeTitle: z.string().min(1).max(16).optional().describe('dicom: our AE title'),
     calledAeTitle: z.string().min(1).max(16).optional().describe("dicom: the server's AE title"),
     messageType: z.string().min(1).optional().describe('hl7: message type of the probe message, e.g. QRY^A19'),

@@ -12,6 +12,7 @@
  * parseSite explains why each one is refused (see REJECTED_SETTINGS).
  */
 import { z } from 'zod';
+import { caCertificatesProblem } from '../../lambda/probes/ca-certificates';
 import { PROBE_PROTOCOLS } from '../../lambda/probes/types';
 import { cidrProblem, cidrContains, isIpv4, parseCidr } from './ipv4';
 import * as defaults from './site-defaults';
@@ -172,6 +173,15 @@ function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]
     tls: z.boolean().optional().describe('Wrap tcp/dicom/hl7/xds in TLS'),
     /** Skip certificate verification (TLS or https only). @default false */
     insecure: z.boolean().optional().describe('Skip certificate verification (TLS or https only)'),
+    /**
+     * PEM certificates of the CAs that sign the real servers' certificates (a hospital's internal PKI, or a pinned
+     * self-signed certificate), trusted instead of the public CAs (TLS or https only). @default the public CAs
+     */
+    caCertificates: z
+      .string({ error: 'must be PEM text' })
+      .refine((pem) => caCertificatesProblem(pem) === undefined, { error: (issue) => caCertificatesProblem(String(issue.input)) })
+      .optional()
+      .describe("PEM CA certificates trusted for the servers' certificates (TLS or https only)"),
     /** dicom: our AE title. @default the probe's default ("MEDLB") */
     callingAeTitle: aeTitleSchema.optional().describe('dicom: calling AE title'),
     /** dicom: the server's AE title. @default the probe's default */

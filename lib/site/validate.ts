@@ -406,6 +406,12 @@ function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
   if (check.insecure === true && check.tls !== true && protocol !== 'https') {
     problems.add([...path, 'insecure'], `true skips certificate verification, which needs TLS: set tls: true or use protocol https`);
   }
+  if (check.caCertificates !== undefined && check.tls !== true && protocol !== 'https') {
+    problems.add([...path, 'caCertificates'], 'verify certificates, which needs TLS: set tls: true or use protocol https');
+  }
+  if (check.caCertificates !== undefined && check.insecure === true) {
+    problems.add([...path, 'caCertificates'], 'contradicts insecure: true (which skips verification); remove one of them');
+  }
   if (protocol === 'xds') {
     const transaction = stringAt(check.transaction) ?? 'registry';
     for (const [field, wanted] of Object.entries(XDS_FIELDS_BY_TRANSACTION)) {

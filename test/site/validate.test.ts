@@ -368,3 +368,39 @@ describe('controller API access', () => {
     expect(siteProblems(input)).toEqual([]);
   });
 });
+
+describe('health-check CA certificates', () => {
+  const withCheck = (check: Record<string, unknown>) => {
+    const input = structuredClone(exampleSite) as any;
+    input.viewer.healthCheck = { ...input.viewer.healthCheck, ...check };
+    return input;
+  };
+  const PEM_CA = [
+    '-----BEGIN CERTIFICATE-----',
+    'MIIBdzCCAR2gAwIBAgIUUqsj0u6+2wb0s6cYpkfE2HJzlIIwCgYIKoZIzj0EAwIw',
+    '-----END CERTIFICATE-----',
+  ].join('\n');
+
+  test('text that is not a PEM certificate is refused with the reason', () => {
+    expect(siteProblems(withCheck({ caCertificates: 'not a certificate' }))).toEqual([
+      {
+        path: 'viewer.healthCheck.caCertificates',
+        message: expect.stringContaining('holds no PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)'),
+      },
+    ]);
+    expect(siteProblems(withCheck({ caCertificates: PEM_CA }))).toEqual([
+      { path: 'viewer.healthCheck.caCertificates', message: expect.stringMatching(/^certificate 1 does not parse: /) },
+    ]);
+  });
+
+  test('it needs TLS and contradicts insecure', () => {
+    const input = structuredClone(exampleSite) as any;
+    input.services[1].healthCheck = { protocol: 'hl7', caCertificates: 'x' };
+    expect(siteProblems(input).filter((p) => p.path === 'services[1].healthCheck.caCertificates').map((p) => p.message)).toContain(
+      'verify certificates, which needs TLS: set tls: true or use protocol https',
+    );
+    expect(siteProblems(withCheck({ insecure: true, caCertificates: 'x' })).map((p) => p.message)).toContain(
+      'contradicts insecure: true (which skips verification); remove one of them',
+    );
+  });
+});
