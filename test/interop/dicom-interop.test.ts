@@ -16,6 +16,7 @@ import { probeDicom } from '../../lambda/probes/dicom';
 import type { ProbeResult } from '../../lambda/probes/types';
 import { startDicomPeer, type DicomPeer, type DicomPeerBehaviour } from '../peers/dicom-peers';
 import { freePort } from '../peers/free-port';
+import { caSignedCertificate, testCertificateAuthority } from '../peers/http-peers';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const INSTALL_HINT = 'apt-get install -y dcmtk orthanc';
@@ -252,6 +253,57 @@ describe('DICOM interop with DCMTK and Orthanc', () => {
         reason: 'association rejected (rejected-permanent, service-user: called AE title not recognized)',
       });
       expect(code).toBe(1);
+    });
+  });
+
+  describe('DICOM TLS: storescp +tls with a certificate from the hospital CA', () => {
+    let tlsScp: ChildProcess | undefined;
+    let tlsPort = 0;
+    let pkiDir = '';
+    let caFile = '';
+
+    beforeAll(async () => {
+      pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medlb-dicom-tls-'));
+      const hospitalCa = await testCertificateAuthority();
+      const server = await caSignedCertificate('127.0.0.1', hospitalCa);
+      caFile = path.join(pkiDir, 'ca.pem');
+      fs.writeFileSync(caFile, hospitalCa.cert);
+      fs.writeFileSync(path.join(pkiDir, 'key.pem'), server.key);
+      fs.writeFileSync(path.join(pkiDir, 'cert.pem'), server.cert);
+      tlsPort = await freePort();
+      // -ic: the probe presents no client certificate; +pw '': the key is not encrypted.
+      tlsScp = spawn('storescp', ['+tls', path.join(pkiDir, 'key.pem'), path.join(pkiDir, 'cert.pem'), '+pw', '', '-ic', '-aet', STORESCP_AE, String(tlsPort)], {
+        env: { ...process.env, TCP_NODELAY: '1' },
+        stdio: 'ignore',
+      });
+      await waitForPort(tlsPort, tlsScp, 'storescp +tls');
+    }, 30_000);
+
+    afterAll(async () => {
+      await stop(tlsScp);
+      if (pkiDir) fs.rmSync(pkiDir, { recursive: true, force: true });
+    });
+
+    it('is healthy over TLS when the hospital CA is trusted, with verification on', async () => {
+      const result = await probeDicom(
+        { host: '127.0.0.1', port: tlsPort },
+        { protocol: 'dicom', timeoutMs: TIMEOUT_MS, tls: true, caCertificates: fs.readFileSync(caFile, 'utf8'), calledAeTitle: STORESCP_AE },
+      );
+      expect(result).toMatchObject({ healthy: true, reason: 'C-ECHO status 0x0000' });
+    });
+
+    it('is unhealthy when the issuer is not trusted, and when TLS is not spoken', async () => {
+      await expect(
+        probeDicom({ host: '127.0.0.1', port: tlsPort }, { protocol: 'dicom', timeoutMs: TIMEOUT_MS, tls: true, calledAeTitle: STORESCP_AE }),
+      ).resolves.toMatchObject({ healthy: false, reason: 'TLS handshake failed: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)' });
+      const plain = await probe(tlsPort, STORESCP_AE);
+      expect(plain.healthy).toBe(false);
+    });
+
+    it('npx medlb probe dicom --tls --ca-file exits 0', async () => {
+      const { code, line } = await medlbProbe(['dicom', `127.0.0.1:${tlsPort}`, '--tls', '--ca-file', caFile, '--called-ae', STORESCP_AE]);
+      expect(line).toMatchObject({ healthy: true, reason: 'C-ECHO status 0x0000' });
+      expect(code).toBe(0);
     });
   });
 });
