@@ -9,7 +9,7 @@
  * be described (the table is still printed, with the error in that group's ELB column).
  */
 import type { ObservedTarget } from '../adapters/ports';
-import { mapConcurrent } from '../controller/round';
+import { describeAll } from '../controller/round';
 import { ROUND_DEFAULTS } from '../controller/round-defaults';
 import type { ControllerConfig, ServiceConfig } from '../reconcile/config';
 import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
@@ -37,19 +37,10 @@ export async function run(args: string[]): Promise<number> {
     const state = await store.load();
     const elb = openElb();
     const logger = stderrLogger('status');
-    const arns = [...new Set(config.services.flatMap((s) => s.targetGroups.map((tg) => tg.arn)))];
-    const views = await mapConcurrent(arns, ROUND_DEFAULTS.describeConcurrency, async (arn) => {
-      try {
-        return await elb.describeTargets(arn);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        logger.error('DescribeTargetHealth failed', { targetGroupArn: arn, error: message });
-        return { error: message };
-      }
-    });
-    const byArn: TargetGroupViews = new Map(arns.map((arn, i) => [arn, views[i]!]));
+    const observed = await describeAll(config, elb, ROUND_DEFAULTS.describeConcurrency, logger);
+    const byArn: TargetGroupViews = new Map(Object.entries(observed));
     writeOut(renderStatus(config, state, byArn));
-    return views.some((v) => !Array.isArray(v)) ? EXIT.usage : EXIT.ok;
+    return [...byArn.values()].some((view) => !Array.isArray(view)) ? EXIT.usage : EXIT.ok;
   });
 }
 

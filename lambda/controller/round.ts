@@ -393,7 +393,7 @@ async function probeOne(probe: ProbeFunction, service: ServiceConfig, host: stri
 }
 
 /** Describes every target group of the config once; a failure becomes that group's observation error. */
-async function describeAll(config: ControllerConfig, elb: TargetGroupPort, limit: number, logger: RoundLogger): Promise<ObservedTargetGroups> {
+export async function describeAll(config: ControllerConfig, elb: TargetGroupPort, limit: number, logger: RoundLogger): Promise<ObservedTargetGroups> {
   const arns = [...new Set(config.services.flatMap((s) => s.targetGroups.map((tg) => tg.arn)))];
   const results = await mapConcurrent(arns, limit, async (arn): Promise<readonly ObservedTarget[] | { error: string }> => {
     try {
