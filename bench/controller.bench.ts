@@ -22,7 +22,7 @@ import type { StateStore } from '../lambda/adapters/state-store';
 import { runRound, type RoundResult } from '../lambda/controller/round';
 import { parseControllerConfig } from '../lambda/reconcile/config';
 import { emptyState, type AuditRecord, type ControllerState } from '../lambda/reconcile/state';
-import { FakeElbv2 } from '../test/peers/fake-elbv2';
+import { Elbv2Endpoint } from '../lab/elbv2-endpoint';
 
 const TARGETS = 200;
 const SERVICES = 4;
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     silent: i % silentEvery === silentEvery - 1,
   }));
   const peers = await startPeers(hosts);
-  const fake = await FakeElbv2.start({ host: '127.0.0.1' });
+  const fake = await Elbv2Endpoint.start({ host: '127.0.0.1' });
   const client = new ElasticLoadBalancingV2Client({
     endpoint: fake.endpoint,
     region: 'us-east-1',

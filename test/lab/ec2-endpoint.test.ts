@@ -1,16 +1,16 @@
 /**
- * The fake EC2 endpoint against the REAL SDK client (it must parse the Query API XML and error envelope),
+ * The lab's EC2 endpoint against the REAL SDK client (it must parse the Query API XML and error envelope),
  * and the discovery adapter through it: filters, pagination, purged ids, throttling.
  */
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2DiscoveryError, Ec2InstanceDiscovery } from '../../lambda/adapters/ec2-discovery';
-import { FakeEc2 } from './fake-ec2';
+import { Ec2Endpoint } from '../../lab/ec2-endpoint';
 
-let fake: FakeEc2;
+let fake: Ec2Endpoint;
 let client: EC2Client;
 
 beforeAll(async () => {
-  fake = await FakeEc2.start({ host: '127.0.0.1', pageSize: 5 });
+  fake = await Ec2Endpoint.start({ host: '127.0.0.1', pageSize: 5 });
   client = new EC2Client({ region: 'us-east-1', endpoint: fake.endpoint, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
   for (let n = 1; n <= 12; n += 1) {
     const id = `i-0${n.toString(16).padStart(16, '0')}`;

@@ -1,12 +1,12 @@
 /**
- * The HTTP side of a local AWS Query-API endpoint (form-encoded POST in, XML out), shared by the fake ELBv2 and
+ * The HTTP side of a local AWS Query-API endpoint (form-encoded POST in, XML out), shared by the lab's ELBv2 and
  * EC2 endpoints: each supplies its answers and its API's error envelope; this serves them on loopback.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** An error the fake answers with: the AWS error code, its message and HTTP status. */
+/** An error the endpoint answers with: the AWS error code, its message and HTTP status. */
 export class QueryApiError extends Error {
   constructor(
     readonly code: string,
@@ -17,7 +17,7 @@ export class QueryApiError extends Error {
   }
 }
 
-/** What a fake API supplies. */
+/** What a local API supplies. */
 export interface QueryApi {
   /** The XML body of a successful answer; throws {@link QueryApiError} to answer with an error. */
   answer(request: { readonly method: string; readonly action: string; readonly params: Record<string, string>; readonly requestId: string }): string;
