@@ -92,6 +92,13 @@ export class MedlbStack extends Stack {
         idleTimeout: Duration.seconds(service.idleTimeoutSeconds),
         deregistrationDelay: Duration.seconds(service.deregistrationDelaySeconds),
         healthCheckPort: service.healthCheck.port,
+        healthCheck: {
+          interval: Duration.seconds(service.nlbHealthCheck.intervalSeconds),
+          timeout: Duration.seconds(service.nlbHealthCheck.timeoutSeconds),
+          healthyThresholdCount: service.nlbHealthCheck.healthyThresholdCount,
+          unhealthyThresholdCount: service.nlbHealthCheck.unhealthyThresholdCount,
+        },
+        unhealthyDrainingInterval: Duration.seconds(service.nlbHealthCheck.unhealthyDrainingIntervalSeconds ?? service.deregistrationDelaySeconds),
       });
       services.set(service.label, tcp);
       targetGroups.set(

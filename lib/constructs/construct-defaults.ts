@@ -23,15 +23,35 @@ export const DEREGISTRATION_DELAY_RANGE_SECONDS = { min: 0, max: 3600 } as const
 export const DEFAULT_PERSISTENCE = 'source-ip' as const;
 
 /**
- * The NLB's native TCP health check: a second layer under the controller's protocol probes, so it
- * only needs to notice a dead port. 10 s × 3 marks a target down within ~30 s; 3 passes bring it back.
+ * The NLB's native TCP health check: a second layer under the controller's protocol probes. A new target gets
+ * no connections until it has passed `healthyThresholdCount` checks, so the controller's make-before-break
+ * switch waits for it: 5 s × 2 is the fastest AWS allows (interval 5–300 s, thresholds 2–10). The timeout must
+ * stay below the interval (CloudFormation rejects a timeout that is not). 3 failures mark a target unhealthy,
+ * which now drains it instead of resetting its connections (DEFAULT_UNHEALTHY_CONNECTION_TERMINATION).
  */
 export const DEFAULT_NLB_HEALTH_CHECK = {
-  interval: Duration.seconds(10),
-  timeout: Duration.seconds(6),
-  healthyThresholdCount: 3,
+  interval: Duration.seconds(5),
+  timeout: Duration.seconds(4),
+  healthyThresholdCount: 2,
   unhealthyThresholdCount: 3,
 } as const;
+/** NLB health-check interval range (`HealthCheckIntervalSeconds`). */
+export const NLB_HEALTH_CHECK_INTERVAL_RANGE_SECONDS = { min: 5, max: 300 } as const;
+/** NLB health-check timeout range (`HealthCheckTimeoutSeconds`); it must also be less than the interval. */
+export const NLB_HEALTH_CHECK_TIMEOUT_RANGE_SECONDS = { min: 2, max: 120 } as const;
+/** NLB healthy/unhealthy threshold range. */
+export const NLB_HEALTH_CHECK_THRESHOLD_RANGE = { min: 2, max: 10 } as const;
+/**
+ * `target_health_state.unhealthy.connection_termination.enabled`: AWS's default `true` resets every open DICOM
+ * association and MLLP session of a target the moment it fails the NLB's own TCP check, even a brief failure.
+ * `false` moves it to `unhealthy.draining` instead: no new connections, open ones continue for the draining interval.
+ */
+export const DEFAULT_UNHEALTHY_CONNECTION_TERMINATION = false;
+/**
+ * Range of `target_health_state.unhealthy.draining_interval_seconds` (ELBv2 API TargetGroupAttribute, AWS-FACTS §1);
+ * it may only be set while unhealthy connection termination is off. Its default is the deregistration delay.
+ */
+export const UNHEALTHY_DRAINING_INTERVAL_RANGE_SECONDS = { min: 0, max: 360000 } as const;
 
 /**
  * Default VPC quota of inbound (and, separately, outbound) rules per security group. More rules fail at

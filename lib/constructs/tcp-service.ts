@@ -14,9 +14,14 @@ import {
   DEFAULT_NLB_HEALTH_CHECK,
   DEFAULT_PERSISTENCE,
   DEFAULT_TCP_IDLE_TIMEOUT,
+  DEFAULT_UNHEALTHY_CONNECTION_TERMINATION,
   DEREGISTRATION_DELAY_RANGE_SECONDS,
+  NLB_HEALTH_CHECK_INTERVAL_RANGE_SECONDS,
+  NLB_HEALTH_CHECK_THRESHOLD_RANGE,
+  NLB_HEALTH_CHECK_TIMEOUT_RANGE_SECONDS,
   SECURITY_GROUP_RULES_PER_DIRECTION,
   TCP_IDLE_TIMEOUT_RANGE_SECONDS,
+  UNHEALTHY_DRAINING_INTERVAL_RANGE_SECONDS,
 } from './construct-defaults';
 import { ProblemList, checkCidr, checkPort, checkSeconds, securityGroupQuotaProblems } from './validation';
 import { VipSubnetMapping, checkVipSubnetMappings } from './vip-subnet-mapping';
@@ -34,11 +39,11 @@ export interface TcpServicePort {
 
 /** The NLB's native TCP health check (a second layer under the controller's protocol probes). */
 export interface NlbHealthCheckSettings {
-  /** Time between checks (5–300 s). @default 10 seconds */
+  /** Time between checks (5–300 s). @default 5 seconds */
   readonly interval?: Duration;
-  /** Time to wait for a connection (2–120 s, less than the interval). @default 6 seconds */
+  /** Time to wait for a connection (2–120 s, less than the interval). @default 4 seconds */
   readonly timeout?: Duration;
-  /** Consecutive passes before a target is healthy (2–10). @default 3 */
+  /** Consecutive passes before a target is healthy (2–10); a new target gets no connections before. @default 2 */
   readonly healthyThresholdCount?: number;
   /** Consecutive failures before a target is unhealthy (2–10). @default 3 */
   readonly unhealthyThresholdCount?: number;
@@ -72,6 +77,11 @@ export interface TcpServiceProps {
   readonly healthCheckPort?: number;
   /** NLB health-check timing. @default - see DEFAULT_NLB_HEALTH_CHECK */
   readonly healthCheck?: NlbHealthCheckSettings;
+  /**
+   * How long a target that fails the NLB's own check keeps its open connections (`unhealthy.draining`, no new
+   * ones) instead of having them reset (0–360000 s). @default - the deregistration delay
+   */
+  readonly unhealthyDrainingInterval?: Duration;
   /** Cross-zone load balancing (one VIP reaches servers in every AZ). @default true */
   readonly crossZoneEnabled?: boolean;
   /** Deletion protection of the NLB (it owns the static VIPs). @default true */
@@ -164,6 +174,8 @@ export class TcpService extends Construct {
 
     const persistence = props.persistence ?? DEFAULT_PERSISTENCE;
     const healthCheck = { ...DEFAULT_NLB_HEALTH_CHECK, ...props.healthCheck };
+    const deregistrationDelay = props.deregistrationDelay ?? DEFAULT_DEREGISTRATION_DELAY;
+    const unhealthyDrainingInterval = props.unhealthyDrainingInterval ?? deregistrationDelay;
     this.targetGroups = resolvedPorts.map(({ listenerPort, targetPort }) => {
       const targetGroup = new elbv2.NetworkTargetGroup(this, `TargetGroup${listenerPort}`, {
         vpc: props.vpc,
@@ -172,7 +184,7 @@ export class TcpService extends Construct {
         port: targetPort,
         preserveClientIp: props.transparent,
         proxyProtocolV2: props.proxyProtocolV2,
-        deregistrationDelay: props.deregistrationDelay ?? DEFAULT_DEREGISTRATION_DELAY,
+        deregistrationDelay,
         connectionTermination: true,
         healthCheck: {
           enabled: true,
@@ -185,6 +197,9 @@ export class TcpService extends Construct {
         },
         // No `targets`: created empty, the controller registers and deregisters real servers.
       });
+      // A brief failure of the NLB's TCP check must not reset hour-long associations: drain instead (AWS-FACTS §10).
+      targetGroup.setAttribute('target_health_state.unhealthy.connection_termination.enabled', String(DEFAULT_UNHEALTHY_CONNECTION_TERMINATION));
+      targetGroup.setAttribute('target_health_state.unhealthy.draining_interval_seconds', String(unhealthyDrainingInterval.toSeconds()));
       if (persistence === 'source-ip') {
         // No L2 prop for NLB source-IP stickiness (aws-cdk#17491).
         targetGroup.setAttribute('stickiness.enabled', 'true');
@@ -276,16 +291,18 @@ function validateProps(props: TcpServiceProps, healthCheckPort: number | undefin
   if (healthCheckPort !== undefined) checkPort(problems, 'healthCheckPort', healthCheckPort);
   checkSeconds(problems, 'idleTimeout', props.idleTimeout, TCP_IDLE_TIMEOUT_RANGE_SECONDS);
   checkSeconds(problems, 'deregistrationDelay', props.deregistrationDelay, DEREGISTRATION_DELAY_RANGE_SECONDS);
+  checkSeconds(problems, 'unhealthyDrainingInterval', props.unhealthyDrainingInterval, UNHEALTHY_DRAINING_INTERVAL_RANGE_SECONDS);
   const check = props.healthCheck ?? {};
-  checkSeconds(problems, 'healthCheck.interval', check.interval, { min: 5, max: 300 });
-  checkSeconds(problems, 'healthCheck.timeout', check.timeout, { min: 2, max: 120 });
+  checkSeconds(problems, 'healthCheck.interval', check.interval, NLB_HEALTH_CHECK_INTERVAL_RANGE_SECONDS);
+  checkSeconds(problems, 'healthCheck.timeout', check.timeout, NLB_HEALTH_CHECK_TIMEOUT_RANGE_SECONDS);
   const interval = (check.interval ?? DEFAULT_NLB_HEALTH_CHECK.interval).toSeconds();
   const timeout = (check.timeout ?? DEFAULT_NLB_HEALTH_CHECK.timeout).toSeconds();
   problems.check(timeout < interval, `healthCheck.timeout: ${timeout} s must be less than the interval (${interval} s)`);
   for (const key of ['healthyThresholdCount', 'unhealthyThresholdCount'] as const) {
     const count = check[key];
     if (count !== undefined) {
-      problems.check(Number.isInteger(count) && count >= 2 && count <= 10, `healthCheck.${key}: ${count} must be an integer 2–10`);
+      const { min, max } = NLB_HEALTH_CHECK_THRESHOLD_RANGE;
+      problems.check(Number.isInteger(count) && count >= min && count <= max, `healthCheck.${key}: ${count} must be an integer ${min}–${max}`);
     }
   }
   return problems;

@@ -17,6 +17,7 @@ import { PROBE_PROTOCOLS } from '../../lambda/probes/types';
 import { cidrProblem, cidrContains, isIpv4, parseCidr } from './ipv4';
 import * as defaults from './site-defaults';
 import { monitoringSchema } from './monitoring-schema';
+import { nlbHealthCheckSchema } from './nlb-health-check-schema';
 
 // ---------------------------------------------------------------------------------------------------------
 // Building blocks
@@ -329,6 +330,8 @@ export const serviceSchema = z
     allowedClientCidrs: allowedClientCidrsSchema.optional().describe("Client CIDRs allowed in (default: the site's)"),
     /** Controller probe. @default a tcp connect to the first port's targetPort */
     healthCheck: healthCheckSchema.prefault({}).describe('Controller probe (default tcp on the first targetPort)'),
+    /** The NLB's own TCP check and what a target failing it does to open connections. @default 5 s × 2, drain */
+    nlbHealthCheck: nlbHealthCheckSchema.prefault({}),
     /** Real servers (appliance "RIPs"). @default [] (then `discover` is needed) */
     realServers: realServersSchema.describe('Static real servers (may be left out when discover is given)'),
     /** Real servers discovered from EC2 every round. @default none */

@@ -16,6 +16,7 @@ import {
   REGISTRABLE_NON_VPC_CIDRS,
   type Ipv4Cidr,
 } from './ipv4';
+import { nlbHealthCheckProblems } from './nlb-health-check-schema';
 import { formatPath, type PathSegments, type SiteProblem } from './problems';
 import * as defaults from './site-defaults';
 
@@ -463,6 +464,7 @@ export function crossFieldProblems(input: unknown): SiteProblem[] {
     checkRealServers(pool, vpc, problems);
     checkDiscover(input, pool, vpc, region, problems);
     checkHealthCheck(pool, problems);
+    if (!pool.isViewer) for (const problem of nlbHealthCheckProblems(pool.raw.nlbHealthCheck)) problems.add([...pool.path, 'nlbHealthCheck', ...problem.path], problem.message);
   }
   checkArnRegions(input, problems);
   return problems.problems;

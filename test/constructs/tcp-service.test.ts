@@ -133,6 +133,8 @@ describe('TcpService', () => {
         'stickiness.type': 'source_ip',
         'deregistration_delay.timeout_seconds': '300',
         'deregistration_delay.connection_termination.enabled': 'true',
+        'target_health_state.unhealthy.connection_termination.enabled': 'false',
+        'target_health_state.unhealthy.draining_interval_seconds': '300',
       });
     }
   });
@@ -144,6 +146,8 @@ describe('TcpService', () => {
       'stickiness.enabled': 'false',
       'deregistration_delay.timeout_seconds': '30',
       'deregistration_delay.connection_termination.enabled': 'true',
+      'target_health_state.unhealthy.connection_termination.enabled': 'false',
+      'target_health_state.unhealthy.draining_interval_seconds': '30',
     });
     expect(attributesOf(targetGroupOf(dicom, 0))).not.toHaveProperty(['proxy_protocol_v2.enabled']);
   });
@@ -154,9 +158,9 @@ describe('TcpService', () => {
         HealthCheckEnabled: true,
         HealthCheckProtocol: 'TCP',
         HealthCheckPort: '104',
-        HealthCheckIntervalSeconds: 10,
-        HealthCheckTimeoutSeconds: 6,
-        HealthyThresholdCount: 3,
+        HealthCheckIntervalSeconds: 5,
+        HealthCheckTimeoutSeconds: 4,
+        HealthyThresholdCount: 2,
         UnhealthyThresholdCount: 3,
       });
     }
@@ -168,6 +172,28 @@ describe('TcpService', () => {
       UnhealthyThresholdCount: 5,
     });
     expect(dicom.healthCheckPort).toBe(104);
+  });
+
+  it('drains a target that fails the NLB check for the given interval instead of resetting its connections', () => {
+    const drained = newTestStack('Drained');
+    const drainedNetwork = exampleNetwork(drained);
+    const service = new TcpService(drained, 'Hl7', {
+      vpc: drainedNetwork.vpc,
+      serviceName: 'HL7',
+      subnetMappings: vipMappings(drainedNetwork, '10.12.1.120'),
+      ports: [{ port: 2575 }],
+      allowedClientCidrs: ['10.50.0.0/16'],
+      realServerCidrs: ['10.12.1.0/24'],
+      transparent: false,
+      deregistrationDelay: Duration.seconds(120),
+      unhealthyDrainingInterval: Duration.hours(2),
+    });
+    const group = Template.fromStack(drained).toJSON().Resources[drained.getLogicalId(service.targetGroups[0].targetGroup.node.defaultChild as never)];
+    expect(attributesOf(group.Properties)).toMatchObject({
+      'deregistration_delay.timeout_seconds': '120',
+      'target_health_state.unhealthy.connection_termination.enabled': 'false',
+      'target_health_state.unhealthy.draining_interval_seconds': '7200',
+    });
   });
 
   it('lets only the allowed client CIDRs in, only on the listener ports', () => {
@@ -251,6 +277,7 @@ describe('TcpService validation', () => {
           healthCheckPort: 65536,
           idleTimeout: Duration.seconds(59),
           deregistrationDelay: Duration.seconds(3601),
+          unhealthyDrainingInterval: Duration.seconds(360001),
           healthCheck: { interval: Duration.seconds(5), timeout: Duration.seconds(6), healthyThresholdCount: 11 },
         }),
     );
@@ -268,6 +295,7 @@ describe('TcpService validation', () => {
       'healthCheckPort: 65536 is not a port (1–65535)',
       'idleTimeout: 59 s is outside 60–6000 s',
       'deregistrationDelay: 3601 s is outside 0–3600 s',
+      'unhealthyDrainingInterval: 360001 s is outside 0–360000 s',
       'healthCheck.timeout: 6 s must be less than the interval (5 s)',
       'healthCheck.healthyThresholdCount: 11 must be an integer 2–10',
     ]);

@@ -67,6 +67,38 @@ describe('example site stack (guide §8 on AWS)', () => {
     }
   });
 
+  test('service target groups: unhealthy targets drain for the deregistration delay; NLB check 5 s × 2, timeout 4 s', () => {
+    const serviceGroups = resourcesOf('AWS::ElasticLoadBalancingV2::TargetGroup').filter(
+      (tg) => tg.Properties.TargetType === 'ip' && tg.Properties.Protocol === 'TCP',
+    );
+    expect(serviceGroups).toHaveLength(5);
+    for (const tg of serviceGroups) {
+      expect(attributes(tg.Properties.TargetGroupAttributes)).toMatchObject({
+        'target_health_state.unhealthy.connection_termination.enabled': 'false',
+        'target_health_state.unhealthy.draining_interval_seconds': '300',
+      });
+      expect(tg.Properties).toMatchObject({
+        HealthCheckIntervalSeconds: 5,
+        HealthCheckTimeoutSeconds: 4,
+        HealthyThresholdCount: 2,
+        UnhealthyThresholdCount: 3,
+      });
+    }
+  });
+
+  test("a service's nlbHealthCheck reaches its target groups; the draining interval follows its deregistration delay", () => {
+    const input = structuredClone(exampleSite) as any;
+    input.services[1].deregistrationDelaySeconds = 60;
+    input.services[1].nlbHealthCheck = { intervalSeconds: 10, timeoutSeconds: 6, healthyThresholdCount: 3, unhealthyThresholdCount: 4 };
+    input.services[2].nlbHealthCheck = { unhealthyDrainingIntervalSeconds: 7200 };
+    const groups = Object.values(synth(input).template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup')) as Resource[];
+    const hl7 = groups.find((tg) => tg.Properties.Port === 2575)!;
+    expect(hl7.Properties).toMatchObject({ HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 6, HealthyThresholdCount: 3, UnhealthyThresholdCount: 4 });
+    expect(attributes(hl7.Properties.TargetGroupAttributes)['target_health_state.unhealthy.draining_interval_seconds']).toBe('60');
+    const registry = groups.filter((tg) => tg.Properties.Port === 17035).map((tg) => attributes(tg.Properties.TargetGroupAttributes));
+    expect(registry.map((attrs) => attrs['target_health_state.unhealthy.draining_interval_seconds']).sort()).toEqual(['300', '7200']);
+  });
+
   test('viewer: internal ALB, HTTPS 443 with an explicit TLS 1.3 policy, lb_cookie stickiness 1 h, idle 3600', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Protocol: 'HTTPS',
