@@ -1,9 +1,24 @@
-/** Unit and loopback suites: everything here runs after `npm ci` alone (no Debian tools). */
-module.exports = {
+/**
+ * Unit and loopback suites: everything here runs after `npm ci` alone (no Debian tools).
+ * Two projects: `unit` (parallel workers) and `dataplane` — the lab data plane and the traffic scenarios, which
+ * run real clients, VIPs and servers in scaled time; `npm run test:dataplane` runs them alone and serially.
+ */
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/test/interop/'],
   transform: { '^.+\\.tsx?$': 'ts-jest' },
+};
+const DATAPLANE = ['<rootDir>/test/lab/data-plane.test.ts', '<rootDir>/test/traffic/**/*.test.ts'];
+
+module.exports = {
   testTimeout: 60000,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/test/interop/', '/test/lab/data-plane\\.test\\.ts$', '/test/traffic/'],
+    },
+    { ...common, displayName: 'dataplane', testMatch: DATAPLANE },
+  ],
 };

@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     silent: i % silentEvery === silentEvery - 1,
   }));
   const peers = await startPeers(hosts);
-  const fake = await Elbv2Endpoint.start({ host: '127.0.0.1' });
+  const fake = await Elbv2Endpoint.start({ host: '127.0.0.1', healthModel: 'describes' });
   const client = new ElasticLoadBalancingV2Client({
     endpoint: fake.endpoint,
     region: 'us-east-1',

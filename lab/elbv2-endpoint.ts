@@ -2,32 +2,23 @@
  * The lab's local ELBv2 endpoint: it speaks the real Query API (form-encoded POST, XML answers in the 2015-12-01
  * namespace), so the real AWS SDK client and the real CLI can run against it on loopback.
  *
- * It models what the controller depends on: in-memory target groups, health states (`initial` for a number of
- * describes after registration, then `healthy`), deregistration (`draining` for a number of describes, then
- * gone), target validation as AWS does it against a VPC CIDR (an IP outside the VPC must be private and carry
- * `AvailabilityZone=all`), the error envelope (HTTP 400 `<ErrorResponse>`), injected throttling and missing
- * target groups, and a call log so tests can assert exactly which calls were made and in which order.
+ * It models what the controller depends on: in-memory target groups with their health-check settings and
+ * attributes (ModifyTargetGroup, ModifyTargetGroupAttributes), target health in time with a data plane behind
+ * each listener (target-group.ts), target validation as AWS does it against a VPC CIDR (an IP outside the VPC
+ * must be private and carry `AvailabilityZone=all`), the error envelope (HTTP 400 `<ErrorResponse>`), injected
+ * throttling and missing target groups, and a call log so tests can assert which calls were made, in order.
  */
+import { ScaledClock, type LabClock } from './clock';
 import { AWS_PRIVATE_TARGET_RANGES, cidrContains, ipv4ToNumber, parseCidr, type Ipv4Cidr } from './ip-ranges';
 import { escapeXml, QueryApiError, QueryApiServer, type QueryApi } from './query-api-server';
+import { LabTargetGroup, type EndpointTarget, type TargetStateName } from './target-group';
+import type { HealthCheckSettings } from './target-group-settings';
+import type { Vip } from './vip';
+
+export type { EndpointTarget, TargetStateName } from './target-group';
 
 const API_VERSION = '2015-12-01';
 const XML_NAMESPACE = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
-
-/** Target states the endpoint can report (a subset of `TargetHealth.State`). */
-export type TargetStateName = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable' | 'unhealthy.draining';
-
-/** One target as the endpoint holds it. */
-export interface EndpointTarget {
-  readonly id: string;
-  readonly port: number;
-  readonly availabilityZone?: string;
-  state: TargetStateName;
-  reason?: string;
-  description?: string;
-  /** Describes left before `initial` turns `healthy` or `draining` disappears. */
-  describesLeft: number;
-}
 
 /** One API call as the endpoint received it. */
 export interface Elbv2Call {
@@ -44,9 +35,26 @@ export interface Elbv2Call {
 export interface Elbv2EndpointOptions {
   /** Loopback address to listen on. @default '127.0.0.1' */
   readonly host?: string;
-  /** Describes during which a newly registered target reports `initial`. @default 1 */
+  /**
+   * How target health is modelled: `checks` runs AWS's documented behaviour in time, with real TCP health
+   * checks of groups that have a listener (see target-group.ts); `describes` is the older model where
+   * `initial` and `draining` last a number of DescribeTargetHealth calls. @default 'checks'
+   */
+  readonly healthModel?: 'checks' | 'describes';
+  /** The lab's clock (the controller under test takes the same one). @default new ScaledClock(1) */
+  readonly clock?: LabClock;
+  /**
+   * `checks` model: seconds of model time a registration takes before health checks start (AWS: "it can take
+   * a few minutes for the registration process to complete and health checks to start"). @default 60
+   */
+  readonly registrationDelaySeconds?: number;
+  /** Health-check settings of every new target group (AWS's defaults otherwise). @default DEFAULT_HEALTH_CHECK */
+  readonly healthCheck?: Partial<HealthCheckSettings>;
+  /** Attributes of every new target group, over AWS's defaults. @default {} */
+  readonly targetGroupAttributes?: Readonly<Record<string, string>>;
+  /** `describes` model: describes during which a newly registered target reports `initial`. @default 1 */
   readonly initialDescribes?: number;
-  /** Describes during which a deregistered target reports `draining` before it vanishes. @default 1 */
+  /** `describes` model: describes during which a deregistered target reports `draining` before it vanishes. @default 1 */
   readonly drainingDescribes?: number;
   /**
    * Answer DeregisterTargets for a target that is not registered with `InvalidTarget` (rejecting the whole
@@ -79,10 +87,10 @@ interface PendingFault {
 export class Elbv2Endpoint {
   /** Every call received, in order. */
   readonly calls: Elbv2Call[] = [];
-  private readonly groups = new Map<string, Map<string, EndpointTarget>>();
+  /** The clock every delay, interval and timeout of the endpoint runs on. */
+  readonly clock: LabClock;
+  private readonly groups = new Map<string, LabTargetGroup>();
   private readonly faults: PendingFault[] = [];
-  private readonly initialDescribes: number;
-  private readonly drainingDescribes: number;
   private readonly strictDeregister: boolean;
   private readonly vpcCidr: Ipv4Cidr;
   private readonly privateRanges: readonly Ipv4Cidr[];
@@ -90,9 +98,8 @@ export class Elbv2Endpoint {
 
   private server!: QueryApiServer;
 
-  private constructor(options: Elbv2EndpointOptions) {
-    this.initialDescribes = options.initialDescribes ?? 1;
-    this.drainingDescribes = options.drainingDescribes ?? 1;
+  private constructor(private readonly options: Elbv2EndpointOptions) {
+    this.clock = options.clock ?? new ScaledClock(1);
     this.strictDeregister = options.strictDeregister ?? true;
     this.vpcCidr = parseCidr(options.vpcCidr ?? '127.0.0.0/8');
     this.privateRanges = [...AWS_PRIVATE_TARGET_RANGES, ...(options.extraPrivateCidrs ?? [])].map(parseCidr);
@@ -118,45 +125,80 @@ export class Elbv2Endpoint {
     return this.server.endpoint;
   }
 
-  /** Creates an empty target group (or empties an existing one). */
-  createTargetGroup(arn: string): void {
-    this.groups.set(arn, new Map());
+  /**
+   * Creates an empty target group (replacing one with the same ARN), with the endpoint's default settings
+   * overridden by `settings`.
+   */
+  createTargetGroup(
+    arn: string,
+    settings: { readonly healthCheck?: Partial<HealthCheckSettings>; readonly attributes?: Readonly<Record<string, string>> } = {},
+  ): void {
+    void this.groups.get(arn)?.close();
+    this.groups.set(
+      arn,
+      new LabTargetGroup(
+        arn,
+        {
+          healthModel: this.options.healthModel ?? 'checks',
+          clock: this.clock,
+          registrationDelayMs: (this.options.registrationDelaySeconds ?? 60) * 1000,
+          initialDescribes: this.options.initialDescribes ?? 1,
+          drainingDescribes: this.options.drainingDescribes ?? 1,
+        },
+        {
+          healthCheck: { ...this.options.healthCheck, ...settings.healthCheck },
+          attributes: { ...this.options.targetGroupAttributes, ...settings.attributes },
+        },
+      ),
+    );
   }
 
   /** Deletes a target group: every later call naming it gets `TargetGroupNotFound`. */
   deleteTargetGroup(arn: string): void {
+    void this.groups.get(arn)?.close();
     this.groups.delete(arn);
+  }
+
+  /**
+   * Adds a listener that forwards to the group: a VIP on `host:port` (port 0: an ephemeral one). From now on
+   * the group's targets are health-checked and new connections follow their states.
+   */
+  addListener(arn: string, listener: { readonly host?: string; readonly port?: number } = {}): Promise<Vip> {
+    return this.group(arn).attachListener(listener.host ?? '127.0.0.1', listener.port ?? 0);
+  }
+
+  /** The group's listener VIP (its address and counters). */
+  vip(arn: string): Vip {
+    const vip = this.group(arn).vip;
+    if (!vip) throw new Error(`elbv2-endpoint: ${arn} has no listener`);
+    return vip;
+  }
+
+  /** The group's health-check settings and attributes as they stand. */
+  settings(arn: string): { readonly healthCheck: HealthCheckSettings; readonly attributes: Readonly<Record<string, string>> } {
+    const group = this.group(arn);
+    return { healthCheck: group.healthCheck, attributes: group.attributes };
   }
 
   /** Puts a target straight into a group in the given state (a pre-existing registration). */
   seedTarget(arn: string, target: { id: string; port: number; availabilityZone?: string; state?: TargetStateName }): void {
-    this.group(arn).set(key(target.id, target.port), {
-      id: target.id,
-      port: target.port,
-      availabilityZone: target.availabilityZone,
-      state: target.state ?? 'healthy',
-      describesLeft: 0,
-    });
+    this.group(arn).seed(target, target.state);
   }
 
   /** Sets the reported health of a registered target (e.g. `unhealthy`). */
   setTargetState(arn: string, id: string, port: number, state: TargetStateName, reason?: string): void {
-    const target = this.group(arn).get(key(id, port));
-    if (!target) throw new Error(`elbv2-endpoint: ${id}:${port} is not in ${arn}`);
-    target.state = state;
-    target.reason = reason;
-    target.describesLeft = 0;
+    this.group(arn).setState(id, port, state, reason);
   }
 
   /** The targets of a group as the endpoint holds them now (draining ones included). */
   targets(arn: string): EndpointTarget[] {
-    return [...this.group(arn).values()].map((t) => ({ ...t }));
+    return this.group(arn).list();
   }
 
   /** Ids of targets registered and not draining, sorted. */
   registeredIds(arn: string): string[] {
     return this.targets(arn)
-      .filter((t) => t.state !== 'draining' && t.state !== 'unhealthy.draining')
+      .filter((t) => t.state !== 'draining')
       .map((t) => t.id)
       .sort();
   }
@@ -181,12 +223,13 @@ export class Elbv2Endpoint {
     this.calls.length = 0;
   }
 
-  /** Stops the server. */
-  close(): Promise<void> {
-    return this.server.close();
+  /** Stops the server, every health check and every VIP. */
+  async close(): Promise<void> {
+    await Promise.all([...this.groups.values()].map((group) => group.close()));
+    await this.server.close();
   }
 
-  private group(arn: string): Map<string, EndpointTarget> {
+  private group(arn: string): LabTargetGroup {
     const group = this.groups.get(arn);
     if (!group) throw new QueryApiError('TargetGroupNotFound', `One or more target groups not found`);
     return group;
@@ -216,26 +259,24 @@ export class Elbv2Endpoint {
       case 'DeregisterTargets':
         this.deregister(requiredArn(arn), requiredTargets(targets));
         return emptyResponse(action, requestId);
+      case 'ModifyTargetGroupAttributes':
+      case 'DescribeTargetGroupAttributes': {
+        const group = this.group(requiredArn(arn));
+        if (action === 'ModifyTargetGroupAttributes') group.modifyAttributes(parseAttributes(params));
+        return attributesResponse(action, group.attributes, requestId);
+      }
+      case 'ModifyTargetGroup': {
+        const group = this.group(requiredArn(arn));
+        group.modifyHealthCheck(params);
+        return targetGroupResponse(group, requestId);
+      }
       default:
         throw new QueryApiError('InvalidAction', `Action ${action} is not valid for this web service`);
     }
   }
 
   private describe(arn: string, named: Elbv2Call['targets'], requestId: string): string {
-    const group = this.group(arn);
-    const described: EndpointTarget[] = [];
-    if (named.length > 0) {
-      for (const t of named) {
-        const port = t.port ?? 0;
-        described.push(
-          group.get(key(t.id, port)) ?? { id: t.id, port, state: 'unused', reason: 'Target.NotRegistered', describesLeft: 0 },
-        );
-      }
-    } else {
-      described.push(...group.values());
-    }
-    const members = described.map((t) => memberXml(t)).join('');
-    this.advance(group);
+    const members = this.group(arn).describe(named).map((t) => memberXml(t)).join('');
     return (
       `<DescribeTargetHealthResponse xmlns="${XML_NAMESPACE}"><DescribeTargetHealthResult>` +
       `<TargetHealthDescriptions>${members}</TargetHealthDescriptions></DescribeTargetHealthResult>` +
@@ -243,43 +284,12 @@ export class Elbv2Endpoint {
     );
   }
 
-  /** Moves time on by one describe: `initial` targets get healthy, draining ones leave. */
-  private advance(group: Map<string, EndpointTarget>): void {
-    for (const [k, t] of group) {
-      if (t.describesLeft > 0) {
-        t.describesLeft -= 1;
-        continue;
-      }
-      if (t.state === 'initial') {
-        t.state = 'healthy';
-        t.reason = undefined;
-        t.description = undefined;
-      } else if (t.state === 'draining' || t.state === 'unhealthy.draining') {
-        group.delete(k);
-      }
-    }
-  }
-
   private register(arn: string, targets: Elbv2Call['targets']): void {
     const group = this.group(arn);
     // AWS rejects the whole call when one target is invalid, so validate all before registering any.
     for (const t of targets) this.validateTarget(t);
-    for (const t of targets) {
-      const existing = group.get(key(t.id, t.port!));
-      // Registering again is a no-op in ELB, unless the target is draining: then it comes back.
-      if (existing && existing.state !== 'draining' && existing.state !== 'unhealthy.draining') continue;
-      group.set(key(t.id, t.port!), {
-        id: t.id,
-        port: t.port!,
-        availabilityZone: t.availabilityZone,
-        state: 'initial',
-        reason: 'Elb.RegistrationInProgress',
-        description: 'Target registration is in progress',
-        describesLeft: this.initialDescribes - 1,
-      });
-    }
+    group.register(targets.map((t) => ({ id: t.id, port: t.port!, availabilityZone: t.availabilityZone })));
   }
-
   /**
    * What RegisterTargets checks for an IP target (TargetDescription.AvailabilityZone, AWS-FACTS §5). The
    * messages are the ones AWS has been seen to answer with (ValidationError, HTTP 400); the wording for a
@@ -314,26 +324,15 @@ export class Elbv2Endpoint {
 
   private deregister(arn: string, targets: Elbv2Call['targets']): void {
     const group = this.group(arn);
-    const missing = targets.filter((t) => !group.has(key(t.id, t.port ?? 0)));
+    const missing = targets.filter((t) => !group.has(t.id, t.port ?? 0));
     if (missing.length > 0 && this.strictDeregister) {
       throw new QueryApiError(
         'InvalidTarget',
         `The following targets are not registered in the target group: ${missing.map((t) => `'${t.id}:${t.port}'`).join(', ')}`,
       );
     }
-    for (const t of targets) {
-      const existing = group.get(key(t.id, t.port ?? 0));
-      if (!existing || existing.state === 'draining' || existing.state === 'unhealthy.draining') continue;
-      existing.state = 'draining';
-      existing.reason = 'Target.DeregistrationInProgress';
-      existing.description = 'Target deregistration is in progress';
-      existing.describesLeft = this.drainingDescribes - 1;
-    }
+    group.deregister(targets.filter((t) => group.has(t.id, t.port ?? 0)).map((t) => ({ id: t.id, port: t.port ?? 0 })));
   }
-}
-
-function key(id: string, port: number): string {
-  return `${id}:${port}`;
 }
 
 function requiredArn(arn: string | undefined): string {
@@ -383,5 +382,42 @@ function errorXml(error: QueryApiError, requestId: string): string {
   return (
     `<ErrorResponse xmlns="${XML_NAMESPACE}"><Error><Type>${type}</Type><Code>${escapeXml(error.code)}</Code>` +
     `<Message>${escapeXml(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+  );
+}
+
+/** `Attributes.member.N.Key` / `.Value` → key → value. */
+function parseAttributes(params: Record<string, string>): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (let n = 1; params[`Attributes.member.${n}.Key`] !== undefined; n += 1) {
+    attributes[params[`Attributes.member.${n}.Key`]!] = params[`Attributes.member.${n}.Value`] ?? '';
+  }
+  if (Object.keys(attributes).length === 0) throw new QueryApiError('ValidationError', 'Attributes is required');
+  return attributes;
+}
+
+function attributesResponse(action: string, attributes: Readonly<Record<string, string>>, requestId: string): string {
+  const members = Object.entries(attributes)
+    .map(([k, v]) => `<member><Key>${escapeXml(k)}</Key><Value>${escapeXml(v)}</Value></member>`)
+    .join('');
+  return (
+    `<${action}Response xmlns="${XML_NAMESPACE}"><${action}Result><Attributes>${members}</Attributes></${action}Result>` +
+    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
+  );
+}
+
+function targetGroupResponse(group: LabTargetGroup, requestId: string): string {
+  const check = group.healthCheck;
+  const name = group.arn.split('/')[1] ?? group.arn;
+  return (
+    `<ModifyTargetGroupResponse xmlns="${XML_NAMESPACE}"><ModifyTargetGroupResult><TargetGroups><member>` +
+    `<TargetGroupArn>${escapeXml(group.arn)}</TargetGroupArn><TargetGroupName>${escapeXml(name)}</TargetGroupName>` +
+    `<Protocol>TCP</Protocol><TargetType>ip</TargetType><HealthCheckProtocol>TCP</HealthCheckProtocol>` +
+    `<HealthCheckPort>${check.port}</HealthCheckPort><HealthCheckEnabled>true</HealthCheckEnabled>` +
+    `<HealthCheckIntervalSeconds>${check.intervalSeconds}</HealthCheckIntervalSeconds>` +
+    `<HealthCheckTimeoutSeconds>${check.timeoutSeconds}</HealthCheckTimeoutSeconds>` +
+    `<HealthyThresholdCount>${check.healthyThresholdCount}</HealthyThresholdCount>` +
+    `<UnhealthyThresholdCount>${check.unhealthyThresholdCount}</UnhealthyThresholdCount>` +
+    `</member></TargetGroups></ModifyTargetGroupResult>` +
+    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ModifyTargetGroupResponse>`
   );
 }

@@ -19,7 +19,7 @@ describe('lab ELBv2 endpoint with the real SDK client', () => {
   let client: ElasticLoadBalancingV2Client;
 
   beforeEach(async () => {
-    fake = await Elbv2Endpoint.start({ host: '127.0.0.1', drainingDescribes: 2 });
+    fake = await Elbv2Endpoint.start({ host: '127.0.0.1', healthModel: 'describes', drainingDescribes: 2 });
     fake.createTargetGroup(ARN);
     client = new ElasticLoadBalancingV2Client({
       endpoint: fake.endpoint,

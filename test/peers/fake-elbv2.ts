@@ -1,8 +1,18 @@
-/** The lab's ELBv2 endpoint under the names the older tests use (lab/elbv2-endpoint.ts is the product code). */
-export {
-  Elbv2Endpoint as FakeElbv2,
-  type Elbv2Call as FakeCall,
-  type Elbv2EndpointOptions as FakeElbv2Options,
-  type EndpointTarget as FakeTarget,
-  type TargetStateName as FakeTargetState,
+/**
+ * The lab's ELBv2 endpoint under the names the older tests use (lab/elbv2-endpoint.ts is the product code).
+ * Those tests were written against the `describes` health model (`initial` and `draining` last a number of
+ * DescribeTargetHealth calls), so that is this name's default; the data-plane tests use the endpoint itself.
+ */
+import { Elbv2Endpoint, type Elbv2EndpointOptions } from '../../lab/elbv2-endpoint';
+
+export type {
+  Elbv2Call as FakeCall,
+  Elbv2EndpointOptions as FakeElbv2Options,
+  EndpointTarget as FakeTarget,
+  TargetStateName as FakeTargetState,
 } from '../../lab/elbv2-endpoint';
+
+export type FakeElbv2 = Elbv2Endpoint;
+export const FakeElbv2 = {
+  start: (options: Elbv2EndpointOptions = {}): Promise<Elbv2Endpoint> => Elbv2Endpoint.start({ healthModel: 'describes', ...options }),
+};
