@@ -5,7 +5,7 @@
  *
  * | item | pk | sk | attributes |
  * |---|---|---|---|
- * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name or instance id → {passes, failures, up, lastProbe}), discovery (the last known EC2 set, DESIGN.md §3.6), revision, updatedAt |
+ * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name or instance id → {passes, failures, up, lastProbe}), discovery (the last known EC2 set, DESIGN.md §3.6), pending (make-before-break switches, since state version 2), format (state version that wrote it), revision, updatedAt |
  * | operator override | `STATE` | `OVERRIDE#<service>#<target>` | service, target, action, by, at, reason |
  * | audit record | `AUDIT#<service>` | `<when>#<target>#<random>` | who, when, action, service, target, reason, expiresAt (TTL, epoch s) |
  *
@@ -22,6 +22,13 @@
  *   conditional on the override it loaded (same `at`, or absent), and leaves the health item alone.
  * A failed condition is a `StateConflictError` (load again and retry). Writes of one `save` are not one
  * transaction: each item is consistent on its own, which is all the reconciler needs.
+ *
+ * Versions, rollback-safe: a newer state version only adds attributes or item kinds, never changes the meaning of
+ * one a previous version reads. A version-1 controller (rolled back after a deploy) reads version-2 health items
+ * and ignores `pending` (its next save drops it: the kept target is then handled by version-1 rules, and a
+ * version-2 controller rebuilds `pending` from ELB's view at its next round); this version reads version-1 items
+ * as version 2 with nothing pending. Data an operator owns must go into items of its own kind, never into the
+ * health item, so that an older controller cannot drop it.
  */
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -34,6 +41,7 @@ import {
   type ControllerState,
   type DiscoveryState,
   type OperatorOverride,
+  type PendingSwitch,
   type TargetHealthState,
 } from '../reconcile/state';
 import { STATE_STORE_DEFAULTS } from './state-store-defaults';
@@ -96,7 +104,10 @@ export class DynamoDbStateStore implements StateStore {
       startKey = page.LastEvaluatedKey as Record<string, unknown> | undefined;
     } while (startKey);
 
-    const services: Record<string, { targets: Record<string, TargetHealthState>; overrides: Record<string, OperatorOverride>; discovery?: DiscoveryState }> = {};
+    const services: Record<
+      string,
+      { targets: Record<string, TargetHealthState>; overrides: Record<string, OperatorOverride>; discovery?: DiscoveryState; pending?: Record<string, PendingSwitch> }
+    > = {};
     const snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map() };
     const serviceOf = (name: string) => (services[name] ??= { ...emptyServiceState(), targets: {}, overrides: {} });
     for (const item of items) {
@@ -105,6 +116,7 @@ export class DynamoDbStateStore implements StateStore {
       if (sk.startsWith('HEALTH#')) {
         serviceOf(service).targets = (item.targets ?? {}) as Record<string, TargetHealthState>;
         if (item.discovery !== undefined) serviceOf(service).discovery = item.discovery as DiscoveryState;
+        if (item.pending !== undefined) serviceOf(service).pending = item.pending as Record<string, PendingSwitch>;
         snapshot.revisions.set(service, Number(item.revision ?? 0));
       } else if (sk.startsWith('OVERRIDE#')) {
         const { action, by, at, reason } = item as Record<string, unknown>;
@@ -136,6 +148,8 @@ export class DynamoDbStateStore implements StateStore {
                 service,
                 targets: next.targets,
                 ...(next.discovery !== undefined ? { discovery: next.discovery } : {}),
+                ...(next.pending !== undefined ? { pending: next.pending } : {}),
+                format: STATE_VERSION,
                 revision,
                 updatedAt: now,
               },
@@ -202,6 +216,6 @@ export class DynamoDbStateStore implements StateStore {
 }
 
 /** What the round owns in a service's health item, as comparable text. */
-function healthJson(service: { readonly targets: unknown; readonly discovery?: unknown }): string {
-  return JSON.stringify({ targets: service.targets, discovery: service.discovery ?? null });
+function healthJson(service: { readonly targets: unknown; readonly discovery?: unknown; readonly pending?: unknown }): string {
+  return JSON.stringify({ targets: service.targets, discovery: service.discovery ?? null, pending: service.pending ?? null });
 }

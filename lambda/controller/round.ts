@@ -23,7 +23,9 @@ import { resolveDiscovery, withTargets, type DiscoveryAnswer, type TargetSource 
 import {
   isRegistered,
   reconcile,
+  type AwaitingReplacement,
   type ObservedTargetGroups,
+  type PendingDeregistration,
   type ReconcileResult,
   type ServiceReport,
   type TargetGroupActions,
@@ -85,6 +87,8 @@ export interface RoundProps {
   readonly applyConcurrency?: number;
   /** DescribeInstances queries (services) in flight at once. @default 4 */
   readonly discoveryConcurrency?: number;
+  /** Make before break (rule 6a); off only for the traffic model's control experiment. @default true */
+  readonly makeBeforeBreak?: boolean;
 }
 
 /** One target group's writes as the summary shows them (`ip:port`). */
@@ -112,6 +116,8 @@ export interface TargetSummary {
   readonly inService: boolean;
   readonly drained: boolean;
   readonly override?: OperatorOverride;
+  /** Kept registered until a replacement is healthy in ELB (make before break). */
+  readonly awaiting?: AwaitingReplacement;
 }
 
 /** One service in the round summary. */
@@ -131,6 +137,8 @@ export interface ServiceSummary {
   readonly counts: ServiceReport['counts'];
   /** Services with a discovery block: what EC2 discovery decided this round. */
   readonly discovery?: DiscoverySummary;
+  /** Targets kept until a replacement is healthy in ELB, in words (make before break). */
+  readonly waiting: readonly string[];
 }
 
 /** EC2 discovery of one service in the round summary. */
@@ -172,6 +180,8 @@ export interface RoundResult {
   readonly failed: boolean;
   readonly durationMs: number;
   readonly elb: ElbCallSummary;
+  /** Switches still waiting for a replacement to be healthy (follow them with followPendingSwitches). */
+  readonly pending: readonly PendingDeregistration[];
 }
 
 const SILENT_LOGGER: RoundLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -209,7 +219,15 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
       describeAll(config, elb, props.describeConcurrency ?? ROUND_DEFAULTS.describeConcurrency, logger),
     ]);
   }
-  const decision = reconcile({ config: resolved.config, verdicts, state: resolved.state, observed, now: started, holdUnknownTargets: resolved.failed });
+  const decision = reconcile({
+    config: resolved.config,
+    verdicts,
+    state: resolved.state,
+    observed,
+    now: started,
+    holdUnknownTargets: resolved.failed,
+    makeBeforeBreak: props.makeBeforeBreak ?? true,
+  });
 
   const applyErrors = new Map<string, string>();
   if (!dryRun) {
@@ -248,9 +266,11 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
     for (const note of service.discovery?.notes ?? []) logger.warn('discovery', { service: service.name, note });
     if (service.error) logger.error('service failed', { service: service.name, error: service.error });
     if (service.failOpen) logger.warn('fail-open: no target is up, registrations kept', { service: service.name, kept: service.keptByFailOpen });
+    for (const waiting of service.waiting) logger.info('make before break', { service: service.name, waiting });
   }
   logger.info('round finished', { durationMs: Math.round(durationMs), ok: summary.ok, dryRun, elb: elbCounts });
-  return { summary, reports, failed: !summary.ok, durationMs, elb: elbCounts };
+  const pending = dryRun ? [] : decision.pending.filter((p) => !applyErrors.has(p.service));
+  return { summary, reports, failed: !summary.ok, durationMs, elb: elbCounts, pending };
 }
 
 function loadDefaultProbe(): ProbeFunction {
@@ -498,9 +518,11 @@ function summarize(
         inService: t.inService,
         drained: t.drained,
         ...(t.override ? { override: t.override } : {}),
+        ...(t.awaiting ? { awaiting: t.awaiting } : {}),
       })),
       counts: report.counts,
       ...(discovery ? { discovery } : {}),
+      waiting: waitingOf(report),
     };
   });
   return {
@@ -514,6 +536,21 @@ function summarize(
     transitions: decision.audit,
     stateSaved: facts.stateSaved,
   };
+}
+
+/** "HL72 kept: waiting for HL71 to become healthy in ELB (2575 initial) since 2026-11-27T10:00:00.000Z" */
+export function describeWaiting(target: string, awaiting: AwaitingReplacement): string {
+  const replacements = awaiting.replacements
+    .map((r) => `${r.name} (${r.states.map((s) => `${s.port} ${s.state}`).join(', ')})`)
+    .join(' or ');
+  return `${target} kept: waiting for ${replacements} to become healthy in ELB since ${awaiting.since}`;
+}
+
+function waitingOf(report: ServiceReport): string[] {
+  const lines = report.targets.flatMap((t) => (t.awaiting ? [describeWaiting(t.name, t.awaiting)] : []));
+  const unknown = new Map(report.unknownTargets.flatMap((u) => (u.awaiting ? [[u.ip, u.awaiting] as const] : [])));
+  for (const [ip, awaiting] of unknown) lines.push(describeWaiting(`${ip} (not in the config)`, awaiting));
+  return lines;
 }
 
 function round1(value: number): number {

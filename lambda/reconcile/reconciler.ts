@@ -26,6 +26,13 @@
  *   port) is deregistered; every desired target is registered in every target group at that group's port.
  * - A service whose target groups could not all be described gets `error`, no actions and unchanged state;
  *   the other services proceed.
+ * - Make before break (rule 6a): a registered target that still passes its checks but is no longer wanted
+ *   (failback, operator drain, weight 0, removed from the config or from discovery, a stray) is deregistered only
+ *   once a wanted target is `healthy` in ELB — per target group for balanced services; for failover services in
+ *   every target group of the service, so the ports never point at different servers — or when there is no wanted
+ *   target at all. Until then it is kept and reported as awaiting (`pending` in the state keeps "since when").
+ *   A target that is down (failed `fall` checks), an operator `halt`, and a target unknown to the config that
+ *   ELB does not report `healthy` leave at once.
  * - Nothing to change → no action entries at all (so the runner makes no write call).
  * - Operator overrides are carried through unchanged (only lambda/reconcile/overrides.ts changes them).
  * - Discovered targets (lambda/reconcile/discovery.ts; the round appends them to the config) follow the same
@@ -42,6 +49,7 @@ import {
   CONTROLLER_ACTOR,
   STATE_VERSION,
   serviceState,
+  type AuditAction,
   type AuditRecord,
   type ControllerState,
   type OperatorOverride,
@@ -73,6 +81,39 @@ export interface ReconcileInput {
   readonly now: Date;
   /** Services whose registered targets that are not in the config are kept this round (discovery failed). */
   readonly holdUnknownTargets?: ReadonlySet<string>;
+  /**
+   * Rule 6a. Off only to show what breaks without it (the traffic model's control experiment). @default true
+   */
+  readonly makeBeforeBreak?: boolean;
+}
+
+/** One address of a target in one target group, as DescribeTargetHealth names it. */
+export interface TargetGroupRef {
+  readonly targetGroupArn: string;
+  readonly ip: string;
+  readonly port: number;
+}
+
+/**
+ * A planned deregistration waiting for a replacement (rule 6a): `leave` is deregistered as soon as every
+ * address of any one replacement is `healthy` in ELB.
+ */
+export interface PendingDeregistration {
+  readonly service: string;
+  /** The target kept: its name, or its ip when it is not in the config. */
+  readonly target: string;
+  readonly leave: readonly (TargetGroupRef & { readonly availabilityZone?: string })[];
+  readonly replacements: readonly { readonly name: string; readonly addresses: readonly TargetGroupRef[] }[];
+  /** ISO 8601 time of the first round that kept it. */
+  readonly since: string;
+}
+
+/** What a kept target waits for, as the report shows it. */
+export interface AwaitingReplacement {
+  /** ISO 8601 time of the first round that kept it. */
+  readonly since: string;
+  /** The replacements and their ELB states per target group. */
+  readonly replacements: readonly { readonly name: string; readonly states: readonly TargetGroupMembership[] }[];
 }
 
 /** ELB writes for one target group. Only present when at least one list is non-empty. Apply `register` first. */
@@ -123,6 +164,8 @@ export interface TargetReport {
   readonly desired: boolean;
   /** Registered (not draining) in at least one target group once the actions are applied. */
   readonly inService: boolean;
+  /** Kept registered until a replacement is healthy in ELB (rule 6a). */
+  readonly awaiting?: AwaitingReplacement;
 }
 
 /** The §3.4 per-service metric values of a round; `null` when unknown because the service failed. */
@@ -135,6 +178,10 @@ export interface ServiceCounts {
   readonly targetsInService: number | null;
   /** 1 when fail-open keeps registrations (no eligible target is up), else 0. */
   readonly failOpen: 0 | 1 | null;
+  /** Targets kept registered only because their replacement is not yet `healthy` in ELB (rule 6a). */
+  readonly targetsAwaitingHealthy: number | null;
+  /** Targets in service after the round that ELB reports `healthy` in every target group: what takes new connections. */
+  readonly targetsRoutable: number | null;
 }
 
 /** Per-service result of a round. */
@@ -150,8 +197,10 @@ export interface ServiceReport {
   readonly error?: string;
   /** Target names whose registrations fail-open kept although they are not desired. */
   readonly keptByFailOpen: readonly string[];
-  /** Registered targets that are not in the config (ip:port per target group): deregistered, unless held. */
-  readonly unknownTargets: readonly { readonly targetGroupArn: string; readonly ip: string; readonly port: number }[];
+  /** Registered targets that are not in the config (ip:port per target group): deregistered, unless held or awaiting. */
+  readonly unknownTargets: readonly (TargetGroupRef & { readonly state: ElbTargetState; readonly awaiting?: AwaitingReplacement })[];
+  /** Planned deregistrations waiting for a replacement to be healthy in ELB (rule 6a). */
+  readonly pending: readonly PendingDeregistration[];
   readonly counts: ServiceCounts;
   /** Unknown targets were kept rather than deregistered (discovery failed this round). */
   readonly heldUnknownTargets?: boolean;
@@ -165,8 +214,10 @@ export interface ReconcileResult {
   readonly actions: readonly TargetGroupActions[];
   /** One per configured service, in config order. */
   readonly services: readonly ServiceReport[];
-  /** Up/down transitions of this round (who = `medlb-controller`). */
+  /** Up/down transitions and completed switches of this round (who = `medlb-controller`). */
   readonly audit: readonly AuditRecord[];
+  /** Every service's planned deregistrations still waiting (the runner follows them between rounds). */
+  readonly pending: readonly PendingDeregistration[];
 }
 
 /** True for the ELB states of a target on its way out (counts as not registered). */
@@ -177,6 +228,10 @@ export function isDraining(state: ElbTargetState | 'unregistered'): boolean {
 /** True when the target is registered and not draining. */
 export function isRegistered(state: ElbTargetState | 'unregistered'): boolean {
   return state !== 'unregistered' && !isDraining(state);
+}
+
+function log(audit: AuditRecord[], when: string, service: string, target: string, action: AuditAction, reason: string): void {
+  audit.push({ who: CONTROLLER_ACTOR, when, action, service, target, reason });
 }
 
 function refKey(ip: string, port: number): string {
@@ -200,7 +255,22 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     reports.push(outcome.report);
     audit.push(...outcome.audit);
   }
-  return { state: { version: STATE_VERSION, services }, actions, services: reports, audit };
+  return { state: { version: STATE_VERSION, services }, actions, services: reports, audit, pending: reports.flatMap((r) => r.pending) };
+}
+
+/** True when every address of one of the replacements is `healthy` in `observed` (rule 6a). */
+export function replacementIsHealthy(
+  replacements: PendingDeregistration['replacements'],
+  stateOf: (ref: TargetGroupRef) => ElbTargetState | 'unregistered',
+): boolean {
+  return replacements.some((r) => r.addresses.length > 0 && r.addresses.every((a) => stateOf(a) === 'healthy'));
+}
+
+/** The ELB state of an address in observations (`unregistered` when not listed or not described). */
+export function observedState(observed: ObservedTargetGroups, ref: TargetGroupRef): ElbTargetState | 'unregistered' {
+  const list = observed[ref.targetGroupArn];
+  if (!Array.isArray(list)) return 'unregistered';
+  return (list as readonly ObservedTarget[]).find((o) => o.ip === ref.ip && o.port === ref.port)?.state ?? 'unregistered';
 }
 
 interface ServiceOutcome {
@@ -281,11 +351,14 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
         error,
         keptByFailOpen: [],
         unknownTargets: [],
+        pending: [],
         counts: {
           targetsUp: serviceTargets.filter((t) => isEligible(t) && previous.targets[healthKeyOf(t)]?.up === true).length,
           targetsExpected,
           targetsInService: null,
           failOpen: null,
+          targetsAwaitingHealthy: null,
+          targetsRoutable: null,
         },
       },
     };
@@ -326,7 +399,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
           ? `bootstrap: passed once while no target was in service (${reason})`
           : `${passes} consecutive passes (${reason})`
         : `${failures} consecutive failures (${reason})`;
-      audit.push({ who: CONTROLLER_ACTOR, when: at, action: up ? 'up' : 'down', service: service.name, target: target.name, reason: why });
+      log(audit, at, service.name, target.name, up ? 'up' : 'down', why);
     }
   }
 
@@ -337,11 +410,33 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
   const failOpen = targetsExpected > 0 && upEligible.length === 0;
   const keepsRegistration = (target: ResolvedTarget): boolean => desired.has(target.name) || (failOpen && isEligible(target));
 
-  // Actions per target group.
+  // Actions per target group, making before breaking (rule 6a).
+  const makeBeforeBreak = input.makeBeforeBreak ?? true;
+  const previousPending = previous.pending ?? {};
+  const addressesOf = (target: ResolvedTarget, groups: readonly { tg: { arn: string; port: number } }[]): TargetGroupRef[] =>
+    groups.map(({ tg }) => ({ targetGroupArn: tg.arn, ip: target.ip, port: tg.port }));
+  // A failover service switches as a whole: its replacement must be healthy in every target group.
+  const replacementsIn = (group: (typeof observedByGroup)[number]): PendingDeregistration['replacements'] =>
+    desiredTargets.map((t) => ({ name: t.name, addresses: addressesOf(t, service.mode === 'failover' ? observedByGroup : [group]) }));
+  const stateOf = (ref: TargetGroupRef): ElbTargetState | 'unregistered' => observedState(input.observed, ref);
+  const pendingByKey = new Map<string, PendingDeregistration>();
+  const keep = (key: string, leave: PendingDeregistration['leave'][number], replacements: PendingDeregistration['replacements']): void => {
+    const existing = pendingByKey.get(key);
+    if (existing) {
+      pendingByKey.set(key, { ...existing, leave: [...existing.leave, leave] });
+      return;
+    }
+    pendingByKey.set(key, { service: service.name, target: key, leave: [leave], replacements, since: previousPending[key]?.since ?? at });
+  };
+  /** Whether a registered target that is no longer wanted may leave this group now. */
+  const mayLeave = (plannedRemoval: boolean, group: (typeof observedByGroup)[number]): boolean =>
+    !makeBeforeBreak || !plannedRemoval || desiredTargets.length === 0 || replacementIsHealthy(replacementsIn(group), stateOf);
+
   const actions: TargetGroupActions[] = [];
-  const unknownTargets: { targetGroupArn: string; ip: string; port: number }[] = [];
+  const unknownTargets: (TargetGroupRef & { state: ElbTargetState })[] = [];
   const holdUnknown = input.holdUnknownTargets?.has(service.name) === true;
-  for (const { tg, list, byKey } of observedByGroup) {
+  for (const group of observedByGroup) {
+    const { tg, list, byKey } = group;
     const register = desiredTargets
       .filter((t) => !isRegistered(byKey.get(refKey(t.ip, tg.port)) ?? 'unregistered'))
       .map((t) => targetRef(t, tg.port));
@@ -351,15 +446,48 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
       if (!isRegistered(observed.state)) continue;
       const target = configuredByKey.get(refKey(observed.ip, observed.port));
       if (target === undefined) {
-        unknownTargets.push({ targetGroupArn: tg.arn, ip: observed.ip, port: observed.port });
-        if (!holdUnknown) deregister.push({ ip: observed.ip, port: observed.port });
+        unknownTargets.push({ targetGroupArn: tg.arn, ip: observed.ip, port: observed.port, state: observed.state });
+        if (holdUnknown) continue;
+        // Not probed: it counts as passing while ELB reports it healthy.
+        const ref = { ip: observed.ip, port: observed.port };
+        if (mayLeave(observed.state === 'healthy', group)) deregister.push(ref);
+        else keep(observed.ip, { targetGroupArn: tg.arn, ...ref }, replacementsIn(group));
       } else if (!keepsRegistration(target)) {
-        deregister.push(targetRef(target, tg.port));
+        // Down targets and an operator halt leave at once; everything else waits for its replacement.
+        const planned = health[healthKeyOf(target)]!.up && overrideOf(previous.overrides, target)?.action !== 'halt';
+        const ref = targetRef(target, tg.port);
+        if (mayLeave(planned, group)) deregister.push(ref);
+        else keep(target.name, { targetGroupArn: tg.arn, ...ref }, replacementsIn(group));
       }
     }
     if (register.length > 0 || deregister.length > 0) {
       actions.push({ service: service.name, targetGroupArn: tg.arn, register, deregister });
     }
+  }
+  const pending = [...pendingByKey.values()];
+  const awaitingOf = (key: string): AwaitingReplacement | undefined => {
+    const entry = pendingByKey.get(key);
+    if (entry === undefined) return undefined;
+    return {
+      since: entry.since,
+      replacements: entry.replacements.map((r) => ({
+        name: r.name,
+        states: r.addresses.map((a) => ({ targetGroupArn: a.targetGroupArn, port: a.port, state: stateOf(a) })),
+      })),
+    };
+  };
+  const reportedUnknown = unknownTargets.map((u) => {
+    const awaiting = pendingByKey.has(u.ip) ? awaitingOf(u.ip) : undefined;
+    return awaiting ? { ...u, awaiting } : u;
+  });
+  const awaitingAudit = pending.filter((p) => previousPending[p.target] === undefined);
+  for (const entry of awaitingAudit) {
+    log(audit, at, service.name, entry.target, 'switch', `kept registered until ${entry.replacements.map((r) => r.name).join(' or ')} is healthy in ELB (make before break)`);
+  }
+  for (const [key, entry] of Object.entries(previousPending)) {
+    if (pendingByKey.has(key)) continue;
+    const waitedSeconds = Math.round((input.now.getTime() - Date.parse(entry.since)) / 1000);
+    log(audit, at, service.name, key, 'switch', `no longer kept after ${waitedSeconds} s (replacement healthy in ELB, or nothing left to wait for)`);
   }
 
   const keptByFailOpen: string[] = [];
@@ -372,19 +500,34 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
       : groups.some((m) => isDraining(m.state)) ? 'draining'
       : 'unregistered';
     const isDesired = desired.has(target.name);
-    const inService = isDesired || (keepsRegistration(target) && registeredCount > 0);
-    if (!isDesired && inService) keptByFailOpen.push(target.name);
+    const awaiting = awaitingOf(target.name);
+    const inService = isDesired || (registeredCount > 0 && (keepsRegistration(target) || awaiting !== undefined));
+    if (!isDesired && awaiting === undefined && inService) keptByFailOpen.push(target.name);
     return {
       ...reportedTarget(target, verdicts, health[healthKeyOf(target)], overrideOf(previous.overrides, target)),
       registration,
       targetGroups: groups,
       desired: isDesired,
       inService,
+      ...(awaiting ? { awaiting } : {}),
     };
   });
+  const routableTargets = targets.filter((t) => t.inService && t.targetGroups.every((m) => m.state === 'healthy')).length;
+  const deregistered = new Set(actions.flatMap((a) => a.deregister.map((r) => `${a.targetGroupArn} ${refKey(r.ip, r.port)}`)));
+  const routableUnknown = new Set(
+    unknownTargets
+      .filter((u) => !deregistered.has(`${u.targetGroupArn} ${refKey(u.ip, u.port)}`))
+      .map((u) => u.ip)
+      .filter((ip) => observedByGroup.every(({ tg }) => stateOf({ targetGroupArn: tg.arn, ip, port: tg.port }) === 'healthy')),
+  ).size;
 
   return {
-    state: { targets: health, overrides: previous.overrides, ...(previous.discovery ? { discovery: previous.discovery } : {}) },
+    state: {
+      targets: health,
+      overrides: previous.overrides,
+      ...(previous.discovery ? { discovery: previous.discovery } : {}),
+      ...(pending.length > 0 ? { pending: Object.fromEntries(pending.map((p) => [p.target, { since: p.since, replacements: p.replacements.map((r) => r.name) }])) } : {}),
+    },
     actions,
     audit,
     report: {
@@ -394,13 +537,16 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
       failOpen,
       bootstrap,
       keptByFailOpen,
-      unknownTargets,
+      unknownTargets: reportedUnknown,
+      pending,
       ...(holdUnknown && unknownTargets.length > 0 ? { heldUnknownTargets: true } : {}),
       counts: {
         targetsUp: upEligible.length,
         targetsExpected,
         targetsInService: targets.filter((t) => t.inService).length,
         failOpen: failOpen ? 1 : 0,
+        targetsAwaitingHealthy: pending.length,
+        targetsRoutable: routableTargets + routableUnknown,
       },
     },
   };

@@ -9,8 +9,12 @@
 import { z } from 'zod';
 import { formatPath, type ConfigProblem } from './config';
 
-/** Current state format version. */
-export const STATE_VERSION = 1;
+/**
+ * Current state format version. Version 2 added `pending` (make-before-break switches, docs/architecture.md
+ * § State). Version 1 is migrated on read; a newer version is read too, ignoring what this code does not know,
+ * so a controller rolled back to this version never stops on state a newer one wrote.
+ */
+export const STATE_VERSION = 2;
 
 /** The last probe of a target as persisted. */
 export interface LastProbe {
@@ -70,6 +74,17 @@ export interface DiscoveryState {
   readonly suspiciousEmptyAnswers: number;
 }
 
+/**
+ * A target that still passes its checks but is no longer wanted, kept registered until a replacement is
+ * `healthy` in ELB (make before break). Keyed by target name, or `ip` for a target that is not in the config.
+ */
+export interface PendingSwitch {
+  /** ISO 8601 time of the first round that kept it. */
+  readonly since: string;
+  /** Names of the wanted targets it waits for (any one of them, healthy in ELB, lets it go). */
+  readonly replacements: readonly string[];
+}
+
 /** State of one service. */
 export interface ServiceState {
   /** Keyed by target name; a discovered target by its instance id (counters follow the instance). */
@@ -78,6 +93,8 @@ export interface ServiceState {
   readonly overrides: Readonly<Record<string, OperatorOverride>>;
   /** Services with a discovery block: the last known instances. */
   readonly discovery?: DiscoveryState;
+  /** Targets kept until their replacement is healthy in ELB, keyed by target name (or ip when unknown). */
+  readonly pending?: Readonly<Record<string, PendingSwitch>>;
 }
 
 /** The whole persisted state. */
@@ -87,8 +104,11 @@ export interface ControllerState {
   readonly services: Readonly<Record<string, ServiceState>>;
 }
 
-/** Everything an audit record can describe: operator actions and the controller's up/down transitions. */
-export type AuditAction = OverrideAction | 'online' | 'up' | 'down';
+/**
+ * Everything an audit record can describe: operator actions, the controller's up/down transitions and its
+ * planned deregistrations (`switch`: a target left once its replacement was healthy in ELB).
+ */
+export type AuditAction = OverrideAction | 'online' | 'up' | 'down' | 'switch';
 
 /** One audited state change (who, when, what, why). */
 export interface AuditRecord {
@@ -136,14 +156,20 @@ const DiscoveryStateSchema = z.looseObject({
   resolvedAt: z.string(),
   suspiciousEmptyAnswers: count.default(0),
 });
+const PendingSwitchSchema = z.looseObject({ since: z.string(), replacements: z.array(z.string()).default([]) });
 const ServiceStateSchema = z.looseObject({
   targets: z.record(z.string(), TargetHealthSchema).default({}),
   overrides: z.record(z.string(), OverrideSchema).default({}),
   discovery: DiscoveryStateSchema.optional(),
+  pending: z.record(z.string(), PendingSwitchSchema).optional(),
 });
-/** Validates persisted state (file or DynamoDB) before use. */
+/**
+ * Validates persisted state (file or DynamoDB) before use. Any version from 1 on is read: version 1 lacks only
+ * optional parts (migrated by reading it as it is), and a newer version's additions are ignored here, which is
+ * what keeps a rolled-back controller working.
+ */
 export const ControllerStateSchema = z.looseObject({
-  version: z.literal(STATE_VERSION),
+  version: z.int().min(1),
   services: z.record(z.string(), ServiceStateSchema),
 });
 
@@ -178,5 +204,5 @@ export function parseControllerState(input: unknown, source = 'controller state'
   if (!result.success) {
     throw new StateFormatError(source, result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
   }
-  return result.data as ControllerState;
+  return { ...result.data, version: STATE_VERSION } as ControllerState;
 }

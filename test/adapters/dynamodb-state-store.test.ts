@@ -25,7 +25,7 @@ beforeEach(() => ddb.reset());
 describe('DynamoDbStateStore', () => {
   test('load: one consistent Query of the STATE partition, following pages; empty table = empty state', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
-    expect(await store().load()).toEqual({ version: 1, services: {} });
+    expect(await store().load()).toEqual({ version: 2, services: {} });
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       TableName: TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'STATE' }, ConsistentRead: true,
     });
@@ -34,7 +34,7 @@ describe('DynamoDbStateStore', () => {
     ddb.on(QueryCommand)
       .resolvesOnce({ Items: [healthItem], LastEvaluatedKey: { pk: 'STATE', sk: 'HEALTH#S%231' } })
       .resolvesOnce({ Items: [overrideItem] });
-    expect(await store().load()).toEqual({ version: 1, services: { 'S#1': { targets: { A }, overrides: { B: HALT } } } });
+    expect(await store().load()).toEqual({ version: 2, services: { 'S#1': { targets: { A }, overrides: { B: HALT } } } });
     expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
     expect(ddb).toHaveReceivedNthCommandWith(2, QueryCommand, { ExclusiveStartKey: { pk: 'STATE', sk: 'HEALTH#S%231' } });
   });
@@ -74,7 +74,7 @@ describe('DynamoDbStateStore', () => {
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: TABLE,
-      Item: { pk: 'STATE', sk: 'HEALTH#S%231', service: 'S#1', targets: { A: { ...A, passes: 3 } }, revision: 8, updatedAt: expect.any(String) },
+      Item: { pk: 'STATE', sk: 'HEALTH#S%231', service: 'S#1', targets: { A: { ...A, passes: 3 } }, format: 2, revision: 8, updatedAt: expect.any(String) },
       ConditionExpression: '#revision = :loaded',
       ExpressionAttributeNames: { '#revision': 'revision' },
       ExpressionAttributeValues: { ':loaded': 7 },
@@ -91,7 +91,7 @@ describe('DynamoDbStateStore', () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     const s = store();
     await s.load();
-    await s.save({ version: 1, services: { S2: { targets: { A }, overrides: {} } } });
+    await s.save({ version: 2, services: { S2: { targets: { A }, overrides: {} } } });
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ pk: 'STATE', sk: 'HEALTH#S2', revision: 1 }),
       ConditionExpression: 'attribute_not_exists(pk)',
@@ -123,7 +123,7 @@ describe('DynamoDbStateStore', () => {
     const s = store();
     await s.load();
     const drain = { action: 'drain' as const, by: 'bob', at: '2026-11-24T10:30:00.000Z' };
-    await s.save({ version: 1, services: { 'S#1': { targets: {}, overrides: { B: drain } } } });
+    await s.save({ version: 2, services: { 'S#1': { targets: {}, overrides: { B: drain } } } });
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ sk: 'OVERRIDE#S%231#B', action: 'drain' }),
       ConditionExpression: '#at = :loadedAt',

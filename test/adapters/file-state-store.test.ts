@@ -5,7 +5,7 @@ import { FileStateStore, StateFileError } from '../../lambda/adapters/file-state
 import type { ControllerState } from '../../lambda/reconcile/state';
 
 const STATE: ControllerState = {
-  version: 1,
+  version: 2,
   services: {
     S1: {
       targets: { A: { passes: 2, failures: 0, up: true, lastProbe: { healthy: true, reason: 'ok', latencyMs: 1.2, at: '2026-11-24T10:00:00.000Z' } } },
@@ -25,7 +25,7 @@ afterEach(async () => {
 describe('FileStateStore', () => {
   test('a missing file is an empty state and is created by save; save/load round-trips', async () => {
     const store = new FileStateStore(join(dir, 'state.json'));
-    expect(await store.load()).toEqual({ version: 1, services: {} });
+    expect(await store.load()).toEqual({ version: 2, services: {} });
     expect(await readdir(dir)).toEqual([]);
     await store.save(STATE);
     expect(await readdir(dir)).toEqual(['state.json']); // no temp file left behind
@@ -39,7 +39,7 @@ describe('FileStateStore', () => {
     const fs = require('node:fs/promises') as typeof import('node:fs/promises');
     const renameSpy = jest.spyOn(fs, 'rename');
     try {
-      await store.save({ version: 1, services: {} });
+      await store.save({ version: 2, services: {} });
       expect(renameSpy).toHaveBeenCalledTimes(1);
       const [from, to] = renameSpy.mock.calls[0]!;
       expect(to).toBe(path);
@@ -47,12 +47,12 @@ describe('FileStateStore', () => {
     } finally {
       renameSpy.mockRestore();
     }
-    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ version: 1, services: {} });
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ version: 2, services: {} });
   });
 
   test.each([
     ['truncated JSON', '{"version":1,"serv', /state file .*state\.json: is corrupt and was left untouched \(\(root\): not valid JSON/],
-    ['wrong version', '{"version":7,"services":{}}', /is corrupt and was left untouched \(version: /],
+    ['wrong version', '{"version":0,"services":{}}', /is corrupt and was left untouched \(version: /],
     ['bad counters', '{"version":1,"services":{"S1":{"targets":{"A":{"passes":-1,"failures":0,"up":true}}}}}', /services\.S1\.targets\.A\.passes/],
   ])('a corrupt file (%s) is a typed error naming the file and is never overwritten', async (_what, content, message) => {
     const path = join(dir, 'state.json');

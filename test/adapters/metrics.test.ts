@@ -35,7 +35,7 @@ function roundInput(): RoundMetricsInput {
   const decision = reconcile({
     config,
     verdicts: { S1: { A: pass(), B: { ...fail(), latencyMs: 1000 } }, S2: { D: fail() } },
-    state: { version: 1, services: { S1: { targets: { A: { passes: 3, failures: 0, up: true } }, overrides: {} } } },
+    state: { version: 2, services: { S1: { targets: { A: { passes: 3, failures: 0, up: true } }, overrides: {} } } },
     observed: { [TG1]: registered(104, { A: 'healthy' }), [TG2]: registered(11112, { A: 'healthy' }), [TG3]: { error: 'TargetGroupNotFound' } },
     now: new Date('2026-11-24T10:00:00.000Z'),
   });
@@ -86,7 +86,7 @@ describe('EMF round metrics', () => {
     const decision = reconcile({
       config,
       verdicts: { S1: { A: fail(), B: fail() } },
-      state: { version: 1, services: { S1: { targets: { A: { passes: 0, failures: 5, up: false }, B: { passes: 0, failures: 5, up: false } }, overrides: {} } } },
+      state: { version: 2, services: { S1: { targets: { A: { passes: 0, failures: 5, up: false }, B: { passes: 0, failures: 5, up: false } }, overrides: {} } } },
       observed: { [TG1]: registered(104, { A: 'unhealthy', B: 'unhealthy' }), [TG2]: registered(11112, { A: 'unhealthy' }) },
       now: new Date('2026-11-24T10:00:00.000Z'),
     });

@@ -35,7 +35,7 @@ const config = parseControllerConfig({
 });
 
 const state: ControllerState = {
-  version: 1,
+  version: 2,
   services: {
     'DICOM-Modalities': {
       targets: {

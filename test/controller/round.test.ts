@@ -1,5 +1,6 @@
 import type { ObservedTarget, TargetGroupPort, TargetRef } from '../../lambda/adapters/ports';
 import { StateConflictError, type StateStore } from '../../lambda/adapters/state-store';
+import { followPendingSwitches } from '../../lambda/controller/pending-switches';
 import { mapConcurrent, runRound, type ProbeFunction } from '../../lambda/controller/round';
 import { parseControllerConfig, type ControllerConfig } from '../../lambda/reconcile/config';
 import { emptyState, type AuditRecord, type ControllerState } from '../../lambda/reconcile/state';
@@ -168,13 +169,22 @@ describe('runRound', () => {
       'deregister pacs-11112 127.0.0.11:11112',
     ]);
     elb.log.length = 0;
-    await round(up);
-    expect(elb.writes()).toEqual([
-      'register pacs-104 127.0.0.11:104',
-      'register pacs-11112 127.0.0.11:11112',
-      'deregister pacs-104 127.0.0.12:104',
-      'deregister pacs-11112 127.0.0.12:11112',
-    ]);
+    // Failback is planned: the backup stays until the primary is healthy in ELB in both groups (rule 6a).
+    const failback = await round(up);
+    expect(elb.writes()).toEqual(['register pacs-104 127.0.0.11:104', 'register pacs-11112 127.0.0.11:11112']);
+    const pacs = failback.summary.services.find((s) => s.name === 'PACS')!;
+    expect(pacs.waiting).toEqual([expect.stringMatching(/^P2 kept: waiting for P1 \(104 unregistered, 11112 unregistered\) to become healthy in ELB since /)]);
+    expect(pacs.counts).toMatchObject({ targetsAwaitingHealthy: 1, targetsInService: 2 });
+    expect(failback.pending).toHaveLength(1);
+    elb.log.length = 0;
+    const followed = await followPendingSwitches({ elb, pending: failback.pending, logger: { info: () => {}, warn: () => {}, error: () => {} } });
+    expect(followed.completed.map((p) => p.target)).toEqual(['P2']);
+    expect(elb.writes()).toEqual(['deregister pacs-104 127.0.0.12:104', 'deregister pacs-11112 127.0.0.12:11112']);
+    elb.log.length = 0;
+    const settled = await round(up);
+    expect(elb.writes()).toEqual([]);
+    expect(settled.pending).toEqual([]);
+    expect(store.state.services.PACS?.pending).toBeUndefined();
   });
 
   it('isolates a service whose target group cannot be described', async () => {
@@ -235,7 +245,7 @@ describe('runRound', () => {
     let loads = 0;
     store.load = async () => {
       loads += 1;
-      if (loads === 2) return { version: 1, services: { HL7: { targets: {}, overrides: { H1: override } } } };
+      if (loads === 2) return { version: 2, services: { HL7: { targets: {}, overrides: { H1: override } } } };
       return originalLoad();
     };
     await round(up);

@@ -109,6 +109,16 @@ const writesOf = (calls: readonly FakeCall[]) =>
     .filter((c) => c.action === 'RegisterTargets' || c.action === 'DeregisterTargets')
     .map((c) => `${c.action === 'RegisterTargets' ? 'register' : 'deregister'} ${c.targetGroupArn!.split('/')[1]} ${c.targets.map((t) => `${t.id}:${t.port}`).join(',')}`);
 
+/** Runs rounds until one writes (a kept target leaving once ELB reports its replacement healthy); at most 4. */
+async function reconcileUntilWrites(scenario: Scenario): Promise<string[]> {
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    const round = await scenario.reconcile();
+    const writes = writesOf(round.calls);
+    if (writes.length > 0) return writes;
+  }
+  return [];
+}
+
 function tcpService(name: string, mode: 'balanced' | 'failover', rise: number, fall: number, port: number, groups: { arn: string; port: number }[], targets: SwitchableTcpPeer[], names: string[]) {
   return {
     name,
@@ -203,18 +213,24 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.42:2575', 'deregister fo-ris 127.0.0.41:2575']);
 
+      // Failback is planned: R1 is registered first, R2 leaves only once ELB reports R1 healthy (rule 6a).
       await r1.start();
       round = await scenario.reconcile();
-      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575', 'deregister fo-ris 127.0.0.42:2575']);
+      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575']);
+      expect(round.summary.services[0]!.waiting).toEqual([expect.stringMatching(/^R2 kept: waiting for R1 \(2575 (unregistered|draining)\)/)]);
+      let writes = await reconcileUntilWrites(scenario);
+      expect(writes).toEqual(['deregister fo-ris 127.0.0.42:2575']);
       expect(fake.registeredIds(tg)).toEqual(['127.0.0.41']);
 
-      // Drain the primary: recorded with who/why; the next round moves to the backup.
+      // Drain the primary: recorded with who/why; the backup is registered, and R1 leaves once R2 is healthy.
       const drain = await scenario.operator('drain', 'RIS/R1', '--reason', 'OS patching');
       expect(drain.code).toBe(0);
       expect(JSON.parse(drain.stdout)).toMatchObject({ action: 'drain', service: 'RIS', target: 'R1', who: 'e2e-operator', reason: 'OS patching', changed: true });
       round = await scenario.reconcile();
-      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.42:2575', 'deregister fo-ris 127.0.0.41:2575']);
-      expect(round.summary.services[0]!.targets[0]).toMatchObject({ name: 'R1', override: { action: 'drain', by: 'e2e-operator' } });
+      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.42:2575']);
+      expect(round.summary.services[0]!.targets[0]).toMatchObject({ name: 'R1', override: { action: 'drain', by: 'e2e-operator' }, awaiting: expect.anything() });
+      writes = await reconcileUntilWrites(scenario);
+      expect(writes).toEqual(['deregister fo-ris 127.0.0.41:2575']);
 
       const status = await scenario.status();
       expect(status.code).toBe(0);
@@ -227,7 +243,8 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       // Online: R1 is the primary again.
       expect((await scenario.operator('online', 'RIS/R1')).code).toBe(0);
       round = await scenario.reconcile();
-      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575', 'deregister fo-ris 127.0.0.42:2575']);
+      expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575']);
+      expect(await reconcileUntilWrites(scenario)).toEqual(['deregister fo-ris 127.0.0.42:2575']);
 
       // Halting every server is obeyed even though it empties the group (fail-open is for probe failures only).
       expect((await scenario.operator('halt', 'RIS/R1', '--reason', 'suspected compromise')).code).toBe(0);
@@ -251,7 +268,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
     } finally {
       await Promise.all(peers.map((p) => p.stop()));
     }
-  });
+  }, 240_000); // one CLI process per round; make-before-break takes extra rounds
 
   it('dry-run writes nothing; a missing target group fails only its service; throttling still converges', async () => {
     const pacsPeers = await startPeersOnSharedPort(['127.0.0.51', '127.0.0.52']);

@@ -17,7 +17,7 @@ describe('operator actions', () => {
 
   test('online clears a drain or halt and keeps the other targets and counters', () => {
     const start: ControllerState = {
-      version: 1,
+      version: 2,
       services: {
         S1: {
           targets: { A: { passes: 2, failures: 0, up: true } },
@@ -71,7 +71,7 @@ describe('operator actions', () => {
 
   test('drain → next round deregisters; online → next round registers again', () => {
     const healthy = { A: { passes: 5, failures: 0, up: true }, B: { passes: 5, failures: 0, up: true }, C: { passes: 5, failures: 0, up: true } };
-    const base: ControllerState = { version: 1, services: { S1: { targets: healthy, overrides: {} } } };
+    const base: ControllerState = { version: 2, services: { S1: { targets: healthy, overrides: {} } } };
     const all = { A: 'healthy', B: 'healthy', C: 'healthy' } as const;
     const drained = applyOperatorAction(config, base, { action: 'drain', service: 'S1', target: 'B', by: 'alice', at: AT }).state;
     const round1 = reconcile({

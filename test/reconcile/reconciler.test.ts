@@ -36,7 +36,7 @@ function stateOf(c: Case): ControllerState {
   const overrides = Object.fromEntries(
     Object.entries(c.overrides ?? {}).map(([name, action]) => [name, { action, by: 'alice', at: '2026-11-24T09:00:00.000Z', reason: 'test' }]),
   );
-  return { version: 1, services: { S1: { targets, overrides } } };
+  return { version: 2, services: { S1: { targets, overrides } } };
 }
 
 function refs(config: ControllerConfig, names: string[], port: number): TargetRef[] {
@@ -121,12 +121,42 @@ const cases: Case[] = [
   { name: 'failover: the primary fails → the backup is registered before the primary is deregistered (one action)',
     options: { mode: 'failover' }, history: { A: { up: true, failures: 2, passes: 0 }, B: { up: true } }, tg1: { A: 'healthy' },
     probes: { A: false, B: true }, expectUp: { A: false }, register: ['B'], deregister: ['A'] },
-  { name: 'failover: failback when the primary has risen again (register new + deregister old together)',
+  { name: 'failover: failback when the primary has risen again registers it and keeps the backup until the primary is healthy in ELB (rule 6a)',
     options: { mode: 'failover' }, history: { A: { up: false, passes: 1, failures: 0 }, B: { up: true } }, tg1: { B: 'healthy' },
-    probes: { A: true, B: true }, expectUp: { A: true }, register: ['A'], deregister: ['B'] },
-  { name: 'failover: a drained primary is skipped',
+    probes: { A: true, B: true }, expectUp: { A: true }, register: ['A'],
+    counts: { targetsInService: 2, targetsAwaitingHealthy: 1, targetsRoutable: 1 } },
+  { name: 'failover: failback waits while the primary is initial in ELB',
+    options: { mode: 'failover' }, history: { A: { up: true }, B: { up: true } }, tg1: { A: 'initial', B: 'healthy' },
+    probes: { A: true, B: true }, counts: { targetsInService: 2, targetsAwaitingHealthy: 1, targetsRoutable: 1 } },
+  { name: 'failover: a failover service switches as a whole — healthy in one target group only is not enough',
+    options: { mode: 'failover' }, history: { A: { up: true }, B: { up: true } }, tg1: { A: 'healthy', B: 'healthy' }, tg2: { A: 'initial', B: 'healthy' },
+    probes: { A: true, B: true }, counts: { targetsAwaitingHealthy: 1, targetsRoutable: 1 } },
+  { name: 'failover: failback completes once the primary is healthy in every target group',
+    options: { mode: 'failover' }, history: { A: { up: true }, B: { up: true } }, tg1: { A: 'healthy', B: 'healthy' },
+    probes: { A: true, B: true }, deregister: ['B'], counts: { targetsInService: 1, targetsAwaitingHealthy: 0, targetsRoutable: 1 } },
+  { name: 'failover: a drained primary is skipped (registered backup first, the primary leaves once the backup is healthy)',
     options: { mode: 'failover', targets: [{ name: 'A', drained: true }, 'B'] }, history: { A: { up: true }, B: { up: true } }, tg1: { A: 'healthy' },
-    probes: { A: true, B: true }, register: ['B'], deregister: ['A'], counts: { targetsExpected: 1, targetsUp: 1, targetsInService: 1 } },
+    probes: { A: true, B: true }, register: ['B'], counts: { targetsExpected: 1, targetsUp: 1, targetsInService: 2, targetsAwaitingHealthy: 1 } },
+  { name: 'make before break: a halted target leaves at once (emergency), even before its replacement is healthy',
+    options: { mode: 'failover' }, overrides: { A: 'halt' }, history: { A: { up: true }, B: { up: true } }, tg1: { A: 'healthy' },
+    probes: { A: true, B: true }, register: ['B'], deregister: ['A'], counts: { targetsAwaitingHealthy: 0, targetsRoutable: 0 } },
+  { name: 'make before break: a drained target waits for its replacement to be healthy',
+    options: { mode: 'failover' }, overrides: { A: 'drain' }, history: { A: { up: true }, B: { up: true } }, tg1: { A: 'healthy', B: 'initial' },
+    probes: { A: true, B: true }, counts: { targetsInService: 2, targetsAwaitingHealthy: 1, targetsRoutable: 1 } },
+  { name: 'make before break: a down target leaves at once',
+    options: { mode: 'failover' }, history: { A: { up: true, failures: 2, passes: 0 }, B: { up: true } }, tg1: { A: 'healthy' },
+    probes: { A: false, B: true }, register: ['B'], deregister: ['A'], counts: { targetsAwaitingHealthy: 0 } },
+  { name: 'make before break, balanced: a drained member leaves once another wanted member is healthy in that group',
+    overrides: { A: 'drain' }, history: { A: { up: true }, B: { up: true }, C: { up: true } }, tg1: { A: 'healthy', B: 'healthy', C: 'initial' },
+    probes: { A: true, B: true, C: true }, deregister: ['A'], counts: { targetsAwaitingHealthy: 0, targetsRoutable: 1 } },
+  { name: 'make before break, balanced: per target group — leaves the group where a replacement is healthy, stays in the other',
+    overrides: { A: 'drain' }, history: { A: { up: true }, B: { up: true } }, tg1: { A: 'healthy', B: 'healthy' }, tg2: { A: 'healthy', B: 'initial' },
+    probes: { A: true, B: true },
+    actions: [{ service: 'S1', targetGroupArn: TG1, register: [], deregister: [{ ip: IP.A!, port: 104 }] }],
+    counts: { targetsAwaitingHealthy: 1 } },
+  { name: 'make before break: draining the last server goes ahead (nothing can replace it)',
+    options: { targets: ['A'] }, overrides: { A: 'drain' }, history: { A: { up: true } }, tg1: { A: 'healthy' },
+    probes: { A: true }, deregister: ['A'], counts: { targetsAwaitingHealthy: 0, targetsRoutable: 0 } },
 
   // Rule 4: fail-open; operator overrides obeyed.
   { name: 'fail-open: no target up → registrations kept, nothing written, FailOpen=1 (not an error)',
@@ -205,18 +235,34 @@ describe('reconcile: details', () => {
     const result = reconcile({
       config,
       verdicts: { S1: verdictsOf({ A: true }) },
-      state: { version: 1, services: { S1: { targets: { A: { passes: 3, failures: 0, up: true } }, overrides: {} } } },
+      state: { version: 2, services: { S1: { targets: { A: { passes: 3, failures: 0, up: true } }, overrides: {} } } },
       observed: { [TG1]: [{ ip: IP.A!, port: 105, state: 'healthy' }], [TG2]: registered(11112, { A: 'healthy' }) },
       now: NOW,
     });
-    expect(result.actions).toEqual([{ service: 'S1', targetGroupArn: TG1, register: [{ ip: IP.A, port: 104 }], deregister: [{ ip: IP.A, port: 105 }] }]);
-    expect(result.services[0]!.unknownTargets).toEqual([{ targetGroupArn: TG1, ip: IP.A, port: 105 }]);
+    // The stray port still answers (ELB: healthy), so it stays until the group port is healthy too (rule 6a).
+    expect(result.actions).toEqual([{ service: 'S1', targetGroupArn: TG1, register: [{ ip: IP.A, port: 104 }], deregister: [] }]);
+    expect(result.services[0]!.unknownTargets).toEqual([
+      {
+        targetGroupArn: TG1, ip: IP.A, port: 105, state: 'healthy',
+        awaiting: { since: NOW.toISOString(), replacements: [{ name: 'A', states: [{ targetGroupArn: TG1, port: 104, state: 'unregistered' }] }] },
+      },
+    ]);
+    const next = reconcile({
+      config,
+      verdicts: { S1: verdictsOf({ A: true }) },
+      state: result.state,
+      observed: { [TG1]: [{ ip: IP.A!, port: 105, state: 'healthy' }, { ip: IP.A!, port: 104, state: 'healthy' }], [TG2]: registered(11112, { A: 'healthy' }) },
+      now: new Date(NOW.getTime() + 10_000),
+    });
+    expect(next.actions).toEqual([{ service: 'S1', targetGroupArn: TG1, register: [], deregister: [{ ip: IP.A, port: 105 }] }]);
+    expect(next.state.services.S1!.pending).toBeUndefined();
+    expect(next.audit).toEqual([expect.objectContaining({ action: 'switch', target: IP.A, reason: expect.stringMatching(/no longer kept after 10 s/) })]);
   });
 
   test('a service whose describe failed gets an error, no actions and unchanged state; the other service proceeds', () => {
     const config = makeConfig({}, {});
     const state: ControllerState = {
-      version: 1,
+      version: 2,
       services: { S1: { targets: { A: { passes: 0, failures: 2, up: true } }, overrides: {} }, S2: { targets: {}, overrides: {} } },
     };
     const result = reconcile({
@@ -228,7 +274,7 @@ describe('reconcile: details', () => {
     });
     const [s1, s2] = result.services;
     expect(s1!.error).toContain('TargetGroupNotFound');
-    expect(s1!.counts).toEqual({ targetsUp: 1, targetsExpected: 3, targetsInService: null, failOpen: null });
+    expect(s1!.counts).toEqual({ targetsUp: 1, targetsExpected: 3, targetsInService: null, failOpen: null, targetsAwaitingHealthy: null, targetsRoutable: null });
     expect(s1!.targets.map((t) => t.registration)).toEqual(['unknown', 'unknown', 'unknown']);
     expect(result.state.services.S1).toBe(state.services.S1);
     expect(s2!.error).toBeUndefined();
@@ -246,7 +292,7 @@ describe('reconcile: details', () => {
   test('counters, last probe and up/down audit records are persisted; removed targets and services are dropped', () => {
     const config = makeConfig({ targets: ['A', 'B'] });
     const state: ControllerState = {
-      version: 1,
+      version: 2,
       services: {
         S1: {
           targets: { A: { passes: 0, failures: 2, up: true }, B: { passes: 1, failures: 0, up: false }, GONE: { passes: 9, failures: 0, up: true } },
@@ -263,7 +309,7 @@ describe('reconcile: details', () => {
       now: NOW,
     });
     expect(result.state).toEqual({
-      version: 1,
+      version: 2,
       services: {
         S1: {
           targets: {
@@ -291,7 +337,7 @@ describe('reconcile: details', () => {
       config,
       verdicts: { S1: { A: pass(), B: fail() } },
       state: {
-        version: 1,
+        version: 2,
         services: { S1: { targets: { A: { passes: 4, failures: 0, up: true } }, overrides: { C: { action: 'halt', by: 'carol', at: 'x', reason: 'smoke' } } } },
       },
       observed: { [TG1]: registered(104, { A: 'healthy', C: 'draining' }), [TG2]: registered(11112, { C: 'healthy' }) },
@@ -313,7 +359,7 @@ describe('reconcile: details', () => {
 
   test('pure: the input state is not mutated and the same input gives the same output', () => {
     const config = makeConfig();
-    const state: ControllerState = { version: 1, services: { S1: { targets: { A: { passes: 1, failures: 0, up: false } }, overrides: {} } } };
+    const state: ControllerState = { version: 2, services: { S1: { targets: { A: { passes: 1, failures: 0, up: false } }, overrides: {} } } };
     const frozen = JSON.stringify(state);
     const input = { config, verdicts: { S1: verdictsOf({ A: true }) }, state, observed: { [TG1]: [], [TG2]: [] }, now: NOW };
     const first = reconcile(input);
