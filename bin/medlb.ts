@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   drain: () => require('../lambda/cli/override'),
   halt: () => require('../lambda/cli/override'),
   online: () => require('../lambda/cli/override'),
+  diff: () => require('../lambda/cli/diff'),
 };
 
 const USAGE = `usage: medlb <command> [options]
@@ -19,7 +20,8 @@ commands:
   reconcile (--config F --state-file S | --stack NAME) [--dry-run]
   status (--config F --state-file S | --stack NAME)
   drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT]
-exit codes: 0 ok / healthy; 1 unhealthy (probe) or a service failed (reconcile); 2 usage or input error, or a target group status cannot read`;
+  diff (--template F | --site F) (--stack NAME | --deployed F) [--allow-replacement]   before cdk deploy: refuse replacing what holds traffic
+exit codes: 0 ok / healthy; 1 unhealthy (probe), a service failed (reconcile) or a replacement found (diff); 2 usage or input error, or a target group status cannot read`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -73,7 +73,8 @@ export class MedlbStack extends Stack {
     const targetGroups = new Map<string, OwnedTargetGroup[]>();
     const services = new Map<string, TcpService>();
     for (const service of site.services) {
-      const tcp = new TcpService(this, service.label, {
+      // Named by the resource id, not the label: restyling a label must not replace the NLB holding its VIPs.
+      const tcp = new TcpService(this, service.id ?? service.label, {
         vpc: network.vpc,
         serviceName: service.label,
         subnetMappings: mappingsOf(vipAddressesOf(service), `services ${service.label}`),
@@ -118,7 +119,7 @@ export class MedlbStack extends Stack {
 
     if (site.viewer) {
       const viewerSite = site.viewer;
-      const viewer = new Viewer(this, viewerSite.label, {
+      const viewer = new Viewer(this, viewerSite.id ?? viewerSite.label, {
         vpc: network.vpc,
         serviceName: viewerSite.label,
         subnets: network.subnets,

@@ -136,9 +136,11 @@ export class TcpService extends Construct {
     Tags.of(this).add('medlb:service', props.serviceName);
     this.vipAddresses = props.subnetMappings.map((mapping) => mapping.privateIpv4Address);
 
+    // GroupDescription cannot change without replacing the group (and swapping it on the NLB): it names the construct
+    // id, which fixes the logical ids anyway, not the label a person may restyle (the stack passes `id ?? label`).
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `medlb ${props.serviceName} NLB: allowed clients in on the service ports, real servers out`,
+      description: `medlb ${id} NLB: allowed clients in on the service ports, real servers out`,
       allowAllOutbound: false,
     });
     for (const cidr of props.allowedClientCidrs) {

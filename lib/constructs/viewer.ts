@@ -124,9 +124,10 @@ export class Viewer extends Construct {
     const healthCheckPath = props.healthCheckPath ?? DEFAULT_VIEWER_HEALTH_CHECK_PATH;
     const healthyHttpCodes = props.healthyHttpCodes ?? DEFAULT_VIEWER_HEALTHY_HTTP_CODES;
 
+    // GroupDescription forces replacement: both groups name the construct id (fixed with the logical ids), not the label.
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `medlb ${this.serviceName} ALB: allowed clients in on HTTPS, viewer servers out`,
+      description: `medlb ${this.node.id} ALB: allowed clients in on HTTPS, viewer servers out`,
       allowAllOutbound: false,
     });
     for (const cidr of props.allowedClientCidrs) {
@@ -235,7 +236,7 @@ export class Viewer extends Construct {
   ): { loadBalancer: elbv2.NetworkLoadBalancer; targetGroup: elbv2.NetworkTargetGroup } {
     const securityGroup = new ec2.SecurityGroup(this, 'StaticVipSecurityGroup', {
       vpc: props.vpc,
-      description: `medlb ${this.serviceName} static-VIP NLB: allowed clients in on HTTPS, the ALB out`,
+      description: `medlb ${this.node.id} static-VIP NLB: allowed clients in on HTTPS, the ALB out`,
       allowAllOutbound: false,
     });
     for (const cidr of props.allowedClientCidrs) {

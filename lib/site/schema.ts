@@ -18,6 +18,7 @@ import { cidrProblem, cidrContains, isIpv4, parseCidr } from './ipv4';
 import * as defaults from './site-defaults';
 import { monitoringSchema } from './monitoring-schema';
 import { nlbHealthCheckSchema } from './nlb-health-check-schema';
+import { resourceIdSchema } from './resource-id-schema';
 
 // ---------------------------------------------------------------------------------------------------------
 // Building blocks
@@ -301,6 +302,8 @@ export const serviceSchema = z
   .strictObject({
     /** The appliance's label, e.g. DICOM-Modalities; unique in the site. */
     label: resourceName('a service label').describe('Service label, e.g. DICOM-Modalities (letters, digits, "-"; unique)'),
+    /** Identity of the service's AWS resources (logical ids). @default the label */
+    id: resourceIdSchema.optional(),
     /** Listener ports, each with an optional real-server port. */
     ports: z
       .array(portMappingSchema)
@@ -347,6 +350,8 @@ export const viewerSchema = z
   .strictObject({
     /** Label, unique among services. @default 'HTTPS-Viewer' */
     label: resourceName('the viewer label').default(defaults.DEFAULT_VIEWER_LABEL).describe('Label (default HTTPS-Viewer)'),
+    /** Identity of the viewer's AWS resources (logical ids). @default the label */
+    id: resourceIdSchema.optional(),
     /** ACM certificate ARN, in the site's region. */
     certificateArn: z
       .string({ error: 'must be a string' })

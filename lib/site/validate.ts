@@ -18,6 +18,7 @@ import {
 } from './ipv4';
 import { nlbHealthCheckProblems } from './nlb-health-check-schema';
 import { formatPath, type PathSegments, type SiteProblem } from './problems';
+import { resourceIdProblems } from './resource-id-schema';
 import * as defaults from './site-defaults';
 
 type UnknownRecord = Record<string, unknown>;
@@ -458,6 +459,7 @@ export function crossFieldProblems(input: unknown): SiteProblem[] {
     problems.add(['services'], 'the site defines no service and no viewer: there is nothing to load-balance');
   }
   checkLabels(pools, problems);
+  for (const problem of resourceIdProblems(pools)) problems.add(problem.path, problem.message);
   checkVips(pools, vpc, problems);
   for (const pool of pools) {
     checkPorts(pool, problems);
