@@ -75,11 +75,13 @@ export interface AssociateRequestSeen {
 export interface DicomPeerOptions {
   /** Loopback address to listen on, one per peer. */
   readonly host: string;
+  /** Port to listen on (a pool's servers share one, as a target group's targets do). @default 0, an ephemeral port */
+  readonly port?: number;
   /** Serve DICOM TLS with this key and certificate. @default plain TCP */
   readonly tls?: { readonly key: string; readonly cert: string };
 }
 
-/** Starts a peer on `options.host`, port 0. */
+/** Starts a peer on `options.host`, at `options.port` or an ephemeral port. */
 export async function startDicomPeer(behaviour: DicomPeerBehaviour, options: DicomPeerOptions): Promise<DicomPeer> {
   const timers = new Set<NodeJS.Timeout>();
   const seen: DicomPeer['seen'] = {
@@ -97,7 +99,7 @@ export async function startDicomPeer(behaviour: DicomPeerBehaviour, options: Dic
   const server = options.tls
     ? tls.createServer({ key: options.tls.key, cert: options.tls.cert }, onConnection)
     : net.createServer(onConnection);
-  const { port, close } = await listenOnLoopback(server, options.host, () => timers.forEach(clearInterval));
+  const { port, close } = await listenOnLoopback(server, options.host, () => timers.forEach(clearInterval), options.port);
   return { host: options.host, port, seen, close };
 }
 

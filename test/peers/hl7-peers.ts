@@ -12,6 +12,8 @@ const FS_CR = '\x1c\x0d';
 
 /** How the peer answers a received message. */
 export type Hl7PeerMode =
+  /** A healthy receiver: an AA ACK for every message, on the same connection. */
+  | 'ack-aa'
   /** ACK with MSA-1=AE, MSA-3 text and an ERR segment. */
   | 'ack-ae'
   /** ACK with MSA-1=AR and only an ERR segment (v2.5 ERR-3 code, ERR-8 user message) explaining why. */
@@ -60,6 +62,8 @@ function ack(code: string, controlId: string, extraSegments: string[] = []): str
 
 function reply(mode: Hl7PeerMode, controlId: string): string | Buffer | undefined {
   switch (mode) {
+    case 'ack-aa':
+      return VT + ack('AA', controlId) + FS_CR;
     case 'ack-ae':
       return VT + ack('AE', controlId).replace(`MSA|AE|${controlId}`, `MSA|AE|${controlId}|Unknown message type NMD`) + 'ERR|^^^207&Application internal error&HL70357\r' + FS_CR;
     case 'ack-ar':
@@ -87,8 +91,8 @@ function reply(mode: Hl7PeerMode, controlId: string): string | Buffer | undefine
   }
 }
 
-/** Starts a peer in `mode` on `host` (a 127.0.0.x address). */
-export async function startHl7Peer(mode: Hl7PeerMode, host: string): Promise<Hl7Peer> {
+/** Starts a peer in `mode` on `host` (a 127.0.0.x address), at `port` or an ephemeral one. */
+export async function startHl7Peer(mode: Hl7PeerMode, host: string, port = 0): Promise<Hl7Peer> {
   const timers = new Set<NodeJS.Timeout>();
   const received: string[] = [];
   const server = net.createServer((socket) => {
@@ -123,6 +127,6 @@ export async function startHl7Peer(mode: Hl7PeerMode, host: string): Promise<Hl7
       next();
     });
   });
-  const { port, close } = await listenOnLoopback(server, host, () => timers.forEach(clearTimeout));
-  return { host, port, received, close };
+  const listener = await listenOnLoopback(server, host, () => timers.forEach(clearTimeout), port);
+  return { host, port: listener.port, received, close: listener.close };
 }

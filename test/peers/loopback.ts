@@ -8,10 +8,10 @@ export interface LoopbackListener {
 }
 
 /**
- * Listens on `host` (a 127.0.0.x address) at an ephemeral port and tracks every connection; `beforeClose` runs
- * first on close (e.g. to clear a peer's timers).
+ * Listens on `host` (a 127.0.0.x address) at `port` (0: an ephemeral one) and tracks every connection;
+ * `beforeClose` runs first on close (e.g. to clear a peer's timers).
  */
-export async function listenOnLoopback(server: net.Server, host: string, beforeClose?: () => void): Promise<LoopbackListener> {
+export async function listenOnLoopback(server: net.Server, host: string, beforeClose?: () => void, port = 0): Promise<LoopbackListener> {
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => {
     sockets.add(socket);
@@ -19,7 +19,7 @@ export async function listenOnLoopback(server: net.Server, host: string, beforeC
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return {
     port: (server.address() as net.AddressInfo).port,

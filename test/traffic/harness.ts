@@ -1,0 +1,219 @@
+/**
+ * The traffic harness: a lab ELBv2 endpoint in scaled time with a data plane, pools of stand-in servers (a DICOM
+ * echo SCP and an HL7 receiver per address, every address on the pool's shared ports, as a target group's
+ * targets are), a VIP per protocol, and the modality and HL7 sender of lab/traffic.ts pointed at the VIPs.
+ *
+ * Who changes the target groups is the scenario's business:
+ * - a test can call {@link Pool.register} / {@link Pool.deregister} (through the real SDK) itself;
+ * - a controller-driven scenario runs rounds against the same endpoint: `runRound` from
+ *   lambda/controller/round.ts with `elb: new Elbv2TargetGroups({ client: lab.elbv2Client() })`, the service
+ *   from {@link Pool.controllerService} in its config, a FileStateStore in a temporary directory, and
+ *   `lab.clock` for every wait (`await lab.clock.sleep(intervalSeconds * 1000)` between rounds) — the same
+ *   clock the endpoint's delays and health checks run on.
+ */
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ScaledClock, type LabClock } from '../../lab/clock';
+import { Elbv2Endpoint } from '../../lab/elbv2-endpoint';
+import type { HealthCheckSettings } from '../../lab/target-group-settings';
+import { DicomAssociationTraffic, MllpSenderTraffic, type DicomTrafficReport, type MllpTrafficReport } from '../../lab/traffic';
+import type { Vip, VipCounters } from '../../lab/vip';
+import { ElbCalls, sdkClient, waitFor } from '../lab/data-plane-helpers';
+import { startDicomPeer, type DicomPeer } from '../peers/dicom-peers';
+import { startHl7Peer, type Hl7Peer } from '../peers/hl7-peers';
+
+/** Options of a {@link TrafficLab}; the defaults are what medlb's stack deploys, in scaled time. */
+export interface TrafficLabOptions {
+  /** Model ms per wall-clock ms. @default 50 */
+  readonly scale?: number;
+  /** Model seconds before a new registration's checks start. @default 30 */
+  readonly registrationDelaySeconds?: number;
+  /** The NLB's check. @default interval 5 s, timeout 4 s, healthy 2, unhealthy 2 (the stack's setting) */
+  readonly healthCheck?: Partial<HealthCheckSettings>;
+  /**
+   * Target-group attributes. @default a 120 s deregistration delay that closes what remains, and unhealthy
+   * targets drain for as long instead of being reset (the stack's settings)
+   */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** What both clients saw, and what the VIPs counted. */
+export interface TrafficReport {
+  readonly dicom: DicomTrafficReport;
+  readonly mllp: MllpTrafficReport;
+  readonly vips: { readonly dicom: VipCounters; readonly hl7: VipCounters };
+}
+
+/** The lab: an endpoint, its clock and the pools made on it. */
+export class TrafficLab {
+  readonly elb: ElbCalls;
+  private readonly pools: Pool[] = [];
+
+  private constructor(readonly endpoint: Elbv2Endpoint) {
+    this.elb = new ElbCalls(sdkClient(endpoint.endpoint));
+  }
+
+  static async start(options: TrafficLabOptions = {}): Promise<TrafficLab> {
+    const deregistrationDelay = options.attributes?.['deregistration_delay.timeout_seconds'] ?? '120';
+    const endpoint = await Elbv2Endpoint.start({
+      clock: new ScaledClock(options.scale ?? 50),
+      registrationDelaySeconds: options.registrationDelaySeconds ?? 30,
+      healthCheck: { intervalSeconds: 5, timeoutSeconds: 4, healthyThresholdCount: 2, unhealthyThresholdCount: 2, ...options.healthCheck },
+      targetGroupAttributes: {
+        'deregistration_delay.timeout_seconds': deregistrationDelay,
+        'deregistration_delay.connection_termination.enabled': 'true',
+        'target_health_state.unhealthy.connection_termination.enabled': 'false',
+        'target_health_state.unhealthy.draining_interval_seconds': deregistrationDelay,
+        ...options.attributes,
+      },
+    });
+    return new TrafficLab(endpoint);
+  }
+
+  /** The clock of the endpoint's delays and checks (a controller under test takes it too). */
+  get clock(): LabClock {
+    return this.endpoint.clock;
+  }
+
+  /** An SDK client for the endpoint, for the controller's ELBv2 adapter. */
+  elbv2Client(): ElasticLoadBalancingV2Client {
+    return sdkClient(this.endpoint.endpoint);
+  }
+
+  /** A pool of stand-in servers on `hosts` (127.0.0.x), with a DICOM and an HL7 target group and their VIPs. */
+  async pool(name: string, hosts: readonly string[]): Promise<Pool> {
+    const servers = await startServersOnSharedPorts(hosts);
+    const arn = (protocol: string) => `arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/${name}-${protocol}/0123456789abcdef`;
+    const dicomArn = arn('dicom');
+    const hl7Arn = arn('hl7');
+    this.endpoint.createTargetGroup(dicomArn);
+    this.endpoint.createTargetGroup(hl7Arn);
+    const pool = new Pool(
+      this,
+      name,
+      servers,
+      { arn: dicomArn, port: servers.dicomPort, vip: await this.endpoint.addListener(dicomArn) },
+      { arn: hl7Arn, port: servers.hl7Port, vip: await this.endpoint.addListener(hl7Arn) },
+    );
+    this.pools.push(pool);
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    this.elb.client.destroy();
+    await this.endpoint.close();
+    await Promise.all(this.pools.map((pool) => pool.closeServers()));
+  }
+}
+
+/** One protocol's target group of a pool. */
+export interface PoolGroup {
+  readonly arn: string;
+  /** The servers' shared port, registered as the targets' port. */
+  readonly port: number;
+  readonly vip: Vip;
+}
+
+/** Servers on several addresses, sharing a DICOM port and an HL7 port. */
+interface SharedPortServers {
+  readonly dicomPort: number;
+  readonly hl7Port: number;
+  readonly byHost: Map<string, { dicom: DicomPeer; hl7: Hl7Peer }>;
+}
+
+/** A pool of servers with its two target groups. */
+export class Pool {
+  constructor(
+    private readonly lab: TrafficLab,
+    readonly name: string,
+    private readonly servers: SharedPortServers,
+    readonly dicom: PoolGroup,
+    readonly hl7: PoolGroup,
+  ) {}
+
+  /** RegisterTargets for `hosts` in both groups, through the real SDK. */
+  async register(...hosts: string[]): Promise<void> {
+    for (const group of [this.dicom, this.hl7]) await this.lab.elb.register(group.arn, ...hosts.map((ip) => ({ ip, port: group.port })));
+  }
+
+  /** DeregisterTargets for `hosts` in both groups, through the real SDK. */
+  async deregister(...hosts: string[]): Promise<void> {
+    for (const group of [this.dicom, this.hl7]) await this.lab.elb.deregister(group.arn, ...hosts.map((ip) => ({ ip, port: group.port })));
+  }
+
+  /** Waits until DescribeTargetHealth reports `state` for `host` in both groups (`gone`: no longer listed). */
+  async waitFor(host: string, state: string, boundMs = 20_000): Promise<void> {
+    await waitFor(`${host} ${state} in ${this.name}`, async () => {
+      for (const group of [this.dicom, this.hl7]) {
+        const states = await this.lab.elb.states(group.arn);
+        if ((states[host] ?? 'gone') !== state) return false;
+      }
+      return true;
+    }, boundMs);
+  }
+
+  /** Starts the modality (a new association every 50 ms) and the HL7 sender (a message every 50 ms). */
+  startTraffic(): Traffic {
+    return new Traffic(this, new DicomAssociationTraffic(this.dicom.vip.address), new MllpSenderTraffic(this.hl7.vip.address));
+  }
+
+  /** The service block of a controller config (v1) for this pool, for controller-driven scenarios. */
+  controllerService(name: string, mode: 'balanced' | 'failover', options: { rise?: number; fall?: number } = {}) {
+    return {
+      name,
+      mode,
+      rise: options.rise ?? 2,
+      fall: options.fall ?? 2,
+      check: { protocol: 'dicom' as const, port: this.dicom.port, timeoutMs: 2000, callingAeTitle: 'MEDLB', calledAeTitle: 'PACS' },
+      targetGroups: [
+        { arn: this.dicom.arn, port: this.dicom.port },
+        { arn: this.hl7.arn, port: this.hl7.port },
+      ],
+      targets: [...this.servers.byHost.keys()].map((ip, i) => ({ name: `${name}${i + 1}`, ip })),
+    };
+  }
+
+  async closeServers(): Promise<void> {
+    await Promise.all([...this.servers.byHost.values()].flatMap((s) => [s.dicom.close(), s.hl7.close()]));
+  }
+}
+
+/** Both clients running against a pool's VIPs. */
+export class Traffic {
+  constructor(
+    private readonly pool: Pool,
+    readonly dicom: DicomAssociationTraffic,
+    readonly mllp: MllpSenderTraffic,
+  ) {}
+
+  /** Stops both clients (the HL7 sender gets `drainMs` to have its queue acknowledged) and reports. */
+  async stop(drainMs = 5000): Promise<TrafficReport> {
+    const [dicom, mllp] = await Promise.all([this.dicom.stop(), this.mllp.stop(drainMs)]);
+    return { dicom, mllp, vips: { dicom: structuredClone(this.pool.dicom.vip.counters), hl7: structuredClone(this.pool.hl7.vip.counters) } };
+  }
+}
+
+/** Starts a DICOM echo SCP and an HL7 receiver on every host, each protocol on one port shared by all hosts. */
+async function startServersOnSharedPorts(hosts: readonly string[]): Promise<SharedPortServers> {
+  for (let attempt = 1; ; attempt += 1) {
+    const byHost = new Map<string, { dicom: DicomPeer; hl7: Hl7Peer }>();
+    try {
+      let dicomPort = 0;
+      let hl7Port = 0;
+      for (const host of hosts) {
+        const dicom = await startDicomPeer({ kind: 'echo' }, { host, port: dicomPort });
+        const hl7 = await startHl7Peer('ack-aa', host, hl7Port).catch(async (err: unknown) => {
+          await dicom.close();
+          throw err;
+        });
+        byHost.set(host, { dicom, hl7 });
+        dicomPort = dicom.port;
+        hl7Port = hl7.port;
+      }
+      return { dicomPort, hl7Port, byHost };
+    } catch (err) {
+      // Another test holds one of the ports on one of the addresses: try new ports.
+      await Promise.all([...byHost.values()].flatMap((s) => [s.dicom.close(), s.hl7.close()]));
+      if (attempt >= 5) throw err;
+    }
+  }
+}
