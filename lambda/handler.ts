@@ -26,9 +26,12 @@ import { createElbv2Client, Elbv2TargetGroups } from './adapters/elbv2';
 import { createControllerMetrics, publishRoundMetrics } from './adapters/metrics';
 import type { InstanceDiscoveryPort, TargetGroupPort } from './adapters/ports';
 import type { StateStore } from './adapters/state-store';
+import { ROUND_BUDGET, roundBudgetMs } from '../contract/round-budget';
+import { followPendingSwitches } from './controller/pending-switches';
 import { runRound, type ProbeFunction, type RoundLogger } from './controller/round';
 import { HANDLER_DEFAULTS } from './handler-defaults';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from './reconcile/config';
+import type { PendingDeregistration } from './reconcile/reconciler';
 
 /** The parts of the Lambda context the controller uses. */
 export interface InvocationContext {
@@ -64,6 +67,8 @@ export interface ControllerDependencies {
   readonly sleep?: (ms: number) => Promise<void>;
   /** @default 60 000 */
   readonly schedulePeriodMs?: number;
+  /** How often waiting make-before-break switches are re-read between rounds. @default 2 000 */
+  readonly switchPollMs?: number;
 }
 
 /** What an invocation did (also logged). */
@@ -73,6 +78,8 @@ export interface InvocationResult {
   readonly roundsWithFailures: number;
   /** Rounds that could not complete (e.g. the state store failed). */
   readonly roundsAborted: number;
+  /** Why no round ran (the invocation started too late for one round's budget). */
+  readonly skippedReason?: string;
 }
 
 /** The Lambda's environment is incomplete. */
@@ -128,8 +135,9 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
       tableName,
       ...(retentionSeconds !== undefined ? { auditRetentionDays: retentionSeconds / 86_400 } : {}),
     }),
-    elb: new Elbv2TargetGroups({ client: createElbv2Client(env) }),
-    discovery: new Ec2InstanceDiscovery({ client: createEc2Client(env) }),
+    // Capped retries: every AWS call of a round is bounded, so the round budget is a number (contract/round-budget.ts).
+    elb: new Elbv2TargetGroups({ client: createElbv2Client(env), maxAttempts: ROUND_BUDGET.awsMaxAttempts, retryBudgetMs: ROUND_BUDGET.awsRetryBudgetMs }),
+    discovery: new Ec2InstanceDiscovery({ client: createEc2Client(env), maxAttempts: ROUND_BUDGET.awsMaxAttempts, retryBudgetMs: ROUND_BUDGET.awsRetryBudgetMs }),
     metrics: createControllerMetrics(),
     logger: {
       info: (message, details) => logger.info(message, details ?? {}),
@@ -140,9 +148,13 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * Runs rounds every `intervalSeconds`. A round starts only when it can end (allowing it one interval) before
- * the next scheduled start — the event's `time` (or this invocation's start) + the schedule period — and one
- * interval before the Lambda's deadline. Never throws for a round's failure; throws for an unusable config.
+ * Runs rounds every `intervalSeconds`. A round starts only when, by the clock, its budget (contract/round-budget.ts:
+ * the longest check timeout plus bounded allowances) ends before the next scheduled start — the event's `time`
+ * (or this invocation's start) + the schedule period — and before the Lambda's deadline; a round that ran late
+ * moves the next one back rather than starting rounds back to back. Between rounds, make-before-break switches
+ * that wait for a replacement are followed every few seconds (lambda/controller/pending-switches.ts), so both
+ * servers take new connections for seconds, not an interval. Never throws for a round's failure; throws for an
+ * unusable config.
  */
 export async function runInvocation(deps: ControllerDependencies, context: InvocationContext, event: ControllerEvent = {}): Promise<InvocationResult> {
   const clock = deps.clock ?? Date.now;
@@ -151,18 +163,27 @@ export async function runInvocation(deps: ControllerDependencies, context: Invoc
   const deadline = start + context.getRemainingTimeInMillis();
   const config = await deps.loadConfig();
   const intervalMs = config.intervalSeconds * 1000;
+  const budgetMs = roundBudgetMs(Math.max(0, ...config.services.map((s) => s.check.timeoutMs)));
   const scheduled = event.time ? Date.parse(event.time) : NaN;
   const nextScheduledStart = (Number.isFinite(scheduled) ? scheduled : start) + (deps.schedulePeriodMs ?? HANDLER_DEFAULTS.schedulePeriodMs);
-  const endBy = Math.min(deadline - intervalMs, nextScheduledStart);
+  const endBy = Math.min(deadline - ROUND_BUDGET.deadlineMarginMs, nextScheduledStart);
   const maxRounds = event.maxRounds ?? (event.source === HANDLER_DEFAULTS.postDeploySource ? 1 : Infinity);
+  const follow = (pending: readonly PendingDeregistration[], until: number, thenWait: boolean) =>
+    followSwitchesUntil({ deps, clock, sleep, pending, until, thenWait, pollMs: deps.switchPollMs ?? HANDLER_DEFAULTS.switchPollMs });
 
   let rounds = 0;
   let roundsWithFailures = 0;
   let roundsAborted = 0;
+  let roundsSkipped = 0;
+  let pending: readonly PendingDeregistration[] = [];
   let nextRoundAt = start;
-  while (rounds < maxRounds && (rounds === 0 || nextRoundAt + intervalMs <= endBy)) {
-    const wait = nextRoundAt - clock();
-    if (wait > 0) await sleep(wait);
+  while (rounds < maxRounds) {
+    const startAt = Math.max(nextRoundAt, clock());
+    if (startAt + budgetMs > endBy) {
+      if (rounds === 0) roundsSkipped = 1;
+      break;
+    }
+    pending = await follow(pending, startAt, true);
     rounds += 1;
     try {
       const result = await runRound({
@@ -174,6 +195,7 @@ export async function runInvocation(deps: ControllerDependencies, context: Invoc
         now: () => new Date(clock()),
         ...(deps.probe ? { probe: deps.probe } : {}),
       });
+      pending = result.pending;
       if (result.failed) roundsWithFailures += 1;
       publishRoundMetrics(
         deps.metrics,
@@ -184,11 +206,37 @@ export async function runInvocation(deps: ControllerDependencies, context: Invoc
       roundsAborted += 1;
       deps.logger.error('round aborted', { round: rounds, error: err instanceof Error ? err.message : String(err) });
     }
-    nextRoundAt += intervalMs;
+    nextRoundAt = Math.max(nextRoundAt + intervalMs, clock());
   }
-  const result = { rounds, roundsWithFailures, roundsAborted };
-  deps.logger.info('invocation finished', { ...result });
+  // Switches still waiting after the last round are followed until the invocation must end.
+  pending = await follow(pending, endBy, false);
+  const result = { rounds, roundsWithFailures, roundsAborted, ...(roundsSkipped > 0 ? { skippedReason: `no time for a round: its budget of ${budgetMs} ms would end after ${new Date(endBy).toISOString()}` } : {}) };
+  deps.logger.info('invocation finished', { ...result, switchesWaiting: pending.length });
   return result;
+}
+
+/**
+ * Re-reads the target groups of waiting switches every `pollMs` until `until`, completing those whose
+ * replacement became healthy; then (`thenWait`) sleeps out the rest. Returns the switches still waiting.
+ */
+async function followSwitchesUntil(args: {
+  deps: ControllerDependencies;
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  pending: readonly PendingDeregistration[];
+  until: number;
+  thenWait: boolean;
+  pollMs: number;
+}): Promise<readonly PendingDeregistration[]> {
+  const { deps, clock, sleep, until, pollMs } = args;
+  let pending = args.pending;
+  while (pending.length > 0 && clock() + pollMs <= until) {
+    await sleep(pollMs);
+    pending = (await followPendingSwitches({ elb: deps.elb, pending, logger: deps.logger, clock })).waiting;
+  }
+  const rest = until - clock();
+  if (args.thenWait && rest > 0) await sleep(rest);
+  return pending;
 }
 
 let cached: ControllerDependencies | undefined;

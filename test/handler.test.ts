@@ -32,6 +32,35 @@ class MemoryElb implements TargetGroupPort {
   }
 }
 
+/** ELB that keeps a new target `initial` for `initialMs` of the test's clock, as AWS does until its checks pass. */
+class SlowElb extends MemoryElb {
+  clock: () => number = () => 0;
+  readonly timedWrites: { at: number; write: string }[] = [];
+  private readonly registeredAt = new Map<string, number>();
+  constructor(private readonly initialMs: number) {
+    super();
+  }
+  override async describeTargets(arn: string): Promise<ObservedTarget[]> {
+    return (await super.describeTargets(arn)).map((t) => {
+      const at = this.registeredAt.get(`${arn} ${t.ip}:${t.port}`);
+      return at !== undefined && this.clock() < at + this.initialMs ? { ...t, state: 'initial' } : t;
+    });
+  }
+  override async registerTargets(arn: string, targets: readonly TargetRef[]): Promise<void> {
+    await super.registerTargets(arn, targets);
+    for (const t of targets) this.registeredAt.set(`${arn} ${t.ip}:${t.port}`, this.clock());
+    this.timedWrites.push({ at: this.clock(), write: this.writes.at(-1)! });
+  }
+  override async deregisterTargets(arn: string, targets: readonly TargetRef[]): Promise<void> {
+    await super.deregisterTargets(arn, targets);
+    this.timedWrites.push({ at: this.clock(), write: this.writes.at(-1)! });
+  }
+  makeHealthy(): void {
+    this.registeredAt.clear();
+    this.timedWrites.length = 0;
+  }
+}
+
 class MemoryStore implements StateStore {
   state: ControllerState = emptyState();
   audit: AuditRecord[] = [];
@@ -82,7 +111,7 @@ function harness(timeoutMs: number, overrides: Partial<ControllerDependencies> =
     ...overrides,
   };
   const context = { getRemainingTimeInMillis: () => deadline - now };
-  return { deps, context, elb, store, logs, sleeps, clock: () => now };
+  return { deps, context, elb, store, logs, sleeps, clock: () => now, advance: (ms: number) => void (now += ms) };
 }
 
 function captureStdout<T>(run: () => Promise<T>): Promise<{ value: T; docs: any[] }> {
@@ -109,25 +138,26 @@ describe('controller Lambda', () => {
     delete process.env.POWERTOOLS_METRICS_DISABLED;
   });
 
-  test('runs a round every interval and returns one interval before the deadline, with metrics per round', async () => {
+  test('runs a round every interval while its budget fits before the next scheduled start, with metrics per round', async () => {
     const h = harness(60_000);
     const { value, docs } = await captureStdout(() => runInvocation(h.deps, h.context));
-    expect(value).toEqual({ rounds: 5, roundsWithFailures: 0, roundsAborted: 0 });
-    // Rounds start at 0, 10, 20, 30, 40 s; the last ends at 41.5 s, well before the next start.
-    expect(h.sleeps).toEqual([8_500, 8_500, 8_500, 8_500]);
-    expect(60_000 - h.context.getRemainingTimeInMillis()).toBe(41_500);
-    expect(docs.filter((d) => d.Heartbeat === 1)).toHaveLength(5);
+    expect(value).toEqual({ rounds: 6, roundsWithFailures: 0, roundsAborted: 0 });
+    // Budget: 1 000 ms check timeout + 1 000 grace + 2 500 allowance = 4.5 s. Rounds start at 0, 10, ... 50 s
+    // (50 + 4.5 ends before 59 s = the next start less the deadline margin); the last ends at 51.5 s.
+    expect(h.sleeps).toEqual([8_500, 8_500, 8_500, 8_500, 8_500]);
+    expect(60_000 - h.context.getRemainingTimeInMillis()).toBe(51_500);
+    expect(docs.filter((d) => d.Heartbeat === 1)).toHaveLength(6);
     expect(docs.every((d) => d._aws.CloudWatchMetrics[0].Namespace === 'Medlb' && d.Site === 'test-site')).toBe(true);
     // Bootstrap registered A (B fails) in the first round; later rounds wrote nothing.
     expect(h.elb.writes).toEqual([`register dicom-104 ${IP.A}:104`, `register dicom-11112 ${IP.A}:11112`]);
-    expect(h.store.state.services.S1!.targets.A!.passes).toBe(5);
+    expect(h.store.state.services.S1!.targets.A!.passes).toBe(6);
   });
 
   test("a scheduled event's time bounds the invocation to its minute", async () => {
     const h = harness(900_000);
     const { value } = await captureStdout(() => runInvocation(h.deps, h.context, { time: '2026-11-24T10:00:00Z' }));
-    expect(value.rounds).toBe(5); // 10:00:50.4 + one interval would pass 10:01:00
-    expect(h.clock()).toBeLessThan(Date.parse('2026-11-24T10:00:50Z'));
+    expect(value.rounds).toBe(6); // 10:00:50.4 + the 4.5 s budget ends before 10:01:00; 10:01:00.4 would not
+    expect(h.clock()).toBeLessThan(Date.parse('2026-11-24T10:00:52Z'));
   });
 
   test.each([[{ source: 'medlb.post-deploy', configFingerprint: 'abc' }], [{ maxRounds: 1 }]])('%j runs a single round', async (event) => {
@@ -157,9 +187,56 @@ describe('controller Lambda', () => {
     const h = harness(60_000);
     h.store.failLoads = 2;
     const { value, docs } = await captureStdout(() => runInvocation(h.deps, h.context));
-    expect(value).toEqual({ rounds: 5, roundsWithFailures: 0, roundsAborted: 2 });
-    expect(docs.filter((d) => d.Heartbeat === 1)).toHaveLength(3); // no heartbeat for aborted rounds
+    expect(value).toEqual({ rounds: 6, roundsWithFailures: 0, roundsAborted: 2 });
+    expect(docs.filter((d) => d.Heartbeat === 1)).toHaveLength(4); // no heartbeat for aborted rounds
     expect(h.logs.filter(([level, message]) => level === 'error' && message === 'round aborted')).toHaveLength(2);
+  });
+
+  test('rounds slower than the interval (a silent server) never run past the deadline', async () => {
+    // The measured fault: 11 s left, rounds of 4 s every 2 s ran 16.4 s. A round starts only if its budget fits.
+    const silent = makeConfig({ targets: ['A'] });
+    const config = { ...silent, intervalSeconds: 2, services: [{ ...silent.services[0]!, check: { ...silent.services[0]!.check, timeoutMs: 4_000 } }] };
+    const h = harness(11_000, {
+      loadConfig: async () => config,
+      probe: async () => {
+        h.advance(4_000);
+        return { healthy: false, latencyMs: 4_000, reason: 'no answer within 4000 ms' };
+      },
+    });
+    const { value } = await captureStdout(() => runInvocation(h.deps, h.context));
+    // Budget 4 000 + 1 000 + 2 500 = 7.5 s: the first round fits (7.5 ≤ 11 - 1); the second could start at 4 s
+    // (the first ran late) and would end at 11.5 s.
+    expect(value.rounds).toBe(1);
+    expect(h.context.getRemainingTimeInMillis()).toBeGreaterThanOrEqual(1_000);
+  });
+
+  test('an invocation that starts too late for one round runs none and says why', async () => {
+    const h = harness(4_000);
+    const { value } = await captureStdout(() => runInvocation(h.deps, h.context));
+    expect(value).toMatchObject({ rounds: 0, skippedReason: expect.stringMatching(/budget of 4500 ms/) });
+    expect(h.elb.writes).toEqual([]);
+  });
+
+  test('between rounds a waiting switch is re-read every few seconds and completed as soon as the replacement is healthy', async () => {
+    // Failover S1: B serves; A has just recovered. ELB keeps a new target `initial` for 5 s.
+    const elb = new SlowElb(5_000);
+    const h = harness(60_000, { elb, loadConfig: async () => makeConfig({ mode: 'failover', targets: ['A', 'B'] }), probe: async () => ({ healthy: true, latencyMs: 1, reason: 'ok' }) });
+    elb.clock = h.clock;
+    await elb.registerTargets(TG1, [{ ip: IP.B!, port: 104 }]);
+    await elb.registerTargets(TG2, [{ ip: IP.B!, port: 11112 }]);
+    elb.makeHealthy();
+    elb.writes.length = 0;
+    h.store.state = { version: 2, services: { S1: { targets: { A: { passes: 1, failures: 0, up: false }, B: { passes: 9, failures: 0, up: true } }, overrides: {} } } };
+    await captureStdout(() => runInvocation(h.deps, h.context, { maxRounds: 2 }));
+    const [registerA104, registerA11112, deregisterB104, deregisterB11112, ...rest] = elb.timedWrites;
+    expect([registerA104, registerA11112].map((w) => w!.write)).toEqual([`register dicom-104 ${IP.A}:104`, `register dicom-11112 ${IP.A}:11112`]);
+    expect([deregisterB104, deregisterB11112].map((w) => w!.write)).toEqual([`deregister dicom-104 ${IP.B}:104`, `deregister dicom-11112 ${IP.B}:11112`]);
+    expect(rest).toEqual([]);
+    // A became healthy 5 s after its registration; B left within one poll (2 s) of that, before the next round (10 s).
+    const overlapMs = deregisterB104!.at - (registerA104!.at + 5_000);
+    expect(overlapMs).toBeGreaterThanOrEqual(0);
+    expect(overlapMs).toBeLessThanOrEqual(2_000);
+    expect(deregisterB104!.at - registerA104!.at).toBeLessThan(10_000);
   });
 
   test("one service's failure is reported and does not stop the others", async () => {

@@ -67,6 +67,8 @@ export function roundMetricGroups(input: RoundMetricsInput): MetricGroup[] {
     ];
     if (counts.targetsInService !== null) serviceMetrics.push({ name: 'TargetsInService', unit: 'Count', value: counts.targetsInService });
     if (counts.failOpen !== null) serviceMetrics.push({ name: 'FailOpen', unit: 'Count', value: counts.failOpen });
+    if (counts.targetsAwaitingHealthy !== null) serviceMetrics.push({ name: 'TargetsAwaitingHealthy', unit: 'Count', value: counts.targetsAwaitingHealthy });
+    if (counts.targetsRoutable !== null) serviceMetrics.push({ name: 'TargetsRoutable', unit: 'Count', value: counts.targetsRoutable });
     groups.push({ dimensions: { Site: site, Service: service.name }, metrics: serviceMetrics });
   }
   groups.push({

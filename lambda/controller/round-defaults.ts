@@ -1,3 +1,5 @@
+import { ROUND_BUDGET } from '../../contract/round-budget';
+
 /** Defaults of the round runner (DESIGN.md §3.2), in one place. */
 export const ROUND_DEFAULTS = {
   /**
@@ -13,7 +15,7 @@ export const ROUND_DEFAULTS = {
   discoveryConcurrency: 4,
   /**
    * Extra time a probe gets beyond its check's timeoutMs before the runner abandons it; the probe library
-   * bounds itself, this only protects the round from a probe that never settles.
+   * bounds itself, this only protects the round from a probe that never settles. Part of the round budget.
    */
-  probeGraceMs: 1_000,
+  probeGraceMs: ROUND_BUDGET.probeGraceMs,
 } as const;

@@ -65,7 +65,10 @@ describe('EMF round metrics', () => {
       { dimensions: { Site: 'example-hospital', Service: 'S1', Target: 'B' }, metrics: { ProbeSuccess: ['Count', 0], ProbeLatency: ['Milliseconds', 1000] } },
       {
         dimensions: { Site: 'example-hospital', Service: 'S1' },
-        metrics: { TargetsUp: ['Count', 1], TargetsExpected: ['Count', 2], TargetsInService: ['Count', 1], FailOpen: ['Count', 0] },
+        metrics: {
+          TargetsUp: ['Count', 1], TargetsExpected: ['Count', 2], TargetsInService: ['Count', 1], FailOpen: ['Count', 0],
+          TargetsAwaitingHealthy: ['Count', 0], TargetsRoutable: ['Count', 1],
+        },
       },
       { dimensions: { Site: 'example-hospital', Service: 'S2', Target: 'D' }, metrics: { ProbeSuccess: ['Count', 0], ProbeLatency: ['Milliseconds', 0.5] } },
       // S2 could not be described: in-service and fail-open are unknown, so they are not reported as 0.
@@ -95,7 +98,11 @@ describe('EMF round metrics', () => {
     ).map(summarize);
     expect(docs.find((d) => d.dimensions.Service === 'S1' && !d.dimensions.Target)).toEqual({
       dimensions: { Site: 's', Service: 'S1' },
-      metrics: { TargetsUp: ['Count', 0], TargetsExpected: ['Count', 2], TargetsInService: ['Count', 2], FailOpen: ['Count', 1] },
+      // Registered is not routable: ELB reports both unhealthy, so nothing takes new connections (the outage alarm).
+      metrics: {
+        TargetsUp: ['Count', 0], TargetsExpected: ['Count', 2], TargetsInService: ['Count', 2], FailOpen: ['Count', 1],
+        TargetsAwaitingHealthy: ['Count', 0], TargetsRoutable: ['Count', 0],
+      },
     });
   });
 });
