@@ -21,7 +21,7 @@ export interface RetryProps {
 }
 
 /** Defaults of {@link RetryProps}, and the region a CLI client falls back to. */
-export const AWS_RETRY_DEFAULTS = {
+const AWS_RETRY_DEFAULTS = {
   maxAttempts: 6,
   baseDelayMs: 100,
   maxDelayMs: 3_000,

@@ -15,10 +15,10 @@ import { ControllerConfigError, parseControllerConfig, type ControllerConfig } f
 import { InputFileError, loadConfigFile, openStateStore, requireOption, UsageError } from './common';
 
 /** The stack output that names the state table. */
-export const STATE_TABLE_OUTPUT = 'StateTableName';
+const STATE_TABLE_OUTPUT = 'StateTableName';
 
 /** The stack cannot be used (missing, or without the output this CLI needs). */
-export class StackLookupError extends InputFileError {}
+class StackLookupError extends InputFileError {}
 
 /** Config and state store of a command, from `--config`/`--state-file` or from `--stack`. */
 export interface ControllerInputs {

@@ -38,7 +38,7 @@ export interface HttpReply {
 }
 
 /** Maps an error of the HTTP client to an operator-facing reason. */
-export function describeHttpError(err: Error, phase: 'response' | 'body'): string {
+function describeHttpError(err: Error, phase: 'response' | 'body'): string {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (code.startsWith('HPE_')) return `malformed HTTP response (${code})`;
   if (code === 'ECONNRESET') {

@@ -5,9 +5,9 @@
  */
 import { ProbeFailure } from './connect';
 
-export const MLLP_START = 0x0b;
-export const MLLP_END = 0x1c;
-export const MLLP_TRAILER = 0x0d;
+const MLLP_START = 0x0b;
+const MLLP_END = 0x1c;
+const MLLP_TRAILER = 0x0d;
 
 /** The peer broke MLLP framing. `reason` is operator-facing, e.g. "reply not MLLP-framed (first byte 0x48)". */
 export class MllpFramingError extends ProbeFailure {

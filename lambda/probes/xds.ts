@@ -24,7 +24,7 @@ import {
 import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from './types';
 import { childNamed, childrenNamed, descendantsNamed, escapeXml, parseXmlDocument, type XmlElement } from './xml';
 
-export const NS = {
+const NS = {
   soap12: 'http://www.w3.org/2003/05/soap-envelope',
   soap11: 'http://schemas.xmlsoap.org/soap/envelope/',
   wsa: 'http://www.w3.org/2005/08/addressing',
@@ -34,7 +34,7 @@ export const NS = {
   xdsb: 'urn:ihe:iti:xds-b:2007',
 } as const;
 
-export const XDS_ACTIONS = {
+const XDS_ACTIONS = {
   registryStoredQuery: 'urn:ihe:iti:2007:RegistryStoredQuery',
   retrieveDocumentSet: 'urn:ihe:iti:2007:RetrieveDocumentSet',
 } as const;
@@ -75,7 +75,7 @@ function envelope(action: string, messageId: string, to: string, body: string): 
 }
 
 /** ITI-18 FindDocuments for `patientId` (approved entries), asking for object references only (small answer). */
-export function buildRegistryStoredQuery(patientId: string, to: string, messageId = `urn:uuid:${randomUUID()}`): XdsRequest {
+function buildRegistryStoredQuery(patientId: string, to: string, messageId = `urn:uuid:${randomUUID()}`): XdsRequest {
   const slot = (name: string, value: string): string =>
     `<rim:Slot name="${name}"><rim:ValueList><rim:Value>${escapeXml(value)}</rim:Value></rim:ValueList></rim:Slot>`;
   const body =
@@ -94,7 +94,7 @@ export function buildRegistryStoredQuery(patientId: string, to: string, messageI
 }
 
 /** ITI-43 for one document, wrapped as an MTOM/XOP package with the SOAP envelope as its only (root) part. */
-export function buildRetrieveDocumentSet(
+function buildRetrieveDocumentSet(
   repositoryUniqueId: string,
   documentUniqueId: string,
   to: string,
@@ -173,7 +173,7 @@ interface MimePart {
 const MAX_MIME_PARTS = 256;
 
 /** Splits a multipart body (RFC 2046 §5.1.1). Throws XdsResponseError for a body that is not one. */
-export function splitMultipart(body: Buffer, boundary: string): MimePart[] {
+function splitMultipart(body: Buffer, boundary: string): MimePart[] {
   if (!boundary || boundary.length > 200) throw new XdsResponseError('multipart/related response without a usable boundary');
   const delimiter = Buffer.from(`--${boundary}`, 'latin1');
   let position = body.indexOf(delimiter);
@@ -218,7 +218,7 @@ function readPart(raw: Buffer): MimePart {
 }
 
 /** The SOAP envelope's bytes: the body itself, or the root part of an MTOM/XOP package. */
-export function soapEnvelopeBytes(contentTypeHeader: string | undefined, body: Buffer): Buffer {
+function soapEnvelopeBytes(contentTypeHeader: string | undefined, body: Buffer): Buffer {
   if (!contentTypeHeader) throw new XdsResponseError('response without Content-Type');
   const mediaType = parseMediaType(contentTypeHeader);
   if (['application/soap+xml', 'text/xml', 'application/xml'].includes(mediaType.type)) return body;
@@ -291,7 +291,7 @@ function faultReason(fault: XmlElement, soapNs: string): string {
  * Judges a response envelope. Returns the healthy reason; throws XdsResponseError (or XmlDocumentError for input
  * that is not XML) and nothing else, whatever the bytes.
  */
-export function interpretSoapResponse(envelopeBytes: Buffer, expectation: XdsExpectation): string {
+function interpretSoapResponse(envelopeBytes: Buffer, expectation: XdsExpectation): string {
   const root = parseXmlDocument(envelopeBytes.toString('utf8').replace(/^\uFEFF/, ''));
   if (root.local !== 'Envelope' || (root.ns !== NS.soap12 && root.ns !== NS.soap11)) {
     throw new XdsResponseError(`response is XML but not a SOAP envelope (root element ${clip(root.local)})`);

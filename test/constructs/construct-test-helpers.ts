@@ -6,7 +6,7 @@ import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
 /** The region every construct test stack pins (ALB access logs need one). */
-export const TEST_REGION = 'eu-west-2';
+const TEST_REGION = 'eu-west-2';
 
 /** A stack under an App carrying the project's cdk.json feature flags, so tests see what `cdk synth` sees. */
 export function newTestStack(id = 'TestStack'): Stack {

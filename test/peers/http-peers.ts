@@ -67,7 +67,7 @@ export const VIEWER_PAGE_TEXT = 'medlb test viewer: ready';
  * The routes of the viewer peer: `/` 200 with VIEWER_PAGE_TEXT; `/down` 503; `/moved` 302; `/huge` 1 MiB of
  * filler (no VIEWER_PAGE_TEXT) streamed; `/stall` headers then no body; `/not-found` 404.
  */
-export function viewerHandler(request: http.IncomingMessage, response: http.ServerResponse): void {
+function viewerHandler(request: http.IncomingMessage, response: http.ServerResponse): void {
   switch (request.url) {
     case '/':
     case '/index.html':

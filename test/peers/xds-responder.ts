@@ -9,7 +9,7 @@ import { listenOnLoopback } from './loopback';
 import { randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 
-export const XDS_NS = {
+const XDS_NS = {
   soap12: 'http://www.w3.org/2003/05/soap-envelope',
   wsa: 'http://www.w3.org/2005/08/addressing',
   query: 'urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0',
@@ -93,7 +93,7 @@ function asArray<T>(value: T | T[] | undefined): T[] {
 }
 
 /** Reads and checks a request the way an XDS.b actor would. */
-export function readXdsRequest(contentType: string, body: Buffer): XdsRequestSeen {
+function readXdsRequest(contentType: string, body: Buffer): XdsRequestSeen {
   const slots: Record<string, string> = {};
   let seen: XdsRequestSeen = { contentType, slots };
   try {

@@ -50,6 +50,3 @@ export const MAX_COMMAND_SET_LENGTH = 65_536;
  * the echo but never releases is reported as "release timeout" without spending the whole budget on it.
  */
 export const RELEASE_PHASE_SHARE = 0.5;
-
-/** Floor of every phase limit (ms), so a tiny timeout still gives each phase a real chance. */
-export const MIN_PHASE_LIMIT_MS = 1;

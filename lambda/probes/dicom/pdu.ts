@@ -280,7 +280,7 @@ export function encodeCommandPData(presentationContextId: number, command: Buffe
 }
 
 /** Encodes a P-DATA-TF PDU (PS3.8 9.3.5) holding the given PDVs. */
-export function encodePDataTf(values: readonly PresentationDataValue[]): Buffer {
+function encodePDataTf(values: readonly PresentationDataValue[]): Buffer {
   const items = values.map((value) => {
     const header = Buffer.alloc(PDV_OVERHEAD);
     header.writeUInt32BE(value.data.length + 2, 0);
