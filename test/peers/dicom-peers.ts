@@ -37,6 +37,18 @@ export type DicomPeerBehaviour =
   /** Answers association and C-ECHO correctly but never answers A-RELEASE-RQ. */
   | { readonly kind: 'no-release' }
   /**
+   * Each step scripted (the end-to-end fuzz draws these): C-ECHO-RSP answers the request's message id plus
+   * `messageIdOffset` (mod 65536) with `status`; A-RELEASE-RQ is answered as `release` says: `reply` with
+   * A-RELEASE-RP, `collision` with an A-RELEASE-RQ of its own and then A-RELEASE-RP (PS3.8 7.2.2), `ignore` not at
+   * all, `abort` with an A-ABORT.
+   */
+  | {
+      readonly kind: 'scripted-echo';
+      readonly messageIdOffset: number;
+      readonly status: number;
+      readonly release: 'reply' | 'collision' | 'ignore' | 'abort';
+    }
+  /**
    * A correct round trip. `split`: every PDU written one byte per write; `merged`: the C-ECHO-RSP cut into
    * two command fragments in two P-DATA-TF PDUs, both sent in one write. `maxPduLength` is announced in the AC.
    */
@@ -165,7 +177,7 @@ function serve(
         break;
       case 0x05:
         seen.releaseRequests += 1;
-        if (behaviour.kind !== 'no-release') send(pdu(0x06, Buffer.alloc(4)));
+        onReleaseRequest();
         break;
       case 0x07:
         seen.aborts += 1;
@@ -219,8 +231,30 @@ function serve(
     }
   }
 
+  function onReleaseRequest(): void {
+    if (behaviour.kind === 'no-release') return;
+    if (behaviour.kind === 'scripted-echo') {
+      switch (behaviour.release) {
+        case 'ignore':
+          return;
+        case 'abort':
+          socket.end(pdu(0x07, Buffer.from([0, 0, 0, 0])));
+          return;
+        case 'collision':
+          send(pdu(0x05, Buffer.alloc(4)));
+          break;
+        case 'reply':
+          break;
+      }
+    }
+    send(pdu(0x06, Buffer.alloc(4)));
+  }
+
   function onEcho(messageId: number, contextId: number): void {
     switch (behaviour.kind) {
+      case 'scripted-echo':
+        send(pData(contextId, echoResponse((messageId + behaviour.messageIdOffset) & 0xffff, behaviour.status)));
+        return;
       case 'abort-after-accept':
         socket.end(pdu(0x07, Buffer.from([0, 0, behaviour.source, behaviour.reason])));
         return;

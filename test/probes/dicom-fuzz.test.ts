@@ -17,9 +17,8 @@ import {
   parsePDataTf,
   type RawPdu,
 } from '../../lambda/probes/dicom/pdu';
-import { samplePeerPdus } from '../peers/dicom-peers';
+import { samplePeerPdus, startDicomPeer, type DicomPeer, type DicomPeerBehaviour } from '../peers/dicom-peers';
 import { prng } from './fuzz-helpers';
-
 
 const SEEDS = [0x5eed0001, 0x5eed0002, 0x5eed0003, 0xdecafbad];
 const ITERATIONS_PER_SEED = 500;
@@ -270,5 +269,74 @@ describe('probeDicom fuzz (end to end)', () => {
     const random = prng(0xfeedf00e);
     const results = await probeAll(Array.from({ length: 15 }, () => validStream.subarray(0, int(random, validStream.length))));
     expect(results.filter((result) => result.healthy)).toEqual([]);
+  });
+});
+
+describe('probeDicom fuzz (end to end): message ids, statuses and release paths', () => {
+  type ScriptedEcho = Extract<DicomPeerBehaviour, { kind: 'scripted-echo' }>;
+  const timeoutMs = 400;
+  const CASES = 48;
+  /** Statuses a C-ECHO-RSP may carry (PS3.7 C.4: warnings, failures, cancel, pending) plus random codes. */
+  const NON_SUCCESS_STATUSES = [0x0001, 0x0107, 0x0110, 0x0112, 0x0122, 0x0210, 0x0211, 0xa700, 0xa900, 0xc000, 0xfe00, 0xff00, 0xff01];
+  const RELEASES: ReadonlyArray<ScriptedEcho['release']> = ['reply', 'collision', 'ignore', 'abort'];
+
+  /** Half the cases answer correctly at each step, so healthy and every kind of failure occur. */
+  function drawCase(random: () => number): ScriptedEcho {
+    const pick = <T>(values: readonly T[]): T => values[int(random, values.length)];
+    return {
+      kind: 'scripted-echo',
+      messageIdOffset: random() < 0.5 ? 0 : 1 + int(random, 0xffff),
+      status: random() < 0.5 ? 0x0000 : random() < 0.8 ? pick(NON_SUCCESS_STATUSES) : 1 + int(random, 0xffff),
+      release: pick(RELEASES),
+    };
+  }
+
+  /** What the probe must conclude, from the case alone: the first step that goes wrong decides the reason. */
+  function expectedOutcome(scripted: ScriptedEcho, sentMessageId: number): { healthy: boolean; reason: string | RegExp } {
+    if (scripted.messageIdOffset !== 0) {
+      return { healthy: false, reason: `wrong message id (got ${(sentMessageId + scripted.messageIdOffset) & 0xffff}, sent ${sentMessageId})` };
+    }
+    if (scripted.status !== 0x0000) return { healthy: false, reason: `C-ECHO status 0x${scripted.status.toString(16).padStart(4, '0')}` };
+    switch (scripted.release) {
+      case 'reply':
+      case 'collision':
+        return { healthy: true, reason: 'C-ECHO status 0x0000' };
+      case 'ignore':
+        return { healthy: false, reason: /^release timeout: no A-RELEASE-RP within \d+ ms$/ };
+      case 'abort':
+        return { healthy: false, reason: 'aborted by peer (service-user) during release' };
+    }
+  }
+
+  const peers: DicomPeer[] = [];
+  afterAll(async () => {
+    await Promise.all(peers.map((peer) => peer.close()));
+  });
+
+  it('is healthy exactly when the message id matches, the status is 0x0000 and the release is clean', async () => {
+    const random = prng(0xc0ffee01);
+    const scripted = Array.from({ length: CASES }, () => drawCase(random));
+    // The draw must reach every path, or the fuzz proves less than it claims.
+    expect(scripted.some((c) => c.messageIdOffset === 0 && c.status === 0 && (c.release === 'reply' || c.release === 'collision'))).toBe(true);
+    expect(scripted.some((c) => c.messageIdOffset !== 0)).toBe(true);
+    expect(scripted.some((c) => c.messageIdOffset === 0 && c.status !== 0)).toBe(true);
+    for (const release of ['ignore', 'abort', 'collision'] as const) {
+      expect(scripted.some((c) => c.messageIdOffset === 0 && c.status === 0 && c.release === release)).toBe(true);
+    }
+
+    for (const behaviour of scripted) peers.push(await startDicomPeer(behaviour, { host: '127.0.3.201' }));
+    const startedAt = Date.now();
+    const results = await Promise.all(peers.map((peer) => probeDicom(peer, { protocol: 'dicom', timeoutMs })));
+    expect(Date.now() - startedAt).toBeLessThan(timeoutMs + 2000);
+
+    results.forEach((result, i) => {
+      const [sent] = peers[i].seen.echoMessageIds;
+      const expected = expectedOutcome(scripted[i], sent);
+      const context = `case ${i} ${JSON.stringify(scripted[i])} → ${result.reason}`;
+      expect({ context, healthy: result.healthy }).toEqual({ context, healthy: expected.healthy });
+      if (typeof expected.reason === 'string') expect({ context, reason: result.reason }).toEqual({ context, reason: expected.reason });
+      else expect(result.reason).toMatch(expected.reason);
+      expect(result.latencyMs).toBeLessThan(timeoutMs + 1500);
+    });
   });
 });

@@ -47,9 +47,12 @@ describe('https probe against a Node HTTPS server with a self-signed certificate
     expect(absent.reason).toMatch(/^HTTP 200 OK, but the body \(\d+ bytes\) does not contain "login failed"$/);
   });
 
-  it('reads at most its body bound on a huge page', async () => {
-    const result = await probe(target(), https({ insecure: true, path: '/huge', expect: VIEWER_PAGE_TEXT }));
+  it('reads at most its body bound on a huge page, within its timeout', async () => {
+    const check = https({ insecure: true, path: '/huge', expect: VIEWER_PAGE_TEXT });
+    const startedAt = Date.now();
+    const result = await probe(target(), check);
     expect(result).toMatchObject({ healthy: false, reason: `HTTP 200 OK, but the first 262144 bytes of the body does not contain "${VIEWER_PAGE_TEXT}"` });
+    expect(Date.now() - startedAt).toBeLessThan(check.timeoutMs + MARGIN_MS);
   });
 
   it.each([
@@ -148,10 +151,12 @@ describe('http probe', () => {
     await new Promise<void>((resolve) => banner.listen(0, '127.0.5.3', resolve));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.5.4', resolve));
     try {
+      let startedAt = Date.now();
       const garbage = await probe({ host: '127.0.5.3', port: (banner.address() as AddressInfo).port }, { protocol: 'http', timeoutMs: 1000 });
       expect(garbage.healthy).toBe(false);
       expect(garbage.reason).toMatch(/^malformed HTTP response \(HPE_\w+\)$/);
-      const startedAt = Date.now();
+      expect(Date.now() - startedAt).toBeLessThan(1000 + MARGIN_MS);
+      startedAt = Date.now();
       const quiet = await probe({ host: '127.0.5.4', port: (silent.address() as AddressInfo).port }, { protocol: 'http', timeoutMs: 300 });
       expect(quiet).toMatchObject({ healthy: false, reason: expect.stringMatching(/^no HTTP response within \d+ ms$/) });
       expect(Date.now() - startedAt).toBeLessThan(300 + MARGIN_MS);

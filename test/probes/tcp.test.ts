@@ -88,16 +88,18 @@ describe('tcp probe', () => {
     }
   });
 
-  it('says "TLS handshake failed" when the peer does not speak TLS', async () => {
+  it('says "TLS handshake failed" when the peer does not speak TLS, within its timeout', async () => {
     const talker = net.createServer((socket) => {
       track(socket);
       socket.end('220 smtp.example ESMTP ready\r\n');
     });
     const port = await listen(talker, '127.0.6.5');
     try {
+      const startedAt = Date.now();
       const result = await probe({ host: '127.0.6.5', port }, { protocol: 'tcp', timeoutMs: 2000, tls: true, insecure: true });
       expect(result.healthy).toBe(false);
       expect(result.reason).toMatch(/^TLS handshake failed: /);
+      expect(Date.now() - startedAt).toBeLessThan(2000 + MARGIN_MS);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => talker.close(resolve));

@@ -109,12 +109,14 @@ describe('xds repository probe (ITI-43, MTOM)', () => {
     ['failure', 'ITI-43 RetrieveDocumentSetResponse status Failure: XDSRepositoryError repository storage offline'],
     ['fault', 'HTTP 500 Internal Server Error: SOAP Fault env:Receiver / xdsb:RegistryUnavailable: Registry backend is not reachable'],
     ['non-xml', /^not well-formed XML/],
-  ])('%s → unhealthy', async (mode, expected) => {
+  ])('%s → unhealthy, within its timeout', async (mode, expected) => {
     const peer = await responder(mode);
+    const startedAt = Date.now();
     const result = await probe({ host: peer.host, port: peer.port }, repository);
     expect(result.healthy).toBe(false);
     if (typeof expected === 'string') expect(result.reason).toBe(expected);
     else expect(result.reason).toMatch(expected);
+    expect(Date.now() - startedAt).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
   });
 
   it('is cancellable while waiting for the answer', async () => {
