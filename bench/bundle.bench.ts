@@ -2,43 +2,58 @@
  * Controller Lambda bundle benchmark (issue 4). Not a test: it prints figures for BENCHMARKS.md and exits 1 when
  * a target is missed. Run alone with `npx tsx bench/bundle.bench.ts`, or through `npm run bench -- bundle`.
  *
- * Bundles lambda/handler.ts exactly as the stack does (esbuild, minified, `@aws-sdk/*` external: the Node.js
- * runtime provides the SDK) and measures the bundle size and the cold-start import time: a fresh Node process that
- * requires the bundle, against a fresh Node process that requires nothing, in the same run (the difference is what
- * the bundle costs a cold start; the SDK clients are resolved from node_modules, as the runtime's copy would be).
+ * Bundles lambda/handler.ts exactly as the stack does, from the same definition (lib/constructs/controller-bundling.ts:
+ * esbuild's target from the Lambda runtime, minified, with a source map, `@aws-sdk/*` external because the Node.js
+ * runtime provides the SDK), and measures the bundle size and the cold-start import time: a fresh Node process with
+ * the function's NODE_OPTIONS that requires the bundle, against one that requires nothing, in the same run (the
+ * difference is what the bundle costs a cold start; the SDK clients are resolved from node_modules, as the
+ * runtime's copy would be).
  *
  * Target: bundle < 1 MB.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
+import {
+  CONTROLLER_BUNDLING,
+  CONTROLLER_ENTRY,
+  CONTROLLER_NODE_OPTIONS,
+  CONTROLLER_RUNTIME,
+  esbuildTargetOf,
+} from '../lib/constructs/controller-bundling';
 
 const ROOT = path.join(__dirname, '..');
 const MAX_BUNDLE_BYTES = 1_000_000;
 const RUNS = 15;
 
-function bundleHandler(outfile: string): number {
+/** The esbuild call aws-lambda-nodejs makes for the stack's options (`--bundle --platform=node --target=...`). */
+function bundleHandler(outfile: string): { bytes: number; sourceMapBytes: number } {
   buildSync({
-    entryPoints: [path.join(ROOT, 'lambda', 'handler.ts')],
+    entryPoints: [CONTROLLER_ENTRY],
     bundle: true,
-    minify: true,
     platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    external: ['@aws-sdk/*'],
+    target: esbuildTargetOf(CONTROLLER_RUNTIME),
+    minify: CONTROLLER_BUNDLING.minify,
+    sourcemap: CONTROLLER_BUNDLING.sourceMap,
+    external: [...CONTROLLER_BUNDLING.externalModules],
     outfile,
     logLevel: 'silent',
   });
-  return statSync(outfile).size;
+  const map = `${outfile}.map`;
+  return { bytes: statSync(outfile).size, sourceMapBytes: existsSync(map) ? statSync(map).size : 0 };
 }
 
 /** Median wall time of `node -e <script>` over RUNS fresh processes, measured inside the process from its start. */
 function medianProcessMs(script: string): number {
   const samples: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
-    const result = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: CONTROLLER_NODE_OPTIONS },
+    });
     if (result.status !== 0) throw new Error(`node -e failed: ${result.stderr}`);
     samples.push(Number(result.stdout.trim()));
   }
@@ -50,13 +65,15 @@ function main(): void {
   // Inside the project so that the external @aws-sdk/* modules resolve from node_modules.
   const outfile = path.join(ROOT, 'bench', `.bundle-${process.pid}.js`);
   try {
-    const bytes = bundleHandler(outfile);
+    const { bytes, sourceMapBytes } = bundleHandler(outfile);
     const timed = (body: string) => `const t0=performance.now();${body};process.stdout.write(String(performance.now()-t0))`;
     const baselineMs = medianProcessMs(timed(''));
     const importMs = medianProcessMs(timed(`require(${JSON.stringify(outfile)})`));
     const report = {
       bundleBytes: bytes,
       bundleKiB: Number((bytes / 1024).toFixed(1)),
+      sourceMapKiB: Number((sourceMapBytes / 1024).toFixed(1)),
+      target: esbuildTargetOf(CONTROLLER_RUNTIME),
       importMedianMs: Number(importMs.toFixed(1)),
       emptyProcessMedianMs: Number(baselineMs.toFixed(1)),
       runs: RUNS,
@@ -65,7 +82,8 @@ function main(): void {
     };
     process.stdout.write(
       [
-        `bundle: ${report.bundleKiB} KiB (target < ${MAX_BUNDLE_BYTES / 1000} kB): ${bytes < MAX_BUNDLE_BYTES ? 'met' : 'MISSED'}`,
+        `bundle: ${report.bundleKiB} KiB for ${report.target} (target < ${MAX_BUNDLE_BYTES / 1000} kB): ${bytes < MAX_BUNDLE_BYTES ? 'met' : 'MISSED'}` +
+          `; its source map ${report.sourceMapKiB} KiB beside it`,
         `cold import of the bundle: median ${report.importMedianMs} ms over ${RUNS} fresh processes ` +
           `(an empty script: ${report.emptyProcessMedianMs} ms)`,
         JSON.stringify(report),
@@ -74,6 +92,7 @@ function main(): void {
     process.exitCode = bytes < MAX_BUNDLE_BYTES ? 0 : 1;
   } finally {
     rmSync(outfile, { force: true });
+    rmSync(`${outfile}.map`, { force: true });
   }
 }
 

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { CONTROLLER_BUNDLING, CONTROLLER_ENTRY, CONTROLLER_NODE_OPTIONS, CONTROLLER_RUNTIME } from './controller-bundling';
 import {
   CONFIG_ITEM_KEY,
   DEFAULT_AUDIT_RETENTION,
@@ -163,9 +163,9 @@ export class Controller extends Construct {
       // Every permission is in `policy`, written out; CDK's implicit grants (which land in an inline default
       // policy) are dropped.
       role: role.withoutPolicyUpdates(),
-      entry: path.join(__dirname, '..', '..', 'lambda', 'handler.ts'),
+      entry: CONTROLLER_ENTRY,
       handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: CONTROLLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: DEFAULT_CONTROLLER_MEMORY_MB,
       timeout: DEFAULT_CONTROLLER_TIMEOUT,
@@ -181,12 +181,11 @@ export class Controller extends Construct {
         MEDLB_AUDIT_RETENTION_SECONDS: String((props.auditRetention ?? DEFAULT_AUDIT_RETENTION).toSeconds()),
         POWERTOOLS_METRICS_NAMESPACE: 'Medlb',
         POWERTOOLS_SERVICE_NAME: 'medlb-controller',
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: CONTROLLER_NODE_OPTIONS,
       },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        externalModules: ['@aws-sdk/*'],
+        ...CONTROLLER_BUNDLING,
+        externalModules: [...CONTROLLER_BUNDLING.externalModules],
         forceDockerBundling: false,
       },
       description: `medlb ${props.siteName}: protocol health checks and target registration`,
