@@ -5,12 +5,7 @@
  */
 import { Elbv2Endpoint, type Elbv2EndpointOptions } from '../../lab/elbv2-endpoint';
 
-export type {
-  Elbv2Call as FakeCall,
-  Elbv2EndpointOptions as FakeElbv2Options,
-  EndpointTarget as FakeTarget,
-  TargetStateName as FakeTargetState,
-} from '../../lab/elbv2-endpoint';
+export type { Elbv2Call as FakeCall } from '../../lab/elbv2-endpoint';
 
 export type FakeElbv2 = Elbv2Endpoint;
 export const FakeElbv2 = {
