@@ -109,7 +109,7 @@ export class DicomAssociationTraffic {
 }
 
 /** A probe reason as a failure kind ("timeout" is a client timeout, not a failed association). */
-export function classify(reason: string): FailureKind | 'timeout' {
+function classify(reason: string): FailureKind | 'timeout' {
   if (/timeout/i.test(reason)) return 'timeout';
   if (/reset/i.test(reason)) return 'reset';
   if (/refused/i.test(reason)) return 'refused';

@@ -271,7 +271,7 @@ function renderValue(value: unknown): string {
 }
 
 /** The report printed on stdout. */
-export function renderReplacements(found: readonly TrafficReplacement[], allowed: boolean): string {
+function renderReplacements(found: readonly TrafficReplacement[], allowed: boolean): string {
   if (found.length === 0) return 'no replacement: no load balancer, listener, target group or load-balancer security group is replaced or deleted';
   const lines: string[] = [];
   for (const item of found) {
@@ -359,6 +359,7 @@ function siteOutlineOf(siteFile: string): SiteOutline {
   }
 }
 
+/** @public The command: bin/medlb.ts loads this module by name and calls `run`. */
 export async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runCommand(USAGE, async () => {
     const { values, positionals } = parseCommandArgs(args, OPTIONS, true);

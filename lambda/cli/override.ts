@@ -15,7 +15,10 @@ import { loadControllerInputs } from './stack';
 
 const USAGE = 'usage: medlb drain|halt|online <service>/<target> (--config controller.json --state-file state.json | --stack NAME) [--reason TEXT]';
 
-/** `args[0]` is the action (the router passes the command name first). */
+/**
+ * @public The command: bin/medlb.ts loads this module by name and calls `run`. `args[0]` is the action (the
+ * router passes the command name first).
+ */
 export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const [action, ...rest] = args;

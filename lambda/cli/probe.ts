@@ -188,6 +188,7 @@ function readCaFile(path: string, problems: string[]): string | undefined {
   return problem ? undefined : pem;
 }
 
+/** @public The command: bin/medlb.ts loads this module by name and calls `run`. */
 export async function run(args: string[]): Promise<number> {
   let request: ProbeRequest | 'help';
   try {

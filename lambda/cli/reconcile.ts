@@ -9,6 +9,7 @@ import { loadControllerInputs } from './stack';
 
 const USAGE = 'usage: medlb reconcile (--config controller.json --state-file state.json | --stack NAME) [--dry-run]';
 
+/** @public The command: bin/medlb.ts loads this module by name and calls `run`. */
 export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' } }, true);

@@ -25,6 +25,7 @@ export type TargetGroupViews = ReadonlyMap<string, readonly ObservedTarget[] | {
 
 const COLUMNS = ['SERVICE', 'VIP', 'PORTS', 'MODE', 'TARGET', 'IP', 'SOURCE', 'PROBE', 'REASON', 'HEALTH', 'ELB', 'OVERRIDE'] as const;
 
+/** @public The command: bin/medlb.ts loads this module by name and calls `run`. */
 export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS, true);
