@@ -5,6 +5,7 @@
  * once one of its fields has the wrong type, and a person fixing a site wants every problem in one go.
  * Anything malformed is skipped here (the schema reports it); defaults come from site-defaults.ts.
  */
+import { maxCheckTimeoutMsFor, ROUND_BUDGET, roundBudgetMs } from '../../contract/round-budget';
 import { ACM_CERTIFICATE_ARN_PATTERN, REGION_PATTERN, SNS_TOPIC_ARN_PATTERN } from './schema';
 import {
   awsReservedAddressReason,
@@ -424,6 +425,24 @@ function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
   }
 }
 
+/** Every check must fit the interval with the round's allowances, or rounds start late (contract/round-budget.ts). */
+function checkTimeoutsFitInterval(site: UnknownRecord, pools: readonly PoolView[], problems: ProblemList): void {
+  const intervalRaw = recordAt(site.controller).intervalSeconds;
+  const intervalSeconds = typeof intervalRaw === 'number' ? intervalRaw : defaults.DEFAULT_CONTROLLER_INTERVAL_SECONDS;
+  const limit = maxCheckTimeoutMsFor(intervalSeconds);
+  for (const pool of pools) {
+    const raw = recordAt(pool.raw.healthCheck).timeoutMs;
+    const timeoutMs = typeof raw === 'number' ? raw : defaults.DEFAULT_HEALTH_CHECK_TIMEOUT_MS;
+    if (timeoutMs <= limit) continue;
+    problems.add(
+      [...pool.path, 'healthCheck', 'timeoutMs'],
+      `${timeoutMs} ms cannot fit controller.intervalSeconds ${intervalSeconds}: a round needs the longest check timeout + ` +
+        `${ROUND_BUDGET.probeGraceMs} ms grace + ${ROUND_BUDGET.allowanceMs} ms for ELB writes and state, so the timeout may be at most ${limit} ms; ` +
+        `lower timeoutMs or raise controller.intervalSeconds to ${Math.ceil(roundBudgetMs(timeoutMs) / 1000)}`,
+    );
+  }
+}
+
 function checkArnRegions(site: UnknownRecord, problems: ProblemList): void {
   const env = recordAt(site.env);
   const region = validRegionAt(site);
@@ -468,6 +487,7 @@ export function crossFieldProblems(input: unknown): SiteProblem[] {
     checkHealthCheck(pool, problems);
     if (!pool.isViewer) for (const problem of nlbHealthCheckProblems(pool.raw.nlbHealthCheck)) problems.add([...pool.path, 'nlbHealthCheck', ...problem.path], problem.message);
   }
+  checkTimeoutsFitInterval(input, pools, problems);
   checkArnRegions(input, problems);
   return problems.problems;
 }

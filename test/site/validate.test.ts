@@ -232,6 +232,20 @@ describe('health checks', () => {
     expect(problemsAfter((s) => (s.services[service].healthCheck[field] = value))).toEqual([{ path: `services[${service}].healthCheck.${field}`, message }]);
   });
 
+  it('a check timeout that cannot fit the interval is refused, naming the field, the limit and the fix', () => {
+    // Interval 10 s: the round needs timeout + 1 000 ms grace + 2 500 ms allowance, so at most 6 500 ms.
+    expect(problemsAfter((s) => (s.services[1].healthCheck.timeoutMs = 6_500))).toEqual([]);
+    expect(problemsAfter((s) => (s.services[1].healthCheck.timeoutMs = 6_501))).toEqual([
+      {
+        path: 'services[1].healthCheck.timeoutMs',
+        message:
+          '6501 ms cannot fit controller.intervalSeconds 10: a round needs the longest check timeout + 1000 ms grace + 2500 ms for ELB writes and state, ' +
+          'so the timeout may be at most 6500 ms; lower timeoutMs or raise controller.intervalSeconds to 11',
+      },
+    ]);
+    expect(problemsAfter((s) => ((s.services[1].healthCheck.timeoutMs = 9_000), (s.controller.intervalSeconds = 13)))).toEqual([]);
+  });
+
   it('tls on http/https says to use the protocol instead', () => {
     expect(problemsAfter((s) => (s.viewer.healthCheck.tls = true))).toEqual([
       { path: 'viewer.healthCheck.tls', message: 'applies only to protocol tcp or dicom or hl7 or xds, not https (http/https choose TLS by protocol: use protocol https); remove it' },
