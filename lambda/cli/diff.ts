@@ -338,9 +338,9 @@ function synthesizeSite(siteFile: string): CfnTemplate {
     const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-c', `site=${resolve(siteFile)}`, '-o', outdir], {
       cwd: projectRoot,
       env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1' },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // cdk's output (and any site problem) goes to our stderr: stdout carries only the report.
+      stdio: ['ignore', 2, 2],
     });
-    // The synth output (and any site problem) went to stderr/stdout of cdk; ours carries only the report.
     if (result.status !== 0) throw new InputFileError(`site ${siteFile} did not synthesize (cdk synth exited ${result.status ?? result.signal})`);
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts?: Record<string, { type?: string; properties?: { templateFile?: string } }> };
     const stack = Object.values(manifest.artifacts ?? {}).find((artifact) => artifact.type === 'aws:cloudformation:stack');
