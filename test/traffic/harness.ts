@@ -5,13 +5,21 @@
  *
  * Who changes the target groups is the scenario's business:
  * - a test can call {@link Pool.register} / {@link Pool.deregister} (through the real SDK) itself;
- * - a controller-driven scenario runs rounds against the same endpoint: `runRound` from
- *   lambda/controller/round.ts with `elb: new Elbv2TargetGroups({ client: lab.elbv2Client() })`, the service
- *   from {@link Pool.controllerService} in its config, a FileStateStore in a temporary directory, and
- *   `lab.clock` for every wait (`await lab.clock.sleep(intervalSeconds * 1000)` between rounds) — the same
- *   clock the endpoint's delays and health checks run on.
+ * - a controller-driven scenario starts a {@link ControllerLoop} with the service of {@link Pool.controllerService}:
+ *   `runRound` from lambda/controller/round.ts with the real ELBv2 adapter on the lab endpoint, the real probes
+ *   and a state file, rounds and switch-following timed by `lab.clock` — the clock the endpoint's delays and
+ *   health checks run on. Operator actions (drain, online) and config changes go through the state store and
+ *   the config the loop is given; servers fail and recover with {@link Pool.stopServer} / {@link Pool.startServer}.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Elbv2TargetGroups } from '../../lambda/adapters/elbv2';
+import { FileStateStore } from '../../lambda/adapters/file-state-store';
+import { followPendingSwitches } from '../../lambda/controller/pending-switches';
+import { runRound, type RoundResult } from '../../lambda/controller/round';
+import { parseControllerConfig } from '../../lambda/reconcile/config';
 import { ScaledClock, type LabClock } from '../../lab/clock';
 import { Elbv2Endpoint } from '../../lab/elbv2-endpoint';
 import type { HealthCheckSettings } from '../../lab/target-group-settings';
@@ -172,10 +180,94 @@ export class Pool {
     };
   }
 
+  /** Stops both servers on `host` (they refuse connections, as a crashed or stopped server does). */
+  async stopServer(host: string): Promise<void> {
+    const servers = this.serversOn(host);
+    await Promise.all([servers.dicom.close(), servers.hl7.close()]);
+  }
+
+  /** Starts both servers on `host` again, on the pool's ports. */
+  async startServer(host: string): Promise<void> {
+    this.serversOn(host);
+    const dicom = await startDicomPeer({ kind: 'echo' }, { host, port: this.dicom.port });
+    const hl7 = await startHl7Peer('ack-aa', host, this.hl7.port);
+    this.servers.byHost.set(host, { dicom, hl7 });
+  }
+
   async closeServers(): Promise<void> {
     await Promise.all([...this.servers.byHost.values()].flatMap((s) => [s.dicom.close(), s.hl7.close()]));
   }
+
+  private serversOn(host: string): { dicom: DicomPeer; hl7: Hl7Peer } {
+    const servers = this.servers.byHost.get(host);
+    if (!servers) throw new Error(`harness: no server on ${host} in pool ${this.name}`);
+    return servers;
+  }
 }
+
+/** Options of a {@link ControllerLoop}. */
+export interface ControllerLoopOptions {
+  /** Rule 6a; off only for the control experiment that shows what breaks without it. @default true */
+  readonly makeBeforeBreak?: boolean;
+  /** Model seconds between two re-reads of the waiting target groups while a switch is pending. @default 2 */
+  readonly followEverySeconds?: number;
+}
+
+/**
+ * The controller as the Lambda runs it, on the lab's clock: a round every `intervalSeconds` (model time) with
+ * the real ELBv2 adapter, the real probes and a state file; between rounds, while a make-before-break switch is
+ * pending, the waiting groups are re-read every few seconds and the kept target leaves as soon as its
+ * replacement is healthy.
+ */
+export class ControllerLoop {
+  readonly rounds: RoundResult[] = [];
+  private readonly dir = mkdtempSync(join(tmpdir(), 'medlb-traffic-'));
+  /** The loop's state file (operator overrides are recorded here, as `medlb drain --state-file` does). */
+  readonly statePath = join(this.dir, 'state.json');
+  private readonly client: ElasticLoadBalancingV2Client;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly lab: TrafficLab,
+    private readonly config: { readonly intervalSeconds: number; readonly services: readonly object[] },
+    private readonly options: ControllerLoopOptions = {},
+  ) {
+    this.client = lab.elbv2Client();
+  }
+
+  start(): this {
+    this.running ??= this.loop();
+    return this;
+  }
+
+  /** Finishes the round in progress, stops, and removes the state file. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+    this.client.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async loop(): Promise<void> {
+    const config = parseControllerConfig({ version: 1, ...this.config }, 'traffic scenario');
+    const stateStore = new FileStateStore(this.statePath);
+    const clock = this.lab.clock;
+    while (!this.stopping) {
+      const nextRoundAt = clock.now() + config.intervalSeconds * 1000;
+      const elb = new Elbv2TargetGroups({ client: this.client });
+      const result = await runRound({ config, stateStore, elb, makeBeforeBreak: this.options.makeBeforeBreak ?? true });
+      this.rounds.push(result);
+      let pending = result.pending;
+      while (!this.stopping && clock.now() < nextRoundAt) {
+        await clock.sleep(Math.min((this.options.followEverySeconds ?? 2) * 1000, nextRoundAt - clock.now()));
+        if (pending.length > 0) pending = (await followPendingSwitches({ elb, pending, logger: SILENT })).waiting;
+      }
+    }
+  }
+}
+
+const SILENT = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Both clients running against a pool's VIPs. */
 export class Traffic {
