@@ -13,6 +13,15 @@ import { applyOperatorAction, OPERATOR_ACTIONS, parseTargetPath, UnknownTargetEr
 import { COMMON_OPTIONS, EXIT, operatorName, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 
+/** What the next round does with each action (make before break: docs/architecture.md § Make before break). */
+const WHAT_HAPPENS_NEXT: Readonly<Record<OperatorAction, string>> = {
+  drain:
+    'the next round registers a replacement where one is needed; the server stays registered until another wanted server is healthy in ELB, ' +
+    'then takes no new connections; open ones may finish within the deregistration delay (`medlb status` shows what it is waiting for)',
+  halt: 'the next round deregisters it at once, even before a replacement is healthy; open connections may finish within the deregistration delay',
+  online: 'the next round registers it once it passes its checks; it takes new connections once healthy in ELB',
+};
+
 const USAGE = 'usage: medlb drain|halt|online <service>/<target> (--config controller.json --state-file state.json | --stack NAME) [--reason TEXT]';
 
 /**
@@ -55,7 +64,14 @@ export async function run(args: string[]): Promise<number> {
         if (outcome.changed) await store.save(outcome.state);
       }
       await store.appendAudit([outcome.audit]);
-      writeOut(JSON.stringify({ ...outcome.audit, changed: outcome.changed, ...(outcome.previous ? { previous: outcome.previous } : {}) }));
+      writeOut(
+        JSON.stringify({
+          ...outcome.audit,
+          changed: outcome.changed,
+          ...(outcome.previous ? { previous: outcome.previous } : {}),
+          ...(outcome.changed ? { next: WHAT_HAPPENS_NEXT[request.action] } : {}),
+        }),
+      );
       return EXIT.ok;
     } catch (err) {
       if (err instanceof UnknownTargetError) {

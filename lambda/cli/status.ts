@@ -14,7 +14,7 @@ import { ROUND_DEFAULTS } from '../controller/round-defaults';
 import type { ControllerConfig, ServiceConfig } from '../reconcile/config';
 import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
 import { overrideOf } from '../reconcile/reconciler';
-import { serviceState, type ControllerState } from '../reconcile/state';
+import { serviceState, type ControllerState, type PendingSwitch } from '../reconcile/state';
 import { COMMON_OPTIONS, EXIT, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 
@@ -70,7 +70,7 @@ export function renderStatus(config: ControllerConfig, state: ControllerState, v
         last ? truncate(last.reason, 64) : 'never probed',
         health ? (health.up ? 'up' : 'DOWN') : '-',
         elbColumn(service, target, views),
-        overrideColumn(target, override),
+        overrideColumn(target, override, stored.pending?.[target.name]),
       ]);
     });
   }
@@ -93,10 +93,16 @@ function elbColumn(service: ServiceConfig, target: ResolvedTarget, views: Target
   return states.map((s) => `${s.port}:${s.state}`).join(' ');
 }
 
-function overrideColumn(target: ResolvedTarget, override: { action: string; by: string; at: string; reason?: string } | undefined): string {
+function overrideColumn(
+  target: ResolvedTarget,
+  override: { action: string; by: string; at: string; reason?: string } | undefined,
+  pending: PendingSwitch | undefined,
+): string {
   const parts: string[] = [];
   if (override) parts.push(`${override.action} by ${override.by} at ${override.at}${override.reason ? ` (${override.reason})` : ''}`);
   if (target.drained) parts.push('weight 0');
+  // Make before break: still registered until a replacement is healthy in ELB (its ELB state is in its own row).
+  if (pending) parts.push(`kept: waiting for ${pending.replacements.join(' or ') || 'a replacement'} to become healthy since ${pending.since}`);
   return parts.join('; ') || '-';
 }
 
