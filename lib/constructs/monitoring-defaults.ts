@@ -25,6 +25,11 @@ export const EVALUATION_PERIODS_RANGE = { min: 1, max: 1440 } as const;
 
 /** Outage (no server in service): critical, so two minutes — long enough to skip one odd round, short enough to page fast. */
 export const DEFAULT_OUTAGE_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 2, datapointsToAlarm: 2 };
+/**
+ * A make-before-break replacement not healthy in ELB after 5 minutes (AWS: registration and the initial checks can
+ * take a few minutes, so less would alarm on ordinary switches): a warning, traffic still flows to the kept server.
+ */
+export const DEFAULT_REPLACEMENT_NOT_HEALTHY_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 5, datapointsToAlarm: 5 };
 /** Redundancy lost (a server down): a warning; a server restarting for a patch should not page within seconds. */
 export const DEFAULT_REDUNDANCY_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 3, datapointsToAlarm: 3 };
 /** Fail-open (every server fails its probe): critical and already filtered by rise/fall, so the first minute counts. */

@@ -212,17 +212,34 @@ export class Monitoring extends Construct {
       severity: 'CRITICAL',
       subject: service.name,
       kind: 'outage',
-      metric: this.serviceMetric(service.name, 'TargetsInService', 'Maximum'),
+      metric: this.serviceMetric(service.name, 'TargetsRoutable', 'Maximum'),
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       threshold: 1,
       window: settings.outage,
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
       description:
-        `${where} has NO real server in service: clients of the VIP are refused. ` +
+        `${where} has NO real server that ELB reports healthy: clients of the VIP are refused. ` +
         `Run \`${status}\` (which servers are down, drained or halted?), then \`${probe}\` for each. ` +
         `If servers were drained or halted by mistake: \`npx medlb online ${service.name}/<server> --stack ${this.stackName}\`. ` +
         'Otherwise check the servers and the path to them (security groups, VPN/Direct Connect). ' +
         'Missing data keeps the state (a silent controller raises the heartbeat alarm).',
+    });
+    this.addAlarm(scope, 'ReplacementNotHealthy', {
+      severity: 'WARNING',
+      subject: service.name,
+      kind: 'replacement-not-healthy',
+      metric: this.serviceMetric(service.name, 'TargetsAwaitingHealthy', 'Maximum'),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      window: settings.replacementNotHealthy,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      description:
+        `${where}: a planned switch (failback, drain, replaced server) is waiting: the old server stays registered ` +
+        'because its replacement is not healthy in ELB. Traffic still flows. ' +
+        `Run \`${status}\` (what is kept, for which replacement, in which ELB state), then ` +
+        '`aws elbv2 describe-target-health --target-group-arn <arn>` for the reason: usually the NLB cannot reach the ' +
+        "replacement's check port (security group, route, firewall). To force the switch: " +
+        `\`npx medlb halt ${service.name}/<old server> --stack ${this.stackName} --reason "..."\`.`,
     });
     this.addAlarm(scope, 'Redundancy', {
       severity: 'WARNING',
@@ -576,15 +593,19 @@ export class Monitoring extends Construct {
         height: 6,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Servers in service / up / expected',
+        title: 'Servers routable / in service / up / expected',
         left: [
+          this.serviceMetric(service.name, 'TargetsRoutable', 'Minimum', 'routable (min)'),
           this.serviceMetric(service.name, 'TargetsInService', 'Minimum', 'in service (min)'),
           this.serviceMetric(service.name, 'TargetsUp', 'Minimum', 'up (min)'),
           this.serviceMetric(service.name, 'TargetsExpected', 'Maximum', 'expected (max)'),
         ],
-        right: [this.serviceMetric(service.name, 'FailOpen', 'Maximum', 'fail-open')],
+        right: [
+          this.serviceMetric(service.name, 'FailOpen', 'Maximum', 'fail-open'),
+          this.serviceMetric(service.name, 'TargetsAwaitingHealthy', 'Maximum', 'awaiting healthy'),
+        ],
         leftYAxis: { min: 0, showUnits: false },
-        rightYAxis: { min: 0, max: 1, showUnits: false },
+        rightYAxis: { min: 0, showUnits: false },
         width: 6,
         height: 6,
       }),

@@ -60,8 +60,14 @@ export const monitoringSchema = z
       .refine((seconds) => seconds % 60 === 0, { error: 'must be a whole number of minutes (60, 120, ...)' })
       .default(defaults.DEFAULT_ALARM_PERIOD_SECONDS)
       .describe(`Alarm period in seconds, whole minutes 60–3600 (default ${defaults.DEFAULT_ALARM_PERIOD_SECONDS})`),
-    /** Outage: TargetsInService < 1 (critical). @default 2 of 2 */
-    outage: alarmSchema(defaults.DEFAULT_OUTAGE_WINDOW, {}, 'Outage alarm (TargetsInService < 1), critical'),
+    /** Outage: TargetsRoutable < 1, nothing healthy in ELB takes new connections (critical). @default 2 of 2 */
+    outage: alarmSchema(defaults.DEFAULT_OUTAGE_WINDOW, {}, 'Outage alarm (TargetsRoutable < 1), critical'),
+    /** A make-before-break replacement not healthy in ELB: TargetsAwaitingHealthy >= 1 (warning). @default 5 of 5 */
+    replacementNotHealthy: alarmSchema(
+      defaults.DEFAULT_REPLACEMENT_NOT_HEALTHY_WINDOW,
+      {},
+      'Replacement-not-healthy alarm (TargetsAwaitingHealthy >= 1: a planned switch waits for its replacement), warning',
+    ),
     /** Redundancy lost: TargetsUp < TargetsExpected (warning). @default 3 of 3 */
     redundancy: alarmSchema(defaults.DEFAULT_REDUNDANCY_WINDOW, {}, 'Redundancy alarm (TargetsUp < TargetsExpected), warning'),
     /** Fail-open: FailOpen = 1, every server fails its probe (critical). @default 1 of 1 */

@@ -58,15 +58,23 @@ function expectMetric(props: Properties, expected: { namespace: string; name: st
 }
 
 describe('example site: alarms', () => {
-  test('32 alarms: 3 per service ×5, 5 NLB target groups, 4 NLB fail-open, 3 viewer ALB, 5 controller', () => {
-    expect(alarms.size).toBe(32);
+  test('37 alarms: 4 per service ×5, 5 NLB target groups, 4 NLB fail-open, 3 viewer ALB, 5 controller', () => {
+    expect(alarms.size).toBe(37);
     expect(resources('AWS::SNS::Topic')).toHaveLength(1);
   });
 
-  test.each(SERVICES)('%s: outage = TargetsInService (Maximum) < 1, 2 of 2, missing data keeps the state', (service) => {
+  test.each(SERVICES)('%s: outage = TargetsRoutable (Maximum) < 1 — registered is not routable —, 2 of 2, missing data keeps the state', (service) => {
     const props = alarm(`CRITICAL-${service}-outage`);
-    expectMetric(props, { namespace: 'Medlb', name: 'TargetsInService', statistic: 'Maximum', dimensions: { Site: SITE, Service: service } });
+    expectMetric(props, { namespace: 'Medlb', name: 'TargetsRoutable', statistic: 'Maximum', dimensions: { Site: SITE, Service: service } });
     expectAlarmShape(props, { comparison: 'LessThanThreshold', threshold: 1, periods: 2, datapoints: 2, missing: 'ignore' });
+  });
+
+  test.each(SERVICES)('%s: replacement-not-healthy = TargetsAwaitingHealthy (Maximum) >= 1 for 5 of 5 minutes, with its runbook', (service) => {
+    const props = alarm(`WARNING-${service}-replacement-not-healthy`);
+    expectMetric(props, { namespace: 'Medlb', name: 'TargetsAwaitingHealthy', statistic: 'Maximum', dimensions: { Site: SITE, Service: service } });
+    expectAlarmShape(props, { comparison: 'GreaterThanOrEqualToThreshold', threshold: 1, periods: 5, datapoints: 5, missing: 'ignore' });
+    expect(props.AlarmDescription).toContain('describe-target-health');
+    expect(props.AlarmDescription).toContain(`npx medlb halt ${service}/<old server>`);
   });
 
   test.each(SERVICES)('%s: redundancy = TargetsExpected (Minimum) − TargetsUp (Maximum) > 0, 3 of 3', (service) => {
@@ -246,7 +254,7 @@ describe('example site: alarms', () => {
       ({
         name,
         targets: targets.map((target) => ({ name: target, probe: { healthy: true, latencyMs: 1 } })),
-        counts: { targetsUp: 1, targetsExpected: 1, targetsInService: 1, failOpen: 0 },
+        counts: { targetsUp: 1, targetsExpected: 1, targetsInService: 1, failOpen: 0, targetsAwaitingHealthy: 0, targetsRoutable: 1 },
       }) as unknown as ServiceReport;
     const emitted = new Set(
       roundMetricGroups({
@@ -268,7 +276,7 @@ describe('example site: alarms', () => {
         used.push(`${metric.MetricName}|${canonical(dimensions)}`);
       }
     }
-    expect(used.length).toBe(5 * 4 + 3); // outage, 2 × redundancy, fail-open per service; heartbeat, round duration, ELB errors
+    expect(used.length).toBe(5 * 5 + 3); // outage, replacement-not-healthy, 2 × redundancy, fail-open per service; heartbeat, round duration, ELB errors
     for (const key of used) expect(emitted).toContain(key);
   });
 });
@@ -421,7 +429,7 @@ describe('Monitoring construct', () => {
     const tmpl = Template.fromStack(stack);
     const byName = new Map(Object.values(tmpl.findResources('AWS::CloudWatch::Alarm')).map((r) => [r.Properties.AlarmName, r.Properties as Properties]));
     expect(byName.size).toBe(monitoring.alarms.length);
-    expect(byName.size).toBe(2 * 3 + 3 + 1 + 1 + 3 + 5); // per service; per target; NLB TG + fail-open; ALB; controller
+    expect(byName.size).toBe(2 * 4 + 3 + 1 + 1 + 3 + 5); // per service; per target; NLB TG + fail-open; ALB; controller
     for (const target of ['P1', 'P2']) {
       const props = byName.get(`medlb-small-WARNING-PACS-${target}-real-server`)!;
       expect(props.MetricName).toBe('ProbeSuccess');
