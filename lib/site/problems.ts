@@ -3,6 +3,8 @@
  * message that shows the offending value. Every problem is collected first and thrown once.
  */
 
+import { describePemSafely } from '../../contract/pem';
+
 /** One thing wrong with a site definition. */
 export interface SiteProblem {
   /** Where, in JS notation, e.g. `services[2].vip[1]`; `site` for the whole definition. */
@@ -27,6 +29,8 @@ export function formatPath(segments: PathSegments): string {
 
 /** Renders an offending value compactly for a message. */
 export function renderValue(value: unknown): string {
+  // Key material is never echoed, wherever it was pasted (a certificate field, a label, anything).
+  if (typeof value === 'string' && value.includes('-----BEGIN ')) return `<${describePemSafely(value)}, not shown>`;
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'nothing';
   const json = JSON.stringify(value);

@@ -152,4 +152,15 @@ describe('medlb probe --ca-file', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('--ca-file');
   });
+
+  it('refuses a CA file that holds a private key, without printing any of it (exit 2)', async () => {
+    const ca = await testCertificateAuthority('a CA whose key was pasted along');
+    const bundle = path.join(dir, 'bundle-with-key.pem');
+    writeFileSync(bundle, `${ca.cert}\n${ca.key}`);
+    const { code, stdout, stderr } = await medlb(['probe', 'https', '127.0.0.1:443', '--ca-file', bundle]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/holds a PRIVATE KEY, which must never be given here/);
+    for (const line of ca.key.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) expect(stderr).not.toContain(line);
+  });
 });

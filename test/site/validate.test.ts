@@ -1,5 +1,6 @@
 /** Cross-field rules (lib/site/validate.ts): each asserted with its path and message, and all reported together. */
 import { crossFieldProblems, exampleSite, parseSite, siteProblems } from '../../lib/site';
+import { testCertificateAuthority, type TestCertificate } from '../peers/http-peers';
 import { exampleWith, problemsAfter, type LooseSite } from './fixtures';
 
 function servers(count: number, firstHost = 10): { label: string; ip: string }[] {
@@ -416,5 +417,39 @@ describe('health-check CA certificates', () => {
     expect(siteProblems(withCheck({ insecure: true, caCertificates: 'x' })).map((p) => p.message)).toContain(
       'contradicts insecure: true (which skips verification); remove one of them',
     );
+  });
+});
+
+describe('key material where certificates belong', () => {
+  const withCa = (caCertificates: string) => {
+    const input = structuredClone(exampleSite) as any;
+    input.viewer.healthCheck = { ...input.viewer.healthCheck, caCertificates };
+    return input;
+  };
+  /** The base64 body lines of a PEM private key: none may appear in any message or template. */
+  const keyLines = (pem: string) => pem.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
+
+  test.each([
+    ['a certificate and its private key (a bundle pasted whole)', (ca: TestCertificate) => `${ca.cert}\n${ca.key}`],
+    ['a lone private key', (ca: TestCertificate) => ca.key],
+  ])('%s is refused without echoing the key', async (_what, build) => {
+    const ca = await testCertificateAuthority();
+    const pem = build(ca);
+    const problems = siteProblems(withCa(pem));
+    expect(problems).toEqual([{ path: 'viewer.healthCheck.caCertificates', message: expect.stringMatching(/^holds a PRIVATE KEY, which must never be given here/) }]);
+    const everything = JSON.stringify(problems);
+    for (const line of keyLines(ca.key)) expect(everything).not.toContain(line);
+    expect(() => parseSite(withCa(pem))).toThrow(/PRIVATE KEY/);
+    try {
+      parseSite(withCa(pem));
+    } catch (error) {
+      for (const line of keyLines(ca.key)) expect(String((error as Error).message)).not.toContain(line);
+    }
+  });
+
+  test('a CA certificate alone is accepted and only it reaches the controller config', async () => {
+    const ca = await testCertificateAuthority();
+    expect(siteProblems(withCa(ca.cert))).toEqual([]);
+    expect(JSON.stringify(parseSite(withCa(ca.cert)))).not.toMatch(/PRIVATE KEY/);
   });
 });
