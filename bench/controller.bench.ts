@@ -18,9 +18,9 @@ import { createServer as createTcpServer, type Server as TcpServer, type Socket 
 import * as os from 'node:os';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Elbv2TargetGroups } from '../lambda/adapters/elbv2';
-import type { StateStore } from '../lambda/adapters/state-store';
+import type { StateStore } from '../lambda/reconcile/ports';
 import { runRound, type RoundResult } from '../lambda/controller/round';
-import { parseControllerConfig } from '../lambda/reconcile/config';
+import { parseControllerConfig } from '../contract/controller-config';
 import { emptyState, type AuditRecord, type ControllerState } from '../lambda/reconcile/state';
 import { Elbv2Endpoint } from '../lab/elbv2-endpoint';
 

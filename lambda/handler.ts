@@ -1,36 +1,37 @@
 /**
- * The controller Lambda (DESIGN.md §3.5): scheduled every minute with reserved concurrency 1, it runs a round
+ * The controller Lambda (docs/architecture.md#runtime): scheduled every minute with reserved concurrency 1, it runs a round
  * every `intervalSeconds` and returns about one interval before the next scheduled start, so invocations never
- * overlap. Every round emits the §3.4 metrics (EMF) and structured JSON logs; a failing service, or even a
+ * overlap. Every round emits the controller metrics (EMF, docs/architecture.md#metrics) and structured JSON logs; a failing service, or even a
  * failing round (state store unavailable), is logged and the next round still runs. Only an unusable setup
  * (environment, config) fails the invocation.
  *
  * Config delivery: the CDK app writes the controller config v1 into the state table at deploy time (item
  * `pk=CONFIG, sk=v1`, attribute `document` = JSON text; target-group ARNs are only known at deploy time and the
  * config can hold hundreds of targets, far beyond Lambda's 4 KB of environment variables). It is read at the
- * start of every invocation, so a redeploy takes effect at the next minute. `MEDLB_CONFIG_PATH` (a JSON file,
- * e.g. shipped in the asset) takes precedence when set.
- * Environment: `MEDLB_TABLE_NAME`, `MEDLB_SITE` (the `Site` dimension), optional `MEDLB_CONFIG_PATH`,
- * `MEDLB_AUDIT_RETENTION_SECONDS` (audit TTL).
+ * start of every invocation, so a redeploy takes effect at the next minute. A config file (environment
+ * `MEDLB_CONFIG_PATH`, e.g. shipped in the asset) takes precedence when set.
+ * Environment: contract/environment.ts (table, site — the `Site` dimension —, config file, audit TTL).
  * Event: a scheduled event's `time` bounds the invocation to its minute; the post-deploy event
  * (`source: "medlb.post-deploy"`) or `{ "maxRounds": n }` limits the rounds.
  */
 import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { loadConfigFromTable } from '../contract/config-loader';
+import { CONTROLLER_ENV, CONTROLLER_SERVICE_NAME, POST_DEPLOY_EVENT_SOURCE } from '../contract/environment';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
 import { createEc2Client, Ec2InstanceDiscovery } from './adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from './adapters/elbv2';
 import { createControllerMetrics, publishRoundMetrics } from './adapters/metrics';
-import type { InstanceDiscoveryPort, TargetGroupPort } from './adapters/ports';
-import type { StateStore } from './adapters/state-store';
+import type { InstanceDiscoveryPort, TargetGroupPort } from './reconcile/ports';
+import type { StateStore } from './reconcile/ports';
 import { ROUND_BUDGET, roundBudgetMs } from '../contract/round-budget';
 import { followPendingSwitches } from './controller/pending-switches';
 import { runRound, type ProbeFunction, type RoundLogger } from './controller/round';
 import { HANDLER_DEFAULTS } from './handler-defaults';
-import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from './reconcile/config';
+import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../contract/controller-config';
 import type { PendingDeregistration } from './reconcile/reconciler';
 
 /** The parts of the Lambda context the controller uses. */
@@ -103,32 +104,27 @@ export function configFromFile(path: string): () => Promise<ControllerConfig> {
   };
 }
 
-/** Reads the config the deploy wrote into the state table (item CONFIG/v1, attribute `document`). */
+/** Reads the config the deploy wrote into the state table (contract/config-loader.ts). */
 export function configFromTable(client: DynamoDBDocumentClient, tableName: string): () => Promise<ControllerConfig> {
-  const source = `DynamoDB table ${tableName} item CONFIG/v1`;
-  return async () => {
-    const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { ...HANDLER_DEFAULTS.configItemKey }, ConsistentRead: true }));
-    if (typeof Item?.document !== 'string') {
-      throw new ControllerConfigError(source, [{ path: '', message: 'no config document (has the stack been deployed completely?)' }]);
-    }
-    return parseControllerConfig(Item.document, source);
-  };
+  return () => loadConfigFromTable(client, tableName);
 }
 
 /** Builds the dependencies from the environment; reports every problem at once. */
 export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerDependencies {
   const problems: string[] = [];
-  const tableName = env.MEDLB_TABLE_NAME;
-  const site = env.MEDLB_SITE;
-  if (!tableName) problems.push('MEDLB_TABLE_NAME is not set (the DynamoDB state table)');
-  if (!site) problems.push('MEDLB_SITE is not set (the Site metric dimension)');
-  const retentionSeconds = env.MEDLB_AUDIT_RETENTION_SECONDS === undefined ? undefined : Number(env.MEDLB_AUDIT_RETENTION_SECONDS);
-  if (retentionSeconds !== undefined && !(retentionSeconds > 0)) problems.push(`MEDLB_AUDIT_RETENTION_SECONDS must be a positive number of seconds, got '${env.MEDLB_AUDIT_RETENTION_SECONDS}'`);
+  const tableName = env[CONTROLLER_ENV.tableName];
+  const site = env[CONTROLLER_ENV.site];
+  const configPath = env[CONTROLLER_ENV.configPath];
+  const retentionText = env[CONTROLLER_ENV.auditRetentionSeconds];
+  if (!tableName) problems.push(`${CONTROLLER_ENV.tableName} is not set (the DynamoDB state table)`);
+  if (!site) problems.push(`${CONTROLLER_ENV.site} is not set (the Site metric dimension)`);
+  const retentionSeconds = retentionText === undefined ? undefined : Number(retentionText);
+  if (retentionSeconds !== undefined && !(retentionSeconds > 0)) problems.push(`${CONTROLLER_ENV.auditRetentionSeconds} must be a positive number of seconds, got '${retentionText}'`);
   if (problems.length > 0 || !tableName || !site) throw new ControllerSetupError(problems);
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  const logger = new Logger({ serviceName: HANDLER_DEFAULTS.loggerServiceName, persistentKeys: { site } });
+  const logger = new Logger({ serviceName: CONTROLLER_SERVICE_NAME, persistentKeys: { site } });
   return {
-    loadConfig: env.MEDLB_CONFIG_PATH ? configFromFile(env.MEDLB_CONFIG_PATH) : configFromTable(client, tableName),
+    loadConfig: configPath ? configFromFile(configPath) : configFromTable(client, tableName),
     site,
     stateStore: new DynamoDbStateStore({
       client,
@@ -167,7 +163,7 @@ export async function runInvocation(deps: ControllerDependencies, context: Invoc
   const scheduled = event.time ? Date.parse(event.time) : NaN;
   const nextScheduledStart = (Number.isFinite(scheduled) ? scheduled : start) + (deps.schedulePeriodMs ?? HANDLER_DEFAULTS.schedulePeriodMs);
   const endBy = Math.min(deadline - ROUND_BUDGET.deadlineMarginMs, nextScheduledStart);
-  const maxRounds = event.maxRounds ?? (event.source === HANDLER_DEFAULTS.postDeploySource ? 1 : Infinity);
+  const maxRounds = event.maxRounds ?? (event.source === POST_DEPLOY_EVENT_SOURCE ? 1 : Infinity);
   const follow = (pending: readonly PendingDeregistration[], until: number, thenWait: boolean) =>
     followSwitchesUntil({ deps, clock, sleep, pending, until, thenWait, pollMs: deps.switchPollMs ?? HANDLER_DEFAULTS.switchPollMs });
 

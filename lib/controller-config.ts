@@ -2,7 +2,7 @@
  * Derives the controller config v1 (DESIGN.md §3.1) from a parsed site and the target groups the stack created.
  * The CDK app stores the result in the state table at deploy time; `medlb` reads the same document from a file.
  */
-import type { ControllerConfigInput } from '../lambda/reconcile/config';
+import type { ControllerConfigInput } from '../contract/controller-config';
 import type { DiscoverDefinition, HealthCheck, RealServer, Site } from './site';
 import { discoveryCidrsOf, ipv4, staticVipAddressesOf, vipAddressesOf } from './site';
 

@@ -3,7 +3,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { Controller, fingerprintOf } from './constructs/controller';
-import { medlbProbeCommand, Monitoring } from './constructs/monitoring';
+import { medlbProbeCommand } from '../contract/probe-command';
+import { CONFIG_ITEM_KEY, STATE_TABLE_OUTPUT } from '../contract/state-table';
+import { Monitoring } from './constructs/monitoring';
 import { SiteNetwork } from './constructs/site-network';
 import { SECURITY_GROUP_RULES_PER_DIRECTION } from './constructs/construct-defaults';
 import { TcpService } from './constructs/tcp-service';
@@ -161,8 +163,8 @@ export class MedlbStack extends Stack {
       encryptionKey: this.key,
       awsApiAccess: site.controller.awsApiAccess,
     });
-    new CfnOutput(this, 'StateTableName', {
-      description: 'medlb state table: controller config (CONFIG/v1), counters, overrides, audit records',
+    new CfnOutput(this, STATE_TABLE_OUTPUT, {
+      description: `medlb state table: controller config (${CONFIG_ITEM_KEY.pk}/${CONFIG_ITEM_KEY.sk}), counters, overrides, audit records`,
       value: this.controller.table.tableName,
     });
     new CfnOutput(this, 'ControllerFunctionName', {

@@ -1,12 +1,12 @@
 /**
- * Writes schema/controller-config.v1.schema.json from the zod schema (lambda/reconcile/config.ts).
+ * Writes schema/controller-config.v1.schema.json from the zod schema (contract/controller-config.ts).
  * Run: `npx tsx scripts/generate-config-schema.ts` (test/reconcile/config-schema.test.ts fails when the
  * committed file is stale). `--check` exits 1 instead of writing when the file differs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ControllerConfigSchema } from '../lambda/reconcile/config';
+import { ControllerConfigSchema } from '../contract/controller-config';
 
 /** Where the published schema lives, relative to the repository root. */
 export const CONFIG_SCHEMA_PATH = join(__dirname, '..', 'schema', 'controller-config.v1.schema.json');
@@ -19,7 +19,7 @@ export function renderConfigSchema(): string {
     $id: 'urn:medlb:schema:controller-config:v1',
     title: 'medlb controller config, version 1',
     description:
-      'Generated from lambda/reconcile/config.ts by scripts/generate-config-schema.ts; do not edit. ' +
+      'Generated from contract/controller-config.ts by scripts/generate-config-schema.ts; do not edit. ' +
       'Service names, target names and target ips (per service) must be unique and a target group belongs to one service; ' +
       'those cross-field rules are checked by parseControllerConfig, not by this schema.',
   };

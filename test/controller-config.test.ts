@@ -1,6 +1,6 @@
 import { checkEgressOf, deriveControllerConfig, OwnedTargetGroup } from '../lib/controller-config';
 import { exampleSite, parseSite, SiteInput } from '../lib/site';
-import { parseControllerConfig } from '../lambda/reconcile/config';
+import { parseControllerConfig } from '../contract/controller-config';
 
 const arn = (name: string) => `arn:aws:elasticloadbalancing:eu-west-2:111122223333:targetgroup/${name}/0123456789abcdef`;
 

@@ -1,15 +1,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ObservedTarget, TargetGroupPort, TargetRef } from '../lambda/adapters/ports';
-import type { StateStore } from '../lambda/adapters/state-store';
+import type { ObservedTarget, TargetGroupPort, TargetRef } from '../lambda/reconcile/ports';
+import type { StateStore } from '../lambda/reconcile/ports';
 import { createControllerMetrics } from '../lambda/adapters/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { configFromFile, configFromTable, ControllerSetupError, dependenciesFromEnvironment, runInvocation, type ControllerDependencies } from '../lambda/handler';
-import { ControllerConfigError } from '../lambda/reconcile/config';
+import { ControllerConfigError } from '../contract/controller-config';
 import { emptyState, type AuditRecord, type ControllerState } from '../lambda/reconcile/state';
 import { IP, TG1, TG2, makeConfig } from './reconcile/fixtures';
 

@@ -20,14 +20,12 @@ export interface RetryProps {
   readonly random?: () => number;
 }
 
-/** Defaults of {@link RetryProps}, and the region a CLI client falls back to. */
+/** Defaults of {@link RetryProps}. */
 const AWS_RETRY_DEFAULTS = {
   maxAttempts: 6,
   baseDelayMs: 100,
   maxDelayMs: 3_000,
   retryBudgetMs: 10_000,
-  /** Region when neither AWS_REGION nor AWS_DEFAULT_REGION is set (a client needs one). */
-  region: 'us-east-1',
 } as const;
 
 /** One failed attempt, classified. */
@@ -122,9 +120,43 @@ export class AwsRetry {
   }
 }
 
-/** The region of a client built from the standard SDK environment. */
-export function regionFrom(env: NodeJS.ProcessEnv): string {
-  return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? AWS_RETRY_DEFAULTS.region;
+/** Neither `AWS_REGION` nor the shared config file names a region. */
+export class MissingRegionError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'no AWS region: set AWS_REGION, or `region` in your profile of the AWS config file ' +
+        '(~/.aws/config or AWS_CONFIG_FILE; profile from AWS_PROFILE, else [default])',
+      options,
+    );
+    this.name = 'MissingRegionError';
+  }
+}
+
+/** An SDK client whose region is resolved at call time. */
+interface RegionResolvingClient {
+  readonly config: { region: () => Promise<string> };
+}
+
+/**
+ * The region options of a client built from the standard SDK environment: `AWS_REGION` of an injected `env`, else
+ * none, so that the SDK's default provider chain applies (AWS_REGION, then the profile's `region` in the shared
+ * config file). Never a hard-coded fallback: a wrong region silently manages somebody else's load balancers.
+ */
+export function regionOptions(env: NodeJS.ProcessEnv): { region?: string } {
+  return env.AWS_REGION ? { region: env.AWS_REGION } : {};
+}
+
+/** Makes a client's missing region a {@link MissingRegionError} (the SDK only says "Region is missing"). */
+export function explainMissingRegion<C extends RegionResolvingClient>(client: C): C {
+  const resolve = client.config.region;
+  client.config.region = async () => {
+    try {
+      return await resolve();
+    } catch (error) {
+      throw new MissingRegionError({ cause: error });
+    }
+  };
+  return client;
 }
 
 function classify(error: unknown, attempt: number): FailedAttempt {

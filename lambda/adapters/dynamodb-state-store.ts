@@ -45,7 +45,7 @@ import {
   type TargetHealthState,
 } from '../reconcile/state';
 import { STATE_STORE_DEFAULTS } from './state-store-defaults';
-import { StateConflictError, type StateStore } from './state-store';
+import { StateConflictError, type StateStore } from '../reconcile/ports';
 
 /** Partition key of every state item. */
 export const STATE_PARTITION = 'STATE';

@@ -12,9 +12,9 @@
  * - Anything that remains is an {@link Ec2DiscoveryError}: the round then makes no discovery-driven change.
  */
 import { DescribeInstancesCommand, EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
-import { AwsRetry, regionFrom, type RetryProps } from './aws-retry';
+import { AwsRetry, explainMissingRegion, regionOptions, type RetryProps } from './aws-retry';
 import { EC2_DISCOVERY_DEFAULTS } from './ec2-discovery-defaults';
-import type { InstanceDescription, InstanceDiscoveryPort, InstanceSelector } from './ports';
+import type { InstanceDescription, InstanceDiscoveryPort, InstanceSelector } from '../reconcile/ports';
 
 /** DescribeInstances failed (after retries where retrying made sense). */
 export class Ec2DiscoveryError extends Error {
@@ -53,7 +53,7 @@ export interface Ec2InstanceDiscoveryProps extends RetryProps {
 
 /** Builds an EC2 client from the standard SDK environment (AWS_ENDPOINT_URL_EC2 included), retries left to the adapter. */
 export function createEc2Client(env: NodeJS.ProcessEnv = process.env): EC2Client {
-  return new EC2Client({ region: regionFrom(env), maxAttempts: 1 });
+  return explainMissingRegion(new EC2Client({ ...regionOptions(env), maxAttempts: 1 }));
 }
 
 

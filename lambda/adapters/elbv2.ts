@@ -16,9 +16,9 @@ import {
   RegisterTargetsCommand,
   type TargetDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AwsRetry, regionFrom, type RetryProps } from './aws-retry';
+import { AwsRetry, explainMissingRegion, regionOptions, type RetryProps } from './aws-retry';
 import { ELBV2_DEFAULTS } from './elbv2-defaults';
-import type { ElbTargetState, ObservedTarget, TargetGroupPort, TargetRef } from './ports';
+import type { ElbTargetState, ObservedTarget, TargetGroupPort, TargetRef } from '../reconcile/ports';
 
 /** An ELBv2 API call failed (after retries, where retrying made sense). */
 export class ElbApiError extends Error {
@@ -64,7 +64,7 @@ export interface Elbv2TargetGroupsProps extends RetryProps {
 
 /** Builds an ELBv2 client from the standard SDK environment, with the SDK's retries left to this adapter. */
 export function createElbv2Client(env: NodeJS.ProcessEnv = process.env): ElasticLoadBalancingV2Client {
-  return new ElasticLoadBalancingV2Client({ region: regionFrom(env), maxAttempts: 1 });
+  return explainMissingRegion(new ElasticLoadBalancingV2Client({ ...regionOptions(env), maxAttempts: 1 }));
 }
 
 const ELB_STATES: ReadonlySet<string> = new Set<ElbTargetState>([

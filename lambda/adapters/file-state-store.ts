@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { emptyState, parseControllerState, StateFormatError, type AuditRecord, type ControllerState } from '../reconcile/state';
-import type { StateStore } from './state-store';
+import type { StateStore } from '../reconcile/ports';
 
 /** The state file cannot be read or is corrupt; it is left untouched. */
 export class StateFileError extends Error {

@@ -1,30 +1,26 @@
 /**
- * Round metrics as CloudWatch EMF (DESIGN.md §3.4), through @aws-lambda-powertools/metrics.
+ * Round metrics as CloudWatch EMF (docs/architecture.md#metrics), through @aws-lambda-powertools/metrics.
  *
- * Namespace `Medlb`; every metric carries exactly its §3.4 dimensions (Site; Site+Service; Site+Service+Target).
+ * Namespace, names, units and dimension sets are the contract's (contract/metrics.ts); every metric carries exactly
+ * its dimensions (Site; Site+Service; Site+Service+Target).
  * Powertools adds a default `service` dimension to everything; it is removed (`clearDefaultDimensions`), not
  * added to, because the alarms match dimension sets exactly. One EMF document is written per dimension set.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, type ControllerMetricName, type ControllerMetricUnit, type MetricDimension } from '../../contract/metrics';
 import type { ServiceReport } from '../reconcile/reconciler';
-
-/** CloudWatch namespace of every controller metric. */
-export const METRICS_NAMESPACE = 'Medlb';
-
-/** Units used by the controller's metrics. */
-export type RoundMetricUnit = 'Count' | 'Milliseconds';
 
 /** One metric value. */
 export interface MetricValue {
-  readonly name: string;
-  readonly unit: RoundMetricUnit;
+  readonly name: ControllerMetricName;
+  readonly unit: ControllerMetricUnit;
   readonly value: number;
 }
 
 /** Metric values that share one exact dimension set (one EMF document). */
 export interface MetricGroup {
   /** In §3.4 order: Site, then Service, then Target. */
-  readonly dimensions: Readonly<Record<string, string>>;
+  readonly dimensions: Readonly<Partial<Record<MetricDimension, string>>>;
   readonly metrics: readonly MetricValue[];
 }
 

@@ -6,15 +6,16 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MissingRegionError } from '../adapters/aws-retry';
 import { createEc2Client, Ec2InstanceDiscovery } from '../adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from '../adapters/elbv2';
 import { FileStateStore, StateFileError } from '../adapters/file-state-store';
-import type { StateStore } from '../adapters/state-store';
+import type { StateStore } from '../reconcile/ports';
 import type { RoundLogger } from '../controller/round';
-import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../reconcile/config';
+import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import { StateFormatError } from '../reconcile/state';
 
-/** Exit codes of the controller commands (DESIGN.md §3.3). */
+/** Exit codes of the controller commands (docs/architecture.md#cli). */
 export const EXIT = {
   ok: 0,
   /** A service failed (target group not found, a write failed after retries). */
@@ -74,12 +75,12 @@ export function openStateStore(path: string): StateStore {
   return new FileStateStore(path);
 }
 
-/** The ELB port from the standard SDK environment (AWS_REGION, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, credentials). */
+/** The ELB port from the standard SDK environment (region chain, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, credentials). */
 export function openElb(): Elbv2TargetGroups {
   return new Elbv2TargetGroups({ client: createElbv2Client() });
 }
 
-/** EC2 discovery from the standard SDK environment (AWS_REGION, AWS_ENDPOINT_URL_EC2, credentials). */
+/** EC2 discovery from the standard SDK environment (region chain, AWS_ENDPOINT_URL_EC2, credentials). */
 export function openDiscovery(): Ec2InstanceDiscovery {
   return new Ec2InstanceDiscovery({ client: createEc2Client() });
 }
@@ -123,7 +124,13 @@ export async function runCommand(usage: string, body: () => Promise<number>): Pr
       process.stderr.write(`medlb: ${err.message}\n${usage}\n`);
       return EXIT.usage;
     }
-    if (err instanceof ControllerConfigError || err instanceof StateFormatError || err instanceof StateFileError || err instanceof InputFileError) {
+    if (
+      err instanceof ControllerConfigError ||
+      err instanceof StateFormatError ||
+      err instanceof StateFileError ||
+      err instanceof InputFileError ||
+      err instanceof MissingRegionError
+    ) {
       process.stderr.write(`medlb: ${err.message}\n`);
       return EXIT.usage;
     }

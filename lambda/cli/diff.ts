@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fullDiff, ResourceImpact, type ResourceDifference } from '@aws-cdk/cloudformation-diff';
 import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { loadSiteFile } from '../../lib/site';
-import { regionFrom } from '../adapters/aws-retry';
+import { explainMissingRegion, regionOptions } from '../adapters/aws-retry';
 import { EXIT, InputFileError, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
 
 const USAGE = `usage: medlb diff (--template FILE | --site FILE | -c site=FILE) (--stack NAME | --deployed FILE) [--allow-replacement]
@@ -317,7 +317,7 @@ function parseTemplate(text: string, source: string): CfnTemplate {
 
 /** The deployed template, as CloudFormation keeps it (GetTemplate, stage Original). */
 async function deployedTemplateOf(stackName: string, env: NodeJS.ProcessEnv): Promise<CfnTemplate> {
-  const client = new CloudFormationClient({ region: regionFrom(env) });
+  const client = explainMissingRegion(new CloudFormationClient(regionOptions(env)));
   try {
     const { TemplateBody } = await client.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }));
     if (!TemplateBody) throw new InputFileError(`stack ${stackName} returned no template`);

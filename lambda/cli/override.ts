@@ -6,7 +6,7 @@
  * Prints one JSON line describing what was recorded. Exit 0; 2 for usage errors, an unknown service or
  * target, and an unreadable config or state.
  */
-import { StateConflictError } from '../adapters/state-store';
+import { StateConflictError } from '../reconcile/ports';
 import { withPersistedDiscovery } from '../reconcile/discovery';
 import type { ControllerState } from '../reconcile/state';
 import { applyOperatorAction, OPERATOR_ACTIONS, parseTargetPath, UnknownTargetError, type OperatorAction } from '../reconcile/overrides';

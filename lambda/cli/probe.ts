@@ -1,58 +1,68 @@
 /**
- * `medlb probe <protocol> <host>:<port> [options]` (DESIGN.md §3.3): checks one real server once and prints one
- * JSON line {"healthy","protocol","target","latencyMs","reason"}. Exit 0 healthy, 1 unhealthy, 2 usage error.
+ * `medlb probe <protocol> <host>:<port> [options]` (docs/architecture.md#cli): checks one real server once and
+ * prints one JSON line {"healthy","protocol","target","latencyMs","reason"}. Exit 0 healthy, 1 unhealthy, 2 usage
+ * error. Its flags are the contract's (contract/probe-command.ts), so an alarm's probe command parses here.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { caCertificatesProblem } from '../probes/ca-certificates';
-import { messageTypeProblem } from '../probes/hl7';
+import {
+  aeTitleProblem,
+  caCertificatesProblem,
+  checkOptionProblems,
+  DEFAULT_CHECK_TIMEOUT_MS,
+  HL7_ACK_CODES,
+  messageTypeProblem,
+  XDS_TRANSACTIONS,
+  type CheckOptionProblem,
+} from '../../contract/check';
+import { PROBE_FLAGS as F } from '../../contract/probe-command';
 import { MAX_PROBE_TIMEOUT_MS, probe } from '../probes/index';
-import { DEFAULT_PROBE_TIMEOUT_MS } from '../probes/probe-defaults';
 import { PROBE_PROTOCOLS, type CheckSpec, type ProbeProtocol, type ProbeTarget } from '../probes/types';
 
 export const PROBE_USAGE = `usage: medlb probe <protocol> <host>:<port> [options]
   protocol: ${PROBE_PROTOCOLS.join('|')}
-  --timeout-ms N                 whole-probe limit (default ${DEFAULT_PROBE_TIMEOUT_MS})
+  --timeout-ms N                 whole-probe limit (default ${DEFAULT_CHECK_TIMEOUT_MS})
   --tls, --insecure              TLS for tcp|dicom|hl7|xds; --insecure skips certificate checks (also https)
   --ca-file F                    trust the CA certificates in this PEM file (an internal PKI) instead of the public ones
   --calling-ae T, --called-ae T  dicom AE titles (default MEDLB / ANY-SCP)
   --path P, --expect S           http|https|xds path; http|https expected body text
   --hl7-message-type T           hl7 message type (default NMD^N02)
+  --hl7-accept-codes C,C         hl7 MSA-1 codes that count as healthy (default AA,CA)
   --xds-transaction registry|repository, --xds-patient-id ID, --xds-document-id ID, --xds-repository-id ID`;
 
 const OPTIONS = {
-  'timeout-ms': { type: 'string' },
-  'calling-ae': { type: 'string' },
-  'called-ae': { type: 'string' },
-  path: { type: 'string' },
-  expect: { type: 'string' },
-  tls: { type: 'boolean' },
-  insecure: { type: 'boolean' },
-  'ca-file': { type: 'string' },
-  'hl7-message-type': { type: 'string' },
-  'xds-transaction': { type: 'string' },
-  'xds-patient-id': { type: 'string' },
-  'xds-document-id': { type: 'string' },
-  'xds-repository-id': { type: 'string' },
+  [F.timeoutMs]: { type: 'string' },
+  [F.callingAeTitle]: { type: 'string' },
+  [F.calledAeTitle]: { type: 'string' },
+  [F.path]: { type: 'string' },
+  [F.expect]: { type: 'string' },
+  [F.tls]: { type: 'boolean' },
+  [F.insecure]: { type: 'boolean' },
+  [F.caCertificates]: { type: 'string' },
+  [F.messageType]: { type: 'string' },
+  [F.acceptCodes]: { type: 'string' },
+  [F.transaction]: { type: 'string' },
+  [F.patientId]: { type: 'string' },
+  [F.documentUniqueId]: { type: 'string' },
+  [F.repositoryUniqueId]: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Options that only make sense for some protocols. */
-const OPTION_PROTOCOLS: Readonly<Record<string, readonly ProbeProtocol[]>> = {
-  'calling-ae': ['dicom'],
-  'called-ae': ['dicom'],
-  path: ['http', 'https', 'xds'],
-  expect: ['http', 'https'],
-  tls: ['tcp', 'dicom', 'hl7', 'xds'],
-  insecure: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
-  'ca-file': ['tcp', 'dicom', 'hl7', 'xds', 'https'],
-  'hl7-message-type': ['hl7'],
-  'xds-transaction': ['xds'],
-  'xds-patient-id': ['xds'],
-  'xds-document-id': ['xds'],
-  'xds-repository-id': ['xds'],
-};
+/** The contract's check-option rules, worded for the command line. */
+function optionProblemText(problem: CheckOptionProblem, protocol: ProbeProtocol): string {
+  const flag = `--${F[problem.option]}`;
+  switch (problem.kind) {
+    case 'wrong-protocol':
+      return `${flag} does not apply to ${protocol} (only ${problem.protocols.join('|')})`;
+    case 'needs-tls':
+      return `${flag} needs --${F.tls}`;
+    case 'contradicts-insecure':
+      return `${flag} and --${F.insecure} contradict each other (one verifies, the other does not)`;
+    case 'wrong-transaction':
+      return `${flag} applies only to --${F.transaction} ${problem.transaction}, not ${problem.given}`;
+  }
+}
 
 /** A usage error: the message names the bad argument. */
 export class UsageError extends Error {
@@ -87,14 +97,6 @@ export function parseAddress(address: string): { target?: ProbeTarget; problems:
   return problems.length > 0 ? { problems } : { target: { host, port }, problems };
 }
 
-function aeTitleProblem(option: string, value: string): string | undefined {
-  // PS3.5 AE: 1-16 characters of the default repertoire, no backslash or control characters, not only spaces.
-  if (value.length < 1 || value.length > 16 || value.trim() === '' || /[\\\x00-\x1f\x7f-\uffff]/.test(value)) {
-    return `--${option} "${value}" is not a DICOM AE title (1-16 printable ASCII characters, no backslash)`;
-  }
-  return undefined;
-}
-
 /** Turns the command line into a request; throws UsageError listing every problem found. */
 export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
   let parsed;
@@ -115,7 +117,7 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
   const { target, problems: addressProblems } = positionals.length >= 2 ? parseAddress(address) : { target: undefined, problems: [] };
   problems.push(...addressProblems);
 
-  let timeoutMs = DEFAULT_PROBE_TIMEOUT_MS;
+  let timeoutMs = DEFAULT_CHECK_TIMEOUT_MS;
   if (values['timeout-ms'] !== undefined) {
     const text = values['timeout-ms'];
     timeoutMs = /^\d+$/.test(text) ? Number(text) : NaN;
@@ -123,21 +125,32 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
       problems.push(`--timeout-ms "${text}" is not a whole number of milliseconds in 1-${MAX_PROBE_TIMEOUT_MS}`);
     }
   }
+  const transaction = values[F.transaction];
   if (protocol) {
-    for (const [option, protocols] of Object.entries(OPTION_PROTOCOLS)) {
-      if (values[option as keyof typeof values] !== undefined && !protocols.includes(protocol)) {
-        problems.push(`--${option} does not apply to ${protocol} (only ${protocols.join('|')})`);
-      }
-    }
+    const given = {
+      protocol,
+      tls: values[F.tls],
+      insecure: values[F.insecure],
+      caCertificates: values[F.caCertificates],
+      callingAeTitle: values[F.callingAeTitle],
+      calledAeTitle: values[F.calledAeTitle],
+      messageType: values[F.messageType],
+      acceptCodes: values[F.acceptCodes],
+      transaction,
+      patientId: values[F.patientId],
+      documentUniqueId: values[F.documentUniqueId],
+      repositoryUniqueId: values[F.repositoryUniqueId],
+      path: values[F.path],
+      expect: values[F.expect],
+    };
+    for (const problem of checkOptionProblems(given)) problems.push(optionProblemText(problem, protocol));
   }
-  if (values.insecure && protocol && protocol !== 'https' && !values.tls) problems.push('--insecure needs --tls');
-  if (values['ca-file'] !== undefined && protocol && protocol !== 'https' && protocol !== 'http' && !values.tls) problems.push('--ca-file needs --tls');
-  if (values['ca-file'] !== undefined && values.insecure) problems.push('--ca-file and --insecure contradict each other (one verifies, the other does not)');
   const caCertificates = values['ca-file'] === undefined ? undefined : readCaFile(values['ca-file'], problems);
-  for (const option of ['calling-ae', 'called-ae'] as const) {
+  for (const option of [F.callingAeTitle, F.calledAeTitle] as const) {
     const value = values[option];
-    const problem = value === undefined ? undefined : aeTitleProblem(option, value);
-    if (problem) problems.push(problem);
+    if (value !== undefined && aeTitleProblem(value) !== undefined) {
+      problems.push(`--${option} "${value}" is not a DICOM AE title (1-16 printable ASCII characters, no backslash)`);
+    }
   }
   if (values.path !== undefined && (!values.path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(values.path))) {
     problems.push(`--path "${values.path}" must start with / and contain no spaces or control characters`);
@@ -145,8 +158,12 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
   const messageType = values['hl7-message-type'];
   const typeProblem = messageType === undefined ? undefined : messageTypeProblem(messageType);
   if (typeProblem) problems.push(`--hl7-message-type: ${typeProblem}`);
-  const transaction = values['xds-transaction'];
-  if (transaction !== undefined && transaction !== 'registry' && transaction !== 'repository') {
+  const codes = values[F.acceptCodes]?.split(',');
+  const acceptCodes = codes?.map((code) => HL7_ACK_CODES.find((known) => known === code)).filter((code) => code !== undefined);
+  const badCodes = codes?.filter((code) => !HL7_ACK_CODES.some((known) => known === code)) ?? [];
+  if (badCodes.length > 0) problems.push(`--${F.acceptCodes} "${values[F.acceptCodes]}" holds ${badCodes.map((code) => `"${code}"`).join(', ')}, not one of ${HL7_ACK_CODES.join(',')}`);
+  const xdsTransaction = XDS_TRANSACTIONS.find((known) => known === transaction);
+  if (transaction !== undefined && xdsTransaction === undefined) {
     problems.push(`--xds-transaction "${transaction}" is not registry or repository`);
   }
   for (const option of ['xds-patient-id', 'xds-document-id', 'xds-repository-id', 'expect'] as const) {
@@ -165,7 +182,8 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
     ...(values.path !== undefined ? { path: values.path } : {}),
     ...(values.expect !== undefined ? { expect: values.expect } : {}),
     ...(messageType !== undefined ? { messageType } : {}),
-    ...(transaction !== undefined ? { transaction: transaction as 'registry' | 'repository' } : {}),
+    ...(acceptCodes !== undefined ? { acceptCodes } : {}),
+    ...(xdsTransaction !== undefined ? { transaction: xdsTransaction } : {}),
     ...(values['xds-patient-id'] !== undefined ? { patientId: values['xds-patient-id'] } : {}),
     ...(values['xds-document-id'] !== undefined ? { documentUniqueId: values['xds-document-id'] } : {}),
     ...(values['xds-repository-id'] !== undefined ? { repositoryUniqueId: values['xds-repository-id'] } : {}),

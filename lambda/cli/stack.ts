@@ -6,16 +6,14 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadConfigFromTable } from '../../contract/config-loader';
+import type { ControllerConfig } from '../../contract/controller-config';
+import { STATE_TABLE_OUTPUT } from '../../contract/state-table';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store';
-import { regionFrom } from '../adapters/aws-retry';
-import type { StateStore } from '../adapters/state-store';
-import { HANDLER_DEFAULTS } from '../handler-defaults';
-import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../reconcile/config';
+import { explainMissingRegion, regionOptions } from '../adapters/aws-retry';
+import type { StateStore } from '../reconcile/ports';
 import { InputFileError, loadConfigFile, openStateStore, requireOption, UsageError } from './common';
-
-/** The stack output that names the state table. */
-const STATE_TABLE_OUTPUT = 'StateTableName';
 
 /** The stack cannot be used (missing, or without the output this CLI needs). */
 class StackLookupError extends InputFileError {}
@@ -39,15 +37,15 @@ export async function loadControllerInputs(values: Record<string, unknown>, env:
     throw new UsageError('--stack replaces --config and --state-file; give one form or the other');
   }
   const tableName = await stateTableOf(stack, env);
-  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: regionFrom(env) }));
+  const documentClient = DynamoDBDocumentClient.from(explainMissingRegion(new DynamoDBClient(regionOptions(env))));
   return {
-    config: await configFromTable(documentClient, tableName),
+    config: await loadConfigFromTable(documentClient, tableName),
     store: new DynamoDbStateStore({ client: documentClient, tableName }),
   };
 }
 
 async function stateTableOf(stackName: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const client = new CloudFormationClient({ region: regionFrom(env) });
+  const client = explainMissingRegion(new CloudFormationClient(regionOptions(env)));
   try {
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
     const outputs = Stacks?.[0]?.Outputs ?? [];
@@ -64,13 +62,4 @@ async function stateTableOf(stackName: string, env: NodeJS.ProcessEnv): Promise<
   } finally {
     client.destroy();
   }
-}
-
-async function configFromTable(client: DynamoDBDocumentClient, tableName: string): Promise<ControllerConfig> {
-  const source = `DynamoDB table ${tableName} item ${HANDLER_DEFAULTS.configItemKey.pk}/${HANDLER_DEFAULTS.configItemKey.sk}`;
-  const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { ...HANDLER_DEFAULTS.configItemKey }, ConsistentRead: true }));
-  if (typeof Item?.document !== 'string') {
-    throw new ControllerConfigError(source, [{ path: '', message: 'no config document (has the stack been deployed completely?)' }]);
-  }
-  return parseControllerConfig(Item.document, source);
 }

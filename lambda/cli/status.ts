@@ -8,10 +8,10 @@
  * Exit 0; 2 on errors (DESIGN.md §3.3): usage errors, an unreadable config or state, and a target group that could not
  * be described (the table is still printed, with the error in that group's ELB column).
  */
-import type { ObservedTarget } from '../adapters/ports';
+import type { ObservedTarget } from '../reconcile/ports';
 import { describeAll } from '../controller/round';
 import { ROUND_DEFAULTS } from '../controller/round-defaults';
-import type { ControllerConfig, ServiceConfig } from '../reconcile/config';
+import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
 import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
 import { overrideOf } from '../reconcile/reconciler';
 import { serviceState, type ControllerState, type PendingSwitch } from '../reconcile/state';

@@ -7,7 +7,7 @@
  * kept target as soon as its replacement is healthy in every address the switch needs. Nothing else is decided
  * here: the next round sees the result (the target `draining`) and clears the switch from the state.
  */
-import type { TargetGroupPort, TargetRef } from '../adapters/ports';
+import type { TargetGroupPort, TargetRef } from '../reconcile/ports';
 import { observedState, replacementIsHealthy, type ObservedTargetGroups, type PendingDeregistration } from '../reconcile/reconciler';
 import type { RoundLogger } from './round';
 

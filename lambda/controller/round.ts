@@ -15,10 +15,10 @@
  * known set (from the state) is used, registrations unknown to the config are kept, the service is reported
  * as failed (exit 1), and everything else proceeds as usual.
  */
-import type { InstanceDiscoveryPort, ObservedTarget, TargetGroupPort, TargetRef } from '../adapters/ports';
-import { StateConflictError, type StateStore } from '../adapters/state-store';
+import type { InstanceDiscoveryPort, ObservedTarget, TargetGroupPort, TargetRef } from '../reconcile/ports';
+import { StateConflictError, type StateStore } from '../reconcile/ports';
 import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from '../probes/types';
-import type { ControllerConfig, ServiceConfig } from '../reconcile/config';
+import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
 import { resolveDiscovery, withTargets, type DiscoveryAnswer, type TargetSource } from '../reconcile/discovery';
 import {
   isRegistered,

@@ -4,6 +4,7 @@
  * separators it declares itself (MSH-1 field separator, MSH-2 encoding characters), not with assumed ones.
  */
 import { randomBytes } from 'node:crypto';
+import { messageTypeProblem } from '../../contract/check';
 import { ProbeFailure, runProbe, SocketReader, tlsOptionsOf, writeAll } from './connect';
 import { MllpDeframer, mllpFrame } from './mllp';
 import {
@@ -23,16 +24,6 @@ export class Hl7AckError extends ProbeFailure {
     super(reason);
     this.name = 'Hl7AckError';
   }
-}
-
-/** HL7 message type as MSH-9 carries it: `NMD^N02`, optionally with a message structure (`NMD^N02^NMD_N02`). */
-const MESSAGE_TYPE_PATTERN = /^[A-Z0-9]{3}\^[A-Z0-9]{2,3}(\^[A-Z0-9_]{3,7})?$/;
-
-/** Says what is wrong with a configured message type, or undefined when it is usable. */
-export function messageTypeProblem(messageType: string): string | undefined {
-  return MESSAGE_TYPE_PATTERN.test(messageType)
-    ? undefined
-    : `HL7 message type "${messageType}" is not of the form XXX^YYY (e.g. NMD^N02)`;
 }
 
 /** A control id (MSH-10) unique per probe and within HL7's 20-character limit. */

@@ -3,9 +3,6 @@
  * the `medlb probe` command line; the comments say why each default is what it is.
  */
 
-/** Default `check.timeoutMs` for `medlb probe` when none is given (the controller config always sets one). */
-export const DEFAULT_PROBE_TIMEOUT_MS = 3000;
-
 /**
  * HL7 message type sent by the hl7 probe. `NMD^N02` (HL7 v2 chapter 14, "application management data") exists for
  * exactly this: applications telling each other about their status. It carries no patient, so no ADT/order/result
@@ -28,8 +25,8 @@ export const DEFAULT_HL7_ACCEPT_CODES: readonly string[] = ['AA', 'CA'];
 /** Largest MLLP reply accepted; an ACK is a few hundred bytes, so anything near this is a misbehaving peer. */
 export const DEFAULT_MLLP_MAX_MESSAGE_BYTES = 64 * 1024;
 
-/** XDS transaction probed when the check does not say: the registry's ITI-18. */
-export const DEFAULT_XDS_TRANSACTION = 'registry' as const;
+/** XDS transaction probed when the check does not say (the registry's ITI-18): the contract's. */
+export { DEFAULT_XDS_TRANSACTION } from '../../contract/check';
 
 /** Endpoint paths (OpenXDS/Axis2 conventions, which many XDS.b products keep); sites usually set `path`. */
 export const DEFAULT_XDS_REGISTRY_PATH = '/axis2/services/xdsregistryb';

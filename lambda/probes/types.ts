@@ -1,11 +1,10 @@
 /**
  * Contracts of the probe library. Probe code imports nothing from AWS: it knows protocols only.
- * See ../shared/DESIGN.md §3.1 (check options) and §4 (protocol notes).
+ * See docs/architecture.md#controller-config (check options) and #protocols (protocol notes).
  */
+import type { ProbeProtocol, XdsTransaction } from '../../contract/check';
 
-/** Protocols the controller can check a real server with. */
-export const PROBE_PROTOCOLS = ['tcp', 'dicom', 'hl7', 'xds', 'http', 'https'] as const;
-export type ProbeProtocol = (typeof PROBE_PROTOCOLS)[number];
+export { PROBE_PROTOCOLS, type ProbeProtocol } from '../../contract/check';
 
 /** Where a probe goes: one real server's address and the check port. */
 export interface ProbeTarget {
@@ -34,7 +33,7 @@ export interface CheckSpec {
   readonly messageType?: string;
   readonly acceptCodes?: readonly string[];
   // xds
-  readonly transaction?: 'registry' | 'repository';
+  readonly transaction?: XdsTransaction;
   readonly patientId?: string;
   readonly documentUniqueId?: string;
   readonly repositoryUniqueId?: string;

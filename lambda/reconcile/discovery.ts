@@ -15,7 +15,7 @@
  *   `fall` consecutive such answers and the empty answer is believed in the next one.
  * - A failed answer changes nothing: the last known set is used and the service is reported as failed.
  */
-import type { ControllerConfig, ServiceConfig, TargetConfig } from './config';
+import type { ControllerConfig, ServiceConfig, TargetConfig } from '../../contract/controller-config';
 import type { ControllerState, DiscoveredInstance, DiscoveryMatch, DiscoveryState } from './state';
 
 /** Where a target of the effective config came from. */

@@ -10,7 +10,7 @@
  * pass the config with the persisted discovered set (discovery.ts `withPersistedDiscovery`) so that
  * discovered targets can be named.
  */
-import { findService, type ControllerConfig } from './config';
+import { findService, type ControllerConfig } from '../../contract/controller-config';
 import type { ResolvedTarget } from './discovery';
 import {
   emptyServiceState,

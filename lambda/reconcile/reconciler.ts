@@ -41,9 +41,9 @@
  *   discovery failed) registered targets that are not in the config are kept: they may be instances EC2
  *   could not tell us about, and a failed API call must never empty a pool.
  */
-import type { ElbTargetState, ObservedTarget, TargetRef } from '../adapters/ports';
+import type { ElbTargetState, ObservedTarget, TargetRef } from './ports';
 import type { ProbeResult } from '../probes/types';
-import type { ControllerConfig, ServiceConfig, ServiceMode } from './config';
+import type { ControllerConfig, ServiceConfig, ServiceMode } from '../../contract/controller-config';
 import { healthKeyOf, type ResolvedTarget, type TargetSource } from './discovery';
 import {
   CONTROLLER_ACTOR,

@@ -7,7 +7,7 @@
  * The JSON form of `ControllerState` is exactly the local state file.
  */
 import { z } from 'zod';
-import { formatPath, type ConfigProblem } from './config';
+import { formatPath, type ConfigProblem } from '../../contract/controller-config';
 
 /**
  * Current state format version. Version 2 added `pending` (make-before-break switches, docs/architecture.md

@@ -1,9 +1,11 @@
 /**
  * Every prescriptive default of the medlb constructs, in one place.
- * Values follow the appliance guide (§8.7: 1 h client/server timeouts, source-IP persistence) and
- * /work/shared/AWS-FACTS.md (ELBv2 ranges and AWS defaults we deliberately override).
+ * Values follow the appliance guide (§8.7: 1 h client/server timeouts, source-IP persistence) and the ELBv2
+ * ranges and AWS defaults we deliberately override (docs/architecture.md#appliance-mapping). Where a site file
+ * can set the same thing, the value is the site's default (lib/site/site-defaults.ts) in CDK's types.
  */
 import { Duration, aws_ec2 as ec2, aws_elasticloadbalancingv2 as elbv2, aws_logs as logs } from 'aws-cdk-lib';
+import * as site from '../site/site-defaults';
 
 // ---- TCP services (one internal NLB each) -------------------------------------------------------
 
@@ -12,15 +14,15 @@ export const DEFAULT_CROSS_ZONE_ENABLED = true;
 /** Deletion protection on: a deleted NLB loses its static VIPs, which modalities have hard-coded. */
 export const DEFAULT_DELETION_PROTECTION = true;
 /** NLB listener `tcp.idle_timeout.seconds` (AWS default 350 s); the appliance's 1 h client/server timeout. */
-export const DEFAULT_TCP_IDLE_TIMEOUT = Duration.seconds(3600);
-/** Allowed range of `tcp.idle_timeout.seconds`. */
-export const TCP_IDLE_TIMEOUT_RANGE_SECONDS = { min: 60, max: 6000 } as const;
+export const DEFAULT_TCP_IDLE_TIMEOUT = Duration.seconds(site.DEFAULT_IDLE_TIMEOUT_SECONDS);
+/** Allowed range of `tcp.idle_timeout.seconds` (the site's). */
+export const TCP_IDLE_TIMEOUT_RANGE_SECONDS = site.NLB_IDLE_TIMEOUT_RANGE;
 /** Target-group deregistration delay: time an open association may finish after drain/halt. */
-export const DEFAULT_DEREGISTRATION_DELAY = Duration.seconds(300);
-/** Allowed range of `deregistration_delay.timeout_seconds`. */
-export const DEREGISTRATION_DELAY_RANGE_SECONDS = { min: 0, max: 3600 } as const;
-/** Persistence when none is given: the appliance example uses source-IP persistence everywhere. */
-export const DEFAULT_PERSISTENCE = 'source-ip' as const;
+export const DEFAULT_DEREGISTRATION_DELAY = Duration.seconds(site.DEFAULT_DEREGISTRATION_DELAY_SECONDS);
+/** Allowed range of `deregistration_delay.timeout_seconds` (the site's). */
+export const DEREGISTRATION_DELAY_RANGE_SECONDS = site.DEREGISTRATION_DELAY_RANGE;
+/** Persistence when none is given (the site's: source-IP persistence, as the appliance example everywhere). */
+export { DEFAULT_PERSISTENCE } from '../site/site-defaults';
 
 /**
  * The NLB's native TCP health check: a second layer under the controller's protocol probes. A new target gets
@@ -30,28 +32,24 @@ export const DEFAULT_PERSISTENCE = 'source-ip' as const;
  * which now drains it instead of resetting its connections (DEFAULT_UNHEALTHY_CONNECTION_TERMINATION).
  */
 export const DEFAULT_NLB_HEALTH_CHECK = {
-  interval: Duration.seconds(5),
-  timeout: Duration.seconds(4),
-  healthyThresholdCount: 2,
-  unhealthyThresholdCount: 3,
+  interval: Duration.seconds(site.DEFAULT_NLB_HEALTH_CHECK_SETTINGS.intervalSeconds),
+  timeout: Duration.seconds(site.DEFAULT_NLB_HEALTH_CHECK_SETTINGS.timeoutSeconds),
+  healthyThresholdCount: site.DEFAULT_NLB_HEALTH_CHECK_SETTINGS.healthyThresholdCount,
+  unhealthyThresholdCount: site.DEFAULT_NLB_HEALTH_CHECK_SETTINGS.unhealthyThresholdCount,
 } as const;
-/** NLB health-check interval range (`HealthCheckIntervalSeconds`). */
-export const NLB_HEALTH_CHECK_INTERVAL_RANGE_SECONDS = { min: 5, max: 300 } as const;
-/** NLB health-check timeout range (`HealthCheckTimeoutSeconds`); it must also be less than the interval. */
-export const NLB_HEALTH_CHECK_TIMEOUT_RANGE_SECONDS = { min: 2, max: 120 } as const;
-/** NLB healthy/unhealthy threshold range. */
-export const NLB_HEALTH_CHECK_THRESHOLD_RANGE = { min: 2, max: 10 } as const;
+/** The AWS ranges of the NLB health check, as the site file states them. */
+export {
+  NLB_HEALTH_CHECK_INTERVAL_RANGE_SECONDS,
+  NLB_HEALTH_CHECK_THRESHOLD_RANGE,
+  NLB_HEALTH_CHECK_TIMEOUT_RANGE_SECONDS,
+  UNHEALTHY_DRAINING_INTERVAL_RANGE_SECONDS,
+} from '../site/site-defaults';
 /**
  * `target_health_state.unhealthy.connection_termination.enabled`: AWS's default `true` resets every open DICOM
  * association and MLLP session of a target the moment it fails the NLB's own TCP check, even a brief failure.
  * `false` moves it to `unhealthy.draining` instead: no new connections, open ones continue for the draining interval.
  */
 export const DEFAULT_UNHEALTHY_CONNECTION_TERMINATION = false;
-/**
- * Range of `target_health_state.unhealthy.draining_interval_seconds` (ELBv2 API TargetGroupAttribute, AWS-FACTS §1);
- * it may only be set while unhealthy connection termination is off. Its default is the deregistration delay.
- */
-export const UNHEALTHY_DRAINING_INTERVAL_RANGE_SECONDS = { min: 0, max: 360000 } as const;
 
 /**
  * Default VPC quota of inbound (and, separately, outbound) rules per security group. More rules fail at
@@ -61,19 +59,15 @@ export const SECURITY_GROUP_RULES_PER_DIRECTION = 60;
 
 // ---- HTTPS viewer (internal ALB) ------------------------------------------------------------------
 
-/** Viewer listener and real-server port. */
-export const DEFAULT_VIEWER_PORT = 443;
 /**
- * AWS's current recommended TLS 1.3 + 1.2 restricted policy with hybrid post-quantum key exchange.
- * Never the CloudFormation default (`ELBSecurityPolicy-2016-08`, which allows TLS 1.0).
+ * The site's default viewer TLS policy (AWS's current recommended TLS 1.3 + 1.2 restricted policy with hybrid
+ * post-quantum key exchange) as CDK's enum; never the CloudFormation default (`ELBSecurityPolicy-2016-08`, TLS 1.0).
  */
-export const DEFAULT_VIEWER_SSL_POLICY = elbv2.SslPolicy.TLS13_12_RES_PQ;
+export const DEFAULT_VIEWER_SSL_POLICY_ENUM = sslPolicyOf(site.DEFAULT_VIEWER_SSL_POLICY);
 /** ALB `idle_timeout.timeout_seconds` (AWS default 60 s): long viewer sessions and study downloads. */
-export const DEFAULT_VIEWER_IDLE_TIMEOUT = Duration.seconds(3600);
+export const DEFAULT_VIEWER_IDLE_TIMEOUT = Duration.seconds(site.DEFAULT_VIEWER_IDLE_TIMEOUT_SECONDS);
 /** `lb_cookie` stickiness duration: the appliance's 1 h persistence. */
-export const DEFAULT_VIEWER_COOKIE_DURATION = Duration.hours(1);
-/** Health-check path on the viewer servers. */
-export const DEFAULT_VIEWER_HEALTH_CHECK_PATH = '/';
+export const DEFAULT_VIEWER_COOKIE_DURATION = Duration.seconds(site.DEFAULT_VIEWER_COOKIE_STICKINESS_SECONDS);
 /** HTTP codes that count as healthy for the viewer health check (a login redirect is healthy). */
 export const DEFAULT_VIEWER_HEALTHY_HTTP_CODES = '200-399';
 /** ALB health check of the viewer servers (the controller's `https` probe is the primary check). */
@@ -106,3 +100,10 @@ export const DEFAULT_NEW_VPC_SUBNET_CIDR_MASK = 24;
 export const DEFAULT_NEW_VPC_INTERFACE_ENDPOINTS: readonly ec2.InterfaceVpcEndpointAwsService[] = [
   ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
 ];
+
+/** The CDK enum member whose value is `policy`; a policy CDK does not know is a bug in the defaults. */
+function sslPolicyOf(policy: string): elbv2.SslPolicy {
+  const known = Object.values(elbv2.SslPolicy).find((value) => value === policy);
+  if (known === undefined) throw new Error(`aws-cdk-lib knows no SslPolicy ${policy}`);
+  return known;
+}

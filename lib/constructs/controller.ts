@@ -13,8 +13,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { CONTROLLER_BUNDLING, CONTROLLER_ENTRY, CONTROLLER_NODE_OPTIONS, CONTROLLER_RUNTIME } from './controller-bundling';
+import { CONTROLLER_ENV, CONTROLLER_SERVICE_NAME, POST_DEPLOY_EVENT_SOURCE } from '../../contract/environment';
+import { METRICS_NAMESPACE } from '../../contract/metrics';
+import { CONFIG_DOCUMENT_ATTRIBUTE, CONFIG_ITEM_KEY, STATE_TABLE_KEYS, TTL_ATTRIBUTE } from '../../contract/state-table';
 import {
-  CONFIG_ITEM_KEY,
   DEFAULT_AUDIT_RETENTION,
   DEFAULT_CONTROLLER_MEMORY_MB,
   DEFAULT_CONTROLLER_TIMEOUT,
@@ -111,12 +113,12 @@ export class Controller extends Construct {
     });
 
     this.table = new dynamodb.TableV2(this, 'StateTable', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: STATE_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -176,11 +178,11 @@ export class Controller extends Construct {
       logGroup,
       deadLetterQueue,
       environment: {
-        MEDLB_SITE: props.siteName,
-        MEDLB_TABLE_NAME: this.table.tableName,
-        MEDLB_AUDIT_RETENTION_SECONDS: String((props.auditRetention ?? DEFAULT_AUDIT_RETENTION).toSeconds()),
-        POWERTOOLS_METRICS_NAMESPACE: 'Medlb',
-        POWERTOOLS_SERVICE_NAME: 'medlb-controller',
+        [CONTROLLER_ENV.site]: props.siteName,
+        [CONTROLLER_ENV.tableName]: this.table.tableName,
+        [CONTROLLER_ENV.auditRetentionSeconds]: String((props.auditRetention ?? DEFAULT_AUDIT_RETENTION).toSeconds()),
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_SERVICE_NAME: CONTROLLER_SERVICE_NAME,
         NODE_OPTIONS: CONTROLLER_NODE_OPTIONS,
       },
       bundling: {
@@ -371,10 +373,10 @@ export class Controller extends Construct {
   private writeConfig(props: ControllerProps): cr.AwsCustomResource {
     const stack = Stack.of(this);
     const item = {
-      pk: { S: CONFIG_ITEM_KEY.pk },
-      sk: { S: CONFIG_ITEM_KEY.sk },
+      [STATE_TABLE_KEYS.partitionKey]: { S: CONFIG_ITEM_KEY.pk },
+      [STATE_TABLE_KEYS.sortKey]: { S: CONFIG_ITEM_KEY.sk },
       fingerprint: { S: props.configFingerprint },
-      document: { S: stack.toJsonString(props.config) },
+      [CONFIG_DOCUMENT_ATTRIBUTE]: { S: stack.toJsonString(props.config) },
     };
     const call: cr.AwsSdkCall = {
       service: 'DynamoDB',
@@ -403,7 +405,7 @@ export class Controller extends Construct {
         FunctionName: this.function.functionName,
         // Asynchronous: a collision with a scheduled run (reserved concurrency 1) is retried by Lambda itself.
         InvocationType: 'Event',
-        Payload: JSON.stringify({ source: 'medlb.post-deploy', configFingerprint: props.configFingerprint }),
+        Payload: JSON.stringify({ source: POST_DEPLOY_EVENT_SOURCE, configFingerprint: props.configFingerprint }),
       },
       physicalResourceId: cr.PhysicalResourceId.of(`medlb-post-deploy-${props.configFingerprint}`),
       ignoreErrorCodesMatching: 'TooManyRequestsException|ResourceConflictException|ServiceException',

@@ -11,7 +11,7 @@ import {
   aws_sns_subscriptions as subscriptions,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../lambda/adapters/metrics';
+import { METRICS_NAMESPACE, type ControllerMetricName } from '../../contract/metrics';
 import { DEFAULT_CONTROLLER_INTERVAL_SECONDS } from '../site/site-defaults';
 import { AlarmWindow, MonitoringSettings, MonitoringSettingsInput, monitoringSchema } from '../site/monitoring-schema';
 import { DASHBOARD_TITLE, DEFAULT_DASHBOARD_RANGE_HOURS } from './monitoring-defaults';
@@ -522,19 +522,19 @@ export class Monitoring extends Construct {
     return alarm;
   }
 
-  private medlbMetric(metricName: string, dimensionsMap: Record<string, string>, statistic: string, label?: string): cloudwatch.Metric {
+  private medlbMetric(metricName: ControllerMetricName, dimensionsMap: Record<string, string>, statistic: string, label?: string): cloudwatch.Metric {
     return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic, period: this.period, label });
   }
 
-  private siteMetric(metricName: string, statistic: string, label?: string): cloudwatch.Metric {
+  private siteMetric(metricName: ControllerMetricName, statistic: string, label?: string): cloudwatch.Metric {
     return this.medlbMetric(metricName, { Site: this.siteName }, statistic, label);
   }
 
-  private serviceMetric(service: string, metricName: string, statistic: string, label?: string): cloudwatch.Metric {
+  private serviceMetric(service: string, metricName: ControllerMetricName, statistic: string, label?: string): cloudwatch.Metric {
     return this.medlbMetric(metricName, { Site: this.siteName, Service: service }, statistic, label);
   }
 
-  private targetMetric(service: string, target: string, metricName: string, statistic: string): cloudwatch.Metric {
+  private targetMetric(service: string, target: string, metricName: ControllerMetricName, statistic: string): cloudwatch.Metric {
     return this.medlbMetric(metricName, { Site: this.siteName, Service: service, Target: target }, statistic, target);
   }
 
@@ -763,46 +763,4 @@ function validateProps(props: MonitoringProps): { problems: ProblemList; setting
     return { problems };
   }
   return { problems, settings: parsed.data };
-}
-
-/** The parts of a controller health check that `medlb probe` takes as options. */
-export interface ProbeCommandCheck {
-  /** Probe protocol (tcp, dicom, hl7, xds, http, https). */
-  readonly protocol: string;
-  /** Port probed on each real server. */
-  readonly port?: number;
-  /** Wrap the protocol in TLS. */
-  readonly tls?: boolean;
-  /** Skip certificate verification. */
-  readonly insecure?: boolean;
-  /** dicom: calling AE title. */
-  readonly callingAeTitle?: string;
-  /** dicom: called AE title. */
-  readonly calledAeTitle?: string;
-  /** hl7: message type. */
-  readonly messageType?: string;
-  /** xds: registry or repository. */
-  readonly transaction?: string;
-  /** xds/http/https: request path. */
-  readonly path?: string;
-  /** http/https: expected body substring. */
-  readonly expect?: string;
-}
-
-/** The `npx medlb probe` command that runs a service's check against one server (`<server-ip>` left to fill in). */
-export function medlbProbeCommand(check: ProbeCommandCheck): string {
-  const quote = (value: string) => (/^[A-Za-z0-9._/^:-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
-  const options: Array<[string, string | undefined]> = [
-    ['--calling-ae', check.callingAeTitle],
-    ['--called-ae', check.calledAeTitle],
-    ['--hl7-message-type', check.messageType],
-    ['--xds-transaction', check.transaction],
-    ['--path', check.path],
-    ['--expect', check.expect],
-  ];
-  const parts = [`npx medlb probe ${check.protocol} <server-ip>:${check.port ?? '<port>'}`];
-  for (const [flag, value] of options) if (value !== undefined) parts.push(`${flag} ${quote(value)}`);
-  if (check.tls) parts.push('--tls');
-  if (check.insecure) parts.push('--insecure');
-  return parts.join(' ');
 }

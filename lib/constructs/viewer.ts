@@ -18,14 +18,19 @@ import {
   DEFAULT_DEREGISTRATION_DELAY,
   DEFAULT_VIEWER_ACCESS_LOG_PREFIX,
   DEFAULT_VIEWER_COOKIE_DURATION,
-  DEFAULT_VIEWER_HEALTH_CHECK_PATH,
   DEFAULT_VIEWER_HEALTHY_HTTP_CODES,
   DEFAULT_VIEWER_IDLE_TIMEOUT,
-  DEFAULT_VIEWER_PORT,
-  DEFAULT_VIEWER_SSL_POLICY,
+  DEFAULT_VIEWER_SSL_POLICY_ENUM,
   DEREGISTRATION_DELAY_RANGE_SECONDS,
   SECURITY_GROUP_RULES_PER_DIRECTION,
 } from './construct-defaults';
+import {
+  ALB_IDLE_TIMEOUT_RANGE,
+  DEFAULT_VIEWER_HEALTH_CHECK_PATH,
+  DEFAULT_VIEWER_TARGET_PORT,
+  VIEWER_COOKIE_STICKINESS_RANGE,
+  VIEWER_LISTENER_PORT,
+} from '../site/site-defaults';
 import { ProblemList, checkCidr, checkPort, checkSeconds, securityGroupQuotaProblems } from './validation';
 import { VipSubnetMapping, checkVipSubnetMappings } from './vip-subnet-mapping';
 
@@ -108,9 +113,9 @@ export class Viewer extends Construct {
   constructor(scope: Construct, id: string, props: ViewerProps) {
     super(scope, id);
     this.serviceName = props.serviceName ?? 'HTTPS-Viewer';
-    this.listenerPort = props.port ?? DEFAULT_VIEWER_PORT;
-    this.port = props.targetPort ?? DEFAULT_VIEWER_PORT;
-    const sslPolicy = props.sslPolicy ?? DEFAULT_VIEWER_SSL_POLICY;
+    this.listenerPort = props.port ?? VIEWER_LISTENER_PORT;
+    this.port = props.targetPort ?? DEFAULT_VIEWER_TARGET_PORT;
+    const sslPolicy = props.sslPolicy ?? DEFAULT_VIEWER_SSL_POLICY_ENUM;
     const problems = validateProps(props, sslPolicy);
     problems.check(
       !Token.isUnresolved(Stack.of(this).region),
@@ -311,7 +316,7 @@ function validateProps(props: ViewerProps, sslPolicy: string): ProblemList {
   } else {
     problems.check(
       sslPolicy.startsWith('ELBSecurityPolicy-TLS13-'),
-      `sslPolicy: ${sslPolicy} is not a TLS 1.3 policy (use an ELBSecurityPolicy-TLS13-… policy, e.g. ${DEFAULT_VIEWER_SSL_POLICY})`,
+      `sslPolicy: ${sslPolicy} is not a TLS 1.3 policy (use an ELBSecurityPolicy-TLS13-… policy, e.g. ${DEFAULT_VIEWER_SSL_POLICY_ENUM})`,
     );
   }
   problems.check(props.allowedClientCidrs.length > 0, 'allowedClientCidrs: at least one client network is required (nothing could connect)');
@@ -319,8 +324,8 @@ function validateProps(props: ViewerProps, sslPolicy: string): ProblemList {
   (props.realServerCidrs ?? []).forEach((cidr, index) => checkCidr(problems, `realServerCidrs[${index}]`, cidr));
   if (props.port !== undefined) checkPort(problems, 'port', props.port);
   if (props.targetPort !== undefined) checkPort(problems, 'targetPort', props.targetPort);
-  checkSeconds(problems, 'stickinessCookieDuration', props.stickinessCookieDuration, { min: 1, max: 604800 });
-  checkSeconds(problems, 'idleTimeout', props.idleTimeout, { min: 1, max: 4000 });
+  checkSeconds(problems, 'stickinessCookieDuration', props.stickinessCookieDuration, VIEWER_COOKIE_STICKINESS_RANGE);
+  checkSeconds(problems, 'idleTimeout', props.idleTimeout, ALB_IDLE_TIMEOUT_RANGE);
   checkSeconds(problems, 'deregistrationDelay', props.deregistrationDelay, DEREGISTRATION_DELAY_RANGE_SECONDS);
   if (props.healthCheckPath !== undefined) {
     problems.check(

@@ -1,11 +1,11 @@
 /**
  * Typed alarm settings of a site (`monitoring` in the site definition): the alarm period, every alarm's
  * "M of N" evaluation window and the thresholds that are a matter of taste. Every field has a default
- * (lib/constructs/monitoring-defaults.ts), so `monitoring: {}` — or leaving it out — gives sensible alarms.
+ * (lib/site/monitoring-defaults.ts), so `monitoring: {}` — or leaving it out — gives sensible alarms.
  * What each alarm means and what to do about it: docs/operating.md.
  */
 import { z } from 'zod';
-import * as defaults from '../constructs/monitoring-defaults';
+import * as defaults from './monitoring-defaults';
 
 /** An integer within [min, max]; one message for every way of missing it. */
 function integerIn(min: number, max: number) {

@@ -4,16 +4,16 @@
  * `healthyThresholdCount` passes at `intervalSeconds`), so the controller's make-before-break switch waits for
  * it; and what happens to open connections of a server that fails it (they drain for
  * `unhealthyDrainingIntervalSeconds` instead of being reset). What it costs the real servers: README
- * "NLB health checks". Defaults and AWS ranges: lib/constructs/construct-defaults.ts.
+ * "NLB health checks". Defaults and AWS ranges: site-defaults.ts.
  */
 import { z } from 'zod';
 import {
-  DEFAULT_NLB_HEALTH_CHECK,
+  DEFAULT_NLB_HEALTH_CHECK_SETTINGS,
   NLB_HEALTH_CHECK_INTERVAL_RANGE_SECONDS,
   NLB_HEALTH_CHECK_THRESHOLD_RANGE,
   NLB_HEALTH_CHECK_TIMEOUT_RANGE_SECONDS,
   UNHEALTHY_DRAINING_INTERVAL_RANGE_SECONDS,
-} from '../constructs/construct-defaults';
+} from './site-defaults';
 
 /** An integer within [min, max]; one message for every way of missing it. */
 function integerIn(range: { readonly min: number; readonly max: number }, unit = '') {
@@ -21,12 +21,7 @@ function integerIn(range: { readonly min: number; readonly max: number }, unit =
   return z.int({ error: message }).min(range.min, { error: message }).max(range.max, { error: message });
 }
 
-const defaults = {
-  intervalSeconds: DEFAULT_NLB_HEALTH_CHECK.interval.toSeconds(),
-  timeoutSeconds: DEFAULT_NLB_HEALTH_CHECK.timeout.toSeconds(),
-  healthyThresholdCount: DEFAULT_NLB_HEALTH_CHECK.healthyThresholdCount,
-  unhealthyThresholdCount: DEFAULT_NLB_HEALTH_CHECK.unhealthyThresholdCount,
-};
+const defaults = DEFAULT_NLB_HEALTH_CHECK_SETTINGS;
 
 /** The NLB's TCP health check of a service's target groups, and what an unhealthy target's connections do. */
 export const nlbHealthCheckSchema = z

@@ -12,8 +12,16 @@
  * parseSite explains why each one is refused (see REJECTED_SETTINGS).
  */
 import { z } from 'zod';
-import { caCertificatesProblem } from '../../lambda/probes/ca-certificates';
-import { PROBE_PROTOCOLS } from '../../lambda/probes/types';
+import {
+  AE_TITLE_RULE,
+  caCertificatesProblem,
+  HL7_ACK_CODES,
+  INSTANCE_ID_PATTERN,
+  isAeTitle,
+  messageTypeProblem,
+  PROBE_PROTOCOLS,
+  XDS_TRANSACTIONS,
+} from '../../contract/check';
 import { cidrProblem, cidrContains, isIpv4, parseCidr } from './ipv4';
 import * as defaults from './site-defaults';
 import { monitoringSchema } from './monitoring-schema';
@@ -85,10 +93,8 @@ export const TLS13_POLICY_PATTERN = /^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-
  */
 export const aeTitleSchema = z
   .string({ error: 'must be a string' })
-  .refine((title) => /^[\x20-\x7e]{1,16}$/.test(title) && !title.includes('\\') && title.trim().length > 0, {
-    error: 'is not a DICOM AE title: 1–16 printable ASCII characters, no backslash, not all spaces',
-  })
-  .describe('DICOM AE title: 1–16 printable ASCII characters, no backslash, not all spaces');
+  .refine(isAeTitle, { error: `is not a DICOM AE title: ${AE_TITLE_RULE}` })
+  .describe(`DICOM AE title: ${AE_TITLE_RULE}`);
 
 // ---------------------------------------------------------------------------------------------------------
 // Network
@@ -154,9 +160,6 @@ export const networkSchema = z
 // Health checks (the controller's protocol probes; DESIGN.md §3.1)
 // ---------------------------------------------------------------------------------------------------------
 
-/** HL7 acknowledgement codes (MSA-1). */
-export const HL7_ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'] as const;
-
 function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]) {
   return z.strictObject({
     /** Probe protocol. @default 'tcp' (viewer: 'https') */
@@ -191,13 +194,13 @@ function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]
     /** hl7: message type sent, e.g. "QRY^A19". @default the probe's default */
     messageType: z
       .string()
-      .regex(/^[A-Z0-9]{3}(\^[A-Z0-9_]{1,7}){0,2}$/, { error: 'is not an HL7 message type like ADT^A01 or QRY^A19' })
+      .refine((type) => messageTypeProblem(type) === undefined, { error: 'is not an HL7 message type with a trigger event, like ADT^A01 or QRY^A19' })
       .optional()
       .describe('hl7: message type, e.g. QRY^A19'),
     /** hl7: MSA-1 codes counted as healthy. @default ["AA","CA"] */
     acceptCodes: z.array(z.enum(HL7_ACK_CODES, { error: `must be one of ${HL7_ACK_CODES.join(', ')}` })).min(1, { error: 'needs at least one code' }).optional().describe('hl7: accepted MSA-1 codes (default AA, CA)'),
     /** xds: registry (ITI-18) or repository (ITI-43). @default 'registry' */
-    transaction: z.enum(['registry', 'repository'], { error: 'must be registry or repository' }).optional().describe('xds: registry (ITI-18) or repository (ITI-43)'),
+    transaction: z.enum(XDS_TRANSACTIONS, { error: 'must be registry or repository' }).optional().describe('xds: registry (ITI-18) or repository (ITI-43)'),
     /** xds/http/https: request path, e.g. /. */
     path: z.string().regex(/^\/[\x21-\x7e]*$/, { error: 'must start with "/" and contain no spaces' }).optional().describe('xds/http/https: request path'),
     /** http/https: substring the body must contain. */
@@ -245,8 +248,6 @@ export const portMappingSchema = z
   })
   .transform((mapping) => ({ port: mapping.port, targetPort: mapping.targetPort ?? mapping.port }));
 
-/** EC2 instance id, e.g. i-0123456789abcdef0. */
-export const INSTANCE_ID_PATTERN = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const NEVER_MATCHES = 'must not be empty: a selector that can never match';
 
 /**

@@ -1,10 +1,13 @@
 /**
  * Every default of the site definition, in one place. The schema (schema.ts) refers to these;
- * the README's appliance → AWS table quotes them. See /work/shared/DESIGN.md §2.
+ * the README's appliance → AWS table quotes them. See docs/architecture.md#appliance-mapping.
+ * Defaults the runtime shares (check timeout, round interval) are the contract's, named here for the site.
  */
+import { DEFAULT_CHECK_TIMEOUT_MS } from '../../contract/check';
+import { DEFAULT_INTERVAL_SECONDS } from '../../contract/controller-config';
 
-/** Controller round interval within one invocation (DESIGN §3.1 `intervalSeconds`). */
-export const DEFAULT_CONTROLLER_INTERVAL_SECONDS = 10;
+/** Controller round interval within one invocation (the controller config's `intervalSeconds` default). */
+export const DEFAULT_CONTROLLER_INTERVAL_SECONDS = DEFAULT_INTERVAL_SECONDS;
 /** Bounds of the controller round interval. */
 export const CONTROLLER_INTERVAL_RANGE = { min: 5, max: 60 } as const;
 
@@ -30,7 +33,7 @@ export const DEFAULT_HEALTH_CHECK_PROTOCOL = 'tcp' as const;
 /** The viewer is checked over HTTPS. */
 export const DEFAULT_VIEWER_HEALTH_CHECK_PROTOCOL = 'https' as const;
 /** Bounds the whole probe, every phase included. */
-export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 3000;
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = DEFAULT_CHECK_TIMEOUT_MS;
 /** Range of the probe timeout. */
 export const HEALTH_CHECK_TIMEOUT_RANGE_MS = { min: 100, max: 60000 } as const;
 /** Consecutive passes before a target is up. */
@@ -69,3 +72,26 @@ export const DEFAULT_NEW_VPC_MAX_AZS = 2;
 export const NLB_CROSS_ZONE_TARGET_LIMIT = 500;
 /** Listeners per NLB (not adjustable). */
 export const NLB_LISTENER_LIMIT = 50;
+
+/**
+ * A service's NLB TCP health check (`services[].nlbHealthCheck`): 5 s × 2 is the fastest AWS allows for a new
+ * target to get connections (the make-before-break switch waits for it); the timeout stays below the interval;
+ * 3 failures mark a target unhealthy (which drains it: lib/constructs/construct-defaults.ts).
+ */
+export const DEFAULT_NLB_HEALTH_CHECK_SETTINGS = {
+  intervalSeconds: 5,
+  timeoutSeconds: 4,
+  healthyThresholdCount: 2,
+  unhealthyThresholdCount: 3,
+} as const;
+/** NLB health-check interval range (`HealthCheckIntervalSeconds`). */
+export const NLB_HEALTH_CHECK_INTERVAL_RANGE_SECONDS = { min: 5, max: 300 } as const;
+/** NLB health-check timeout range (`HealthCheckTimeoutSeconds`); it must also be less than the interval. */
+export const NLB_HEALTH_CHECK_TIMEOUT_RANGE_SECONDS = { min: 2, max: 120 } as const;
+/** NLB healthy/unhealthy threshold range. */
+export const NLB_HEALTH_CHECK_THRESHOLD_RANGE = { min: 2, max: 10 } as const;
+/**
+ * Range of `target_health_state.unhealthy.draining_interval_seconds` (ELBv2 API TargetGroupAttribute);
+ * it may only be set while unhealthy connection termination is off. Its default is the deregistration delay.
+ */
+export const UNHEALTHY_DRAINING_INTERVAL_RANGE_SECONDS = { min: 0, max: 360000 } as const;

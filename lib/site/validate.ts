@@ -6,6 +6,7 @@
  * Anything malformed is skipped here (the schema reports it); defaults come from site-defaults.ts.
  */
 import { maxCheckTimeoutMsFor, ROUND_BUDGET, roundBudgetMs } from '../../contract/round-budget';
+import { checkOptionProblems, type CheckOptionProblem } from '../../contract/check';
 import { ACM_CERTIFICATE_ARN_PATTERN, REGION_PATTERN, SNS_TOPIC_ARN_PATTERN } from './schema';
 import {
   awsReservedAddressReason,
@@ -69,27 +70,23 @@ interface PoolView {
   readonly isViewer: boolean;
 }
 
-/** Health-check fields that only mean something for some protocols. */
-const FIELDS_BY_PROTOCOL: Readonly<Record<string, readonly string[]>> = {
-  callingAeTitle: ['dicom'],
-  calledAeTitle: ['dicom'],
-  messageType: ['hl7'],
-  acceptCodes: ['hl7'],
-  transaction: ['xds'],
-  patientId: ['xds'],
-  documentUniqueId: ['xds'],
-  repositoryUniqueId: ['xds'],
-  path: ['xds', 'http', 'https'],
-  expect: ['http', 'https'],
-  tls: ['tcp', 'dicom', 'hl7', 'xds'],
-};
-
-/** xds sentinels that belong to one transaction. */
-const XDS_FIELDS_BY_TRANSACTION: Readonly<Record<string, string>> = {
-  patientId: 'registry',
-  documentUniqueId: 'repository',
-  repositoryUniqueId: 'repository',
-};
+/** The contract's check-option rules (contract/check.ts), worded for a site file. */
+function optionProblemText(problem: CheckOptionProblem, protocol: string): string {
+  switch (problem.kind) {
+    case 'wrong-protocol': {
+      const advice = problem.option === 'tls' && (protocol === 'http' || protocol === 'https') ? ' (http/https choose TLS by protocol: use protocol https)' : '';
+      return `applies only to protocol ${problem.protocols.join(' or ')}, not ${protocol}${advice}; remove it`;
+    }
+    case 'needs-tls':
+      return problem.option === 'insecure'
+        ? 'true skips certificate verification, which needs TLS: set tls: true or use protocol https'
+        : 'verify certificates, which needs TLS: set tls: true or use protocol https';
+    case 'contradicts-insecure':
+      return 'contradicts insecure: true (which skips verification); remove one of them';
+    case 'wrong-transaction':
+      return `applies only to transaction ${problem.transaction}, not ${problem.given}; remove it`;
+  }
+}
 
 const REGISTRABLE_RANGES_TEXT = REGISTRABLE_NON_VPC_CIDRS.map((cidr) => cidr.text).join(', ');
 
@@ -401,27 +398,8 @@ function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
   const defaultProtocol = pool.isViewer ? defaults.DEFAULT_VIEWER_HEALTH_CHECK_PROTOCOL : defaults.DEFAULT_HEALTH_CHECK_PROTOCOL;
   const protocol = stringAt(check.protocol) ?? defaultProtocol;
   const path = [...pool.path, 'healthCheck'];
-  for (const [field, protocols] of Object.entries(FIELDS_BY_PROTOCOL)) {
-    if (check[field] === undefined || protocols.includes(protocol)) continue;
-    const advice = field === 'tls' && (protocol === 'http' || protocol === 'https') ? ' (http/https choose TLS by protocol: use protocol https)' : '';
-    problems.add([...path, field], `applies only to protocol ${protocols.join(' or ')}, not ${protocol}${advice}; remove it`);
-  }
-  if (check.insecure === true && check.tls !== true && protocol !== 'https') {
-    problems.add([...path, 'insecure'], `true skips certificate verification, which needs TLS: set tls: true or use protocol https`);
-  }
-  if (check.caCertificates !== undefined && check.tls !== true && protocol !== 'https') {
-    problems.add([...path, 'caCertificates'], 'verify certificates, which needs TLS: set tls: true or use protocol https');
-  }
-  if (check.caCertificates !== undefined && check.insecure === true) {
-    problems.add([...path, 'caCertificates'], 'contradicts insecure: true (which skips verification); remove one of them');
-  }
-  if (protocol === 'xds') {
-    const transaction = stringAt(check.transaction) ?? 'registry';
-    for (const [field, wanted] of Object.entries(XDS_FIELDS_BY_TRANSACTION)) {
-      if (check[field] !== undefined && transaction !== wanted) {
-        problems.add([...path, field], `applies only to transaction ${wanted}, not ${transaction}; remove it`);
-      }
-    }
+  for (const problem of checkOptionProblems({ ...check, protocol })) {
+    problems.add([...path, problem.option], optionProblemText(problem, protocol));
   }
 }
 

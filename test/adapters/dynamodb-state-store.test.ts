@@ -3,7 +3,7 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DynamoDbStateStore } from '../../lambda/adapters/dynamodb-state-store';
-import { StateConflictError } from '../../lambda/adapters/state-store';
+import { StateConflictError } from '../../lambda/reconcile/ports';
 import { StateFormatError, type ControllerState } from '../../lambda/reconcile/state';
 
 const TABLE = 'medlb-state';

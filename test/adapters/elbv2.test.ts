@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createElbv2Client, ElbApiError, Elbv2TargetGroups, TargetGroupNotFoundError } from '../../lambda/adapters/elbv2';
-import type { TargetRef } from '../../lambda/adapters/ports';
+import type { TargetRef } from '../../lambda/reconcile/ports';
 
 const ARN = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/dicom-104/0123456789abcdef';
 const meta = { httpStatusCode: 400, attempts: 1, totalRetryDelay: 0 };
@@ -186,8 +186,6 @@ describe('Elbv2TargetGroups', () => {
     const built = createElbv2Client({ AWS_REGION: 'eu-west-2' });
     await expect(built.config.region()).resolves.toBe('eu-west-2');
     await expect(built.config.maxAttempts()).resolves.toBe(1);
-    const fallback = createElbv2Client({});
-    await expect(fallback.config.region()).resolves.toBe('us-east-1');
   });
 
   it('rejects a nonsensical batch size at construction', () => {

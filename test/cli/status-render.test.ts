@@ -1,5 +1,5 @@
 import { renderStatus } from '../../lambda/cli/status';
-import { parseControllerConfig } from '../../lambda/reconcile/config';
+import { parseControllerConfig } from '../../contract/controller-config';
 import type { ControllerState } from '../../lambda/reconcile/state';
 
 const arn = (name: string) => `arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/${name}/0123456789abcdef`;

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { roundMetricGroups } from '../../lambda/adapters/metrics';
 import type { ServiceReport } from '../../lambda/reconcile/reconciler';
 import { ConstructPropsError } from '../../lib/constructs/validation';
-import { Monitoring, MonitoringProps, medlbProbeCommand } from '../../lib/constructs/monitoring';
+import { Monitoring, MonitoringProps } from '../../lib/constructs/monitoring';
 import { MedlbStack } from '../../lib/medlb-stack';
 import { exampleSite, parseSite, SiteValidationError } from '../../lib/site';
 import { newProjectApp } from '../helpers/cdk-app';
@@ -532,16 +532,5 @@ describe('site definition', () => {
       Properties: { AlarmName: `medlb-${SITE}-WARNING-HL7-redundancy` },
     });
     expect(Object.values(redundancy).map((r) => r.Properties)).toEqual([expect.objectContaining({ EvaluationPeriods: 10, DatapointsToAlarm: 5 })]);
-  });
-});
-
-describe('medlbProbeCommand', () => {
-  test.each([
-    [{ protocol: 'dicom', port: 104, calledAeTitle: 'PACS', callingAeTitle: 'MEDLB' }, 'npx medlb probe dicom <server-ip>:104 --calling-ae MEDLB --called-ae PACS'],
-    [{ protocol: 'hl7', port: 2575, messageType: 'QRY^A19' }, 'npx medlb probe hl7 <server-ip>:2575 --hl7-message-type QRY^A19'],
-    [{ protocol: 'https', port: 443, path: '/', expect: 'Sign in', insecure: true }, "npx medlb probe https <server-ip>:443 --path / --expect 'Sign in' --insecure"],
-    [{ protocol: 'dicom', port: 2762, calledAeTitle: "O'NEIL PACS", tls: true }, "npx medlb probe dicom <server-ip>:2762 --called-ae 'O'\\''NEIL PACS' --tls"],
-  ])('%j', (check, command) => {
-    expect(medlbProbeCommand(check)).toBe(command);
   });
 });

@@ -1,8 +1,8 @@
-import type { ObservedTarget, TargetGroupPort, TargetRef } from '../../lambda/adapters/ports';
-import { StateConflictError, type StateStore } from '../../lambda/adapters/state-store';
+import type { ObservedTarget, TargetGroupPort, TargetRef } from '../../lambda/reconcile/ports';
+import { StateConflictError, type StateStore } from '../../lambda/reconcile/ports';
 import { followPendingSwitches } from '../../lambda/controller/pending-switches';
 import { mapConcurrent, runRound, type ProbeFunction } from '../../lambda/controller/round';
-import { parseControllerConfig, type ControllerConfig } from '../../lambda/reconcile/config';
+import { parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import { emptyState, type AuditRecord, type ControllerState } from '../../lambda/reconcile/state';
 
 const arn = (name: string) => `arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/${name}/0123456789abcdef`;

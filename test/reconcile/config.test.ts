@@ -3,7 +3,7 @@ import {
   ControllerConfigError,
   DEFAULT_INTERVAL_SECONDS,
   parseControllerConfig,
-} from '../../lambda/reconcile/config';
+} from '../../contract/controller-config';
 import { CONFIG_SCHEMA_PATH, renderConfigSchema } from '../../scripts/generate-config-schema';
 
 /** DESIGN.md §3.1's example, verbatim. */

@@ -3,10 +3,10 @@
  * id, names and order, appear / disappear / re-tag / replacement with a new IP, overrides by name, the EC2
  * error path (last known set, held registrations, exit 1) and the zero-instance suspicion.
  */
-import type { InstanceDescription, InstanceDiscoveryPort, InstanceSelector, ObservedTarget, TargetGroupPort, TargetRef } from '../../lambda/adapters/ports';
-import type { StateStore } from '../../lambda/adapters/state-store';
+import type { InstanceDescription, InstanceDiscoveryPort, InstanceSelector, ObservedTarget, TargetGroupPort, TargetRef } from '../../lambda/reconcile/ports';
+import type { StateStore } from '../../lambda/reconcile/ports';
 import { runRound, type ProbeFunction } from '../../lambda/controller/round';
-import { parseControllerConfig, type ControllerConfig } from '../../lambda/reconcile/config';
+import { parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import { discoveredTargets, resolveDiscovery, withPersistedDiscovery } from '../../lambda/reconcile/discovery';
 import { applyOperatorAction } from '../../lambda/reconcile/overrides';
 import { emptyState, parseControllerState, type AuditRecord, type ControllerState } from '../../lambda/reconcile/state';

@@ -1,6 +1,6 @@
 /** Shared builders for the reconcile tests: small configs, observations and verdicts. */
-import type { ElbTargetState, ObservedTarget } from '../../lambda/adapters/ports';
-import { parseControllerConfig, type ControllerConfig } from '../../lambda/reconcile/config';
+import type { ElbTargetState, ObservedTarget } from '../../lambda/reconcile/ports';
+import { parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import type { ProbeResult } from '../../lambda/probes/types';
 
 export const TG1 = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/dicom-104/0123456789abcdef';

@@ -1,5 +1,5 @@
-import type { ElbTargetState, TargetRef } from '../../lambda/adapters/ports';
-import type { ControllerConfig } from '../../lambda/reconcile/config';
+import type { ElbTargetState, TargetRef } from '../../lambda/reconcile/ports';
+import type { ControllerConfig } from '../../contract/controller-config';
 import { reconcile, type ReconcileResult, type ServiceCounts, type TargetGroupActions } from '../../lambda/reconcile/reconciler';
 import { emptyState, type ControllerState, type TargetHealthState } from '../../lambda/reconcile/state';
 import { IP, TG1, TG2, TG3, fail, makeConfig, pass, registered, verdictsOf, type ServiceOptions } from './fixtures';

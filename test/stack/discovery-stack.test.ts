@@ -9,7 +9,7 @@ import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { checkEgressOf, deriveControllerConfig } from '../../lib/controller-config';
 import { MedlbStack } from '../../lib/medlb-stack';
 import { exampleSite, parseSite, type SiteInput } from '../../lib/site';
-import { parseControllerConfig } from '../../lambda/reconcile/config';
+import { parseControllerConfig } from '../../contract/controller-config';
 import { newProjectApp } from '../helpers/cdk-app';
 
 type Loose = any; // eslint-disable-line @typescript-eslint/no-explicit-any

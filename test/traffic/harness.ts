@@ -19,7 +19,7 @@ import { Elbv2TargetGroups } from '../../lambda/adapters/elbv2';
 import { FileStateStore } from '../../lambda/adapters/file-state-store';
 import { followPendingSwitches } from '../../lambda/controller/pending-switches';
 import { runRound, type RoundResult } from '../../lambda/controller/round';
-import { parseControllerConfig } from '../../lambda/reconcile/config';
+import { parseControllerConfig } from '../../contract/controller-config';
 import { ScaledClock, type LabClock } from '../../lab/clock';
 import { Elbv2Endpoint } from '../../lab/elbv2-endpoint';
 import type { HealthCheckSettings } from '../../lab/target-group-settings';

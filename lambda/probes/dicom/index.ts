@@ -9,6 +9,7 @@
  * at most a share of it), and the reason names the phase and what went wrong.
  */
 import type * as net from 'node:net';
+import { aeTitleProblem } from '../../../contract/check';
 import { ProbeFailure, SocketReader, runProbe, tlsOptionsOf, writeAll, type ProbeContext } from '../connect';
 import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from '../types';
 import {
@@ -76,15 +77,10 @@ export function probeDicom(target: ProbeTarget, check: CheckSpec, options?: Prob
   });
 }
 
-/** AE titles: 1..16 characters of the Default Character Repertoire, no backslash or control characters. */
+/** The AE title rule of the whole project (contract/check.ts), worded for a probe reason. */
 function aeTitleProblems(label: string, title: string): string[] {
-  if (title.length === 0) return [`${label} is empty`];
-  const problems: string[] = [];
-  if (title.length > 16) problems.push(`${label} "${title}" is longer than 16 characters`);
-  if (!/^[\x20-\x7e]*$/.test(title) || title.includes('\\')) {
-    problems.push(`${label} "${title}" has characters outside printable ASCII or a backslash`);
-  }
-  return problems;
+  const problem = aeTitleProblem(title);
+  return problem === undefined ? [] : [`${label} "${title}" ${problem}`];
 }
 
 /** Message IDs go round 1..65535 from a random start, so concurrent and successive probes do not share one. */

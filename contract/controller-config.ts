@@ -1,6 +1,6 @@
 /**
- * Controller config, version 1 (DESIGN.md §3.1): the JSON the CDK app derives from the site definition and
- * the controller (Lambda or `medlb` CLI) reads. This module is pure: it validates, it does no I/O.
+ * Controller config, version 1 (docs/architecture.md#controller-config): the JSON the CDK app derives from the
+ * site definition and the controller (Lambda or `medlb` CLI) reads. This module is pure: it validates, it does no I/O.
  *
  * Extra fields are allowed everywhere (loose objects) so newer writers can add information older readers
  * ignore; the fields below are required to mean what they say. The published JSON Schema
@@ -8,14 +8,23 @@
  * scripts/generate-config-schema.ts.
  */
 import { z } from 'zod';
-import { caCertificatesProblem } from '../probes/ca-certificates';
-import { PROBE_PROTOCOLS } from '../probes/types';
+import {
+  AE_TITLE_RULE,
+  caCertificatesProblem,
+  HL7_ACK_CODES,
+  INSTANCE_ID_PATTERN,
+  isAeTitle,
+  messageTypeProblem,
+  PROBE_PROTOCOLS,
+  XDS_TRANSACTIONS,
+} from './check';
 
 /** Default time between rounds inside one controller invocation, in seconds. */
 export const DEFAULT_INTERVAL_SECONDS = 10;
 
 const port = z.int().min(1).max(65535);
 const nonEmpty = z.string().min(1);
+const aeTitle = z.string().refine(isAeTitle, { message: `is not a DICOM AE title: ${AE_TITLE_RULE}` });
 
 /** ELBv2 target-group ARN (`arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`). */
 const targetGroupArn = z
@@ -24,7 +33,7 @@ const targetGroupArn = z
     message: 'expected an ELBv2 target-group ARN (arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)',
   });
 
-/** The protocol check run against every target of a service; mirrors `CheckSpec` in lambda/probes/types.ts plus `port`. */
+/** The protocol check run against every target of a service: a probe's `CheckSpec` plus `port`. */
 export const CheckConfigSchema = z
   .looseObject({
     protocol: z.enum(PROBE_PROTOCOLS).describe('tcp | dicom | hl7 | xds | http | https'),
@@ -37,11 +46,15 @@ export const CheckConfigSchema = z
       .refine((pem) => caCertificatesProblem(pem) === undefined, { error: (issue) => caCertificatesProblem(String(issue.input)) })
       .optional()
       .describe('PEM certificates of the CAs trusted to sign the targets\' certificates (instead of the public CAs)'),
-    callingAeTitle: z.string().min(1).max(16).optional().describe('dicom: our AE title'),
-    calledAeTitle: z.string().min(1).max(16).optional().describe("dicom: the server's AE title"),
-    messageType: z.string().min(1).optional().describe('hl7: message type of the probe message, e.g. QRY^A19'),
-    acceptCodes: z.array(nonEmpty).min(1).optional().describe('hl7: MSA-1 codes that count as accepted (default ["AA","CA"])'),
-    transaction: z.enum(['registry', 'repository']).optional().describe('xds: registry → ITI-18 (default), repository → ITI-43'),
+    callingAeTitle: aeTitle.optional().describe('dicom: our AE title'),
+    calledAeTitle: aeTitle.optional().describe("dicom: the server's AE title"),
+    messageType: z
+      .string()
+      .refine((type) => messageTypeProblem(type) === undefined, { error: (issue) => messageTypeProblem(String(issue.input)) })
+      .optional()
+      .describe('hl7: message type of the probe message, e.g. QRY^A19'),
+    acceptCodes: z.array(z.enum(HL7_ACK_CODES)).min(1).optional().describe('hl7: MSA-1 codes that count as accepted (default ["AA","CA"])'),
+    transaction: z.enum(XDS_TRANSACTIONS).optional().describe('xds: registry → ITI-18 (default), repository → ITI-43'),
     path: z.string().startsWith('/').optional().describe('http/https/xds: request path'),
     expect: z.string().optional().describe('http/https: substring the response body must contain'),
     patientId: z.string().min(1).optional().describe('xds ITI-18: sentinel patient id'),
@@ -64,11 +77,8 @@ export const TargetConfigSchema = z.looseObject({
   drained: z.boolean().optional().describe('true for a real server the site gives weight 0: never registered'),
 });
 
-/** EC2 instance id (`i-` and 8 or 17 hex digits). */
-export const INSTANCE_ID_PATTERN = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
-
 /**
- * EC2 discovery of a service's real servers (DESIGN.md §3.6), resolved every round with DescribeInstances and
+ * EC2 discovery of a service's real servers (docs/architecture.md#discovery), resolved every round with DescribeInstances and
  * server-side filters. An instance qualifies when it is running, in `vpcId` (and `subnetIds`/`availabilityZones`
  * when given) and either carries the tags (every key, any of its values) or is listed in `instanceIds`.
  */
@@ -91,7 +101,7 @@ export const DiscoveryConfigSchema = z
   .refine((discovery) => discovery.tags !== undefined || discovery.instanceIds !== undefined, {
     message: 'give tags or instanceIds (or both)',
   })
-  .describe('EC2 instances resolved every round, alongside the static targets (DESIGN.md §3.6)');
+  .describe('EC2 instances resolved every round, alongside the static targets (docs/architecture.md#discovery)');
 
 /** One load-balanced service (an appliance virtual service). */
 export const ServiceConfigSchema = z.looseObject({

@@ -1,0 +1,145 @@
+/**
+ * The check-option rules the site definition, the controller config, the probes and `medlb probe` share: which
+ * protocols exist, which option applies to which protocol, what an AE title and an HL7 message type look like,
+ * and which PEM text counts as CA certificates. Each side words its messages its own way; the rules are these.
+ * See docs/architecture.md#check-options.
+ */
+import { X509Certificate } from 'node:crypto';
+import { describePemSafely, holdsPrivateKey } from './pem';
+
+/** Protocols the controller can check a real server with. */
+export const PROBE_PROTOCOLS = ['tcp', 'dicom', 'hl7', 'xds', 'http', 'https'] as const;
+export type ProbeProtocol = (typeof PROBE_PROTOCOLS)[number];
+
+/** XDS transactions: registry → ITI-18 (the default), repository → ITI-43. */
+export const XDS_TRANSACTIONS = ['registry', 'repository'] as const;
+export type XdsTransaction = (typeof XDS_TRANSACTIONS)[number];
+/** XDS transaction probed when the check does not say: the registry's ITI-18. */
+export const DEFAULT_XDS_TRANSACTION: XdsTransaction = 'registry';
+
+/** HL7 acknowledgement codes (MSA-1). */
+export const HL7_ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'] as const;
+export type Hl7AckCode = (typeof HL7_ACK_CODES)[number];
+
+/** Default whole-probe limit of a check (site `healthCheck.timeoutMs`, `medlb probe --timeout-ms`). */
+export const DEFAULT_CHECK_TIMEOUT_MS = 3000;
+
+/** Options of a check that only mean something for some protocols, and those protocols. */
+export const CHECK_OPTION_PROTOCOLS = {
+  tls: ['tcp', 'dicom', 'hl7', 'xds'],
+  insecure: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
+  caCertificates: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
+  callingAeTitle: ['dicom'],
+  calledAeTitle: ['dicom'],
+  messageType: ['hl7'],
+  acceptCodes: ['hl7'],
+  transaction: ['xds'],
+  patientId: ['xds'],
+  documentUniqueId: ['xds'],
+  repositoryUniqueId: ['xds'],
+  path: ['xds', 'http', 'https'],
+  expect: ['http', 'https'],
+} as const satisfies Record<string, readonly ProbeProtocol[]>;
+export type ProtocolSpecificOption = keyof typeof CHECK_OPTION_PROTOCOLS;
+
+/** xds sentinels that belong to one transaction. */
+export const XDS_OPTION_TRANSACTION = {
+  patientId: 'registry',
+  documentUniqueId: 'repository',
+  repositoryUniqueId: 'repository',
+} as const satisfies Record<string, XdsTransaction>;
+
+/** A check's options as far as the rules need them (raw input: anything may be missing). */
+export type CheckOptionsView = { readonly protocol: string } & { readonly [option in ProtocolSpecificOption]?: unknown };
+
+/** One broken rule, named by the option it concerns; each caller words it for its own audience. */
+export type CheckOptionProblem =
+  | { readonly option: ProtocolSpecificOption; readonly kind: 'wrong-protocol'; readonly protocols: readonly ProbeProtocol[] }
+  | { readonly option: 'insecure' | 'caCertificates'; readonly kind: 'needs-tls' }
+  | { readonly option: 'caCertificates'; readonly kind: 'contradicts-insecure' }
+  | { readonly option: keyof typeof XDS_OPTION_TRANSACTION; readonly kind: 'wrong-transaction'; readonly transaction: XdsTransaction; readonly given: string };
+
+/**
+ * Every rule that relates a check's options to its protocol and to each other, in a fixed order: options that do
+ * not apply to the protocol, options that need TLS without it, contradictions, xds sentinels of the other transaction.
+ */
+export function checkOptionProblems(check: CheckOptionsView): CheckOptionProblem[] {
+  const problems: CheckOptionProblem[] = [];
+  const given = (option: ProtocolSpecificOption) => check[option] !== undefined;
+  const applies = (option: ProtocolSpecificOption) => (CHECK_OPTION_PROTOCOLS[option] as readonly string[]).includes(check.protocol);
+  for (const option of Object.keys(CHECK_OPTION_PROTOCOLS) as ProtocolSpecificOption[]) {
+    if (given(option) && !applies(option)) problems.push({ option, kind: 'wrong-protocol', protocols: CHECK_OPTION_PROTOCOLS[option] });
+  }
+  // https is TLS by protocol; tcp/dicom/hl7/xds only with `tls`.
+  const usesTls = check.protocol === 'https' || check.tls === true;
+  if (check.insecure === true && applies('insecure') && !usesTls) problems.push({ option: 'insecure', kind: 'needs-tls' });
+  if (given('caCertificates') && applies('caCertificates') && !usesTls) problems.push({ option: 'caCertificates', kind: 'needs-tls' });
+  if (given('caCertificates') && check.insecure === true) problems.push({ option: 'caCertificates', kind: 'contradicts-insecure' });
+  if (check.protocol === 'xds') {
+    const transaction = typeof check.transaction === 'string' ? check.transaction : DEFAULT_XDS_TRANSACTION;
+    for (const [option, wanted] of Object.entries(XDS_OPTION_TRANSACTION) as Array<[keyof typeof XDS_OPTION_TRANSACTION, XdsTransaction]>) {
+      if (given(option) && transaction !== wanted) problems.push({ option, kind: 'wrong-transaction', transaction: wanted, given: transaction });
+    }
+  }
+  return problems;
+}
+
+/** What an AE title must be, for messages. */
+export const AE_TITLE_RULE = '1–16 printable ASCII characters, no backslash, not all spaces';
+
+/**
+ * What is wrong with a DICOM AE title (PS3.5 AE value representation: 1–16 characters of the default repertoire,
+ * i.e. printable ASCII with space, no backslash, not only spaces), or undefined when it is one. The first problem only.
+ */
+export function aeTitleProblem(title: string): string | undefined {
+  if (title.length === 0) return 'is empty';
+  if (title.length > 16) return 'is longer than 16 characters';
+  if (!/^[\x20-\x7e]*$/.test(title) || title.includes('\\')) return 'has characters outside printable ASCII or a backslash';
+  if (title.trim().length === 0) return 'is only spaces';
+  return undefined;
+}
+
+/** True when `title` is a DICOM AE title (see {@link aeTitleProblem}). */
+export function isAeTitle(title: string): boolean {
+  return aeTitleProblem(title) === undefined;
+}
+
+/** HL7 message type as MSH-9 carries it: `NMD^N02`, optionally with a message structure (`NMD^N02^NMD_N02`). */
+const HL7_MESSAGE_TYPE_PATTERN = /^[A-Z0-9]{3}\^[A-Z0-9]{2,3}(\^[A-Z0-9_]{3,7})?$/;
+
+/** Says what is wrong with an HL7 message type (the trigger event is required), or undefined when it is usable. */
+export function messageTypeProblem(messageType: string): string | undefined {
+  return HL7_MESSAGE_TYPE_PATTERN.test(messageType)
+    ? undefined
+    : `HL7 message type "${messageType}" is not of the form XXX^YYY (e.g. NMD^N02)`;
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+/** Any PEM block that is not a certificate: private keys (PKCS#1/#8, EC, encrypted), but also CSRs and the like. */
+const NON_CERTIFICATE_PEM = /-----BEGIN (?!CERTIFICATE-----)([A-Z0-9 ]+)-----/g;
+
+/**
+ * Why a PEM bundle of trusted certificates is unusable, or undefined when every block parses as an X.509
+ * certificate (a check's `caCertificates`: a hospital's internal CAs, or a pinned self-signed server certificate).
+ */
+export function caCertificatesProblem(pem: string): string | undefined {
+  if (holdsPrivateKey(pem)) {
+    // Never echo it: the message names only what was found. A private key must not reach the config or template.
+    return `holds a PRIVATE KEY, which must never be given here (it would be stored in the config, the template and CloudFormation): remove the key block and keep only the CA certificates; if the key was shared, treat it as compromised (${describePemSafely(pem)})`;
+  }
+  const others = [...pem.matchAll(NON_CERTIFICATE_PEM)].map((m) => m[1]);
+  if (others.length > 0) return `holds a ${others[0]} block where only CA certificates belong: remove it (${describePemSafely(pem)})`;
+  const blocks = pem.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) return 'holds no PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)';
+  for (const [index, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      return `certificate ${index + 1} does not parse: ${(error as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+/** EC2 instance id (`i-` and 8 or 17 hex digits), in the site's `discover` and the config's `discovery`. */
+export const INSTANCE_ID_PATTERN = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;

@@ -1,0 +1,83 @@
+/**
+ * A check as a `medlb probe` command line: the flag of every check option, and the rendering the alarm
+ * descriptions and the dashboard print (docs/architecture.md#cli). The CLI parses these same flags
+ * (lambda/cli/probe.ts); a test parses every rendered command back into the check it came from.
+ */
+import { DEFAULT_CHECK_TIMEOUT_MS, type ProbeProtocol } from './check';
+
+/** The `medlb probe` flag (without `--`) of every check option besides protocol and port. */
+export const PROBE_FLAGS = {
+  timeoutMs: 'timeout-ms',
+  tls: 'tls',
+  insecure: 'insecure',
+  caCertificates: 'ca-file',
+  callingAeTitle: 'calling-ae',
+  calledAeTitle: 'called-ae',
+  messageType: 'hl7-message-type',
+  acceptCodes: 'hl7-accept-codes',
+  transaction: 'xds-transaction',
+  patientId: 'xds-patient-id',
+  documentUniqueId: 'xds-document-id',
+  repositoryUniqueId: 'xds-repository-id',
+  path: 'path',
+  expect: 'expect',
+} as const;
+export type ProbeFlag = (typeof PROBE_FLAGS)[keyof typeof PROBE_FLAGS];
+
+/** Placeholder for the server's address in a rendered command. */
+export const SERVER_IP_PLACEHOLDER = '<server-ip>';
+/**
+ * Placeholder for the CA file: certificates never appear inline (an alarm description holds 1,024 characters);
+ * the operator saves the site's `healthCheck.caCertificates` to a file and names it here.
+ */
+export const CA_FILE_PLACEHOLDER = '<file>';
+
+/** The options of a check that `medlb probe` takes (the controller config's check, or a site's health check). */
+export interface ProbeCommandCheck {
+  readonly protocol: ProbeProtocol;
+  /** Port probed on each real server. @default - a `<port>` placeholder */
+  readonly port?: number;
+  /** @default DEFAULT_CHECK_TIMEOUT_MS (not rendered) */
+  readonly timeoutMs?: number;
+  readonly tls?: boolean;
+  readonly insecure?: boolean;
+  readonly caCertificates?: string;
+  readonly callingAeTitle?: string;
+  readonly calledAeTitle?: string;
+  readonly messageType?: string;
+  readonly acceptCodes?: readonly string[];
+  readonly transaction?: string;
+  readonly patientId?: string;
+  readonly documentUniqueId?: string;
+  readonly repositoryUniqueId?: string;
+  readonly path?: string;
+  readonly expect?: string;
+}
+
+/** Quotes a value for a POSIX shell when it needs it. */
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9._/^:,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The `npx medlb probe` command that runs a check against one server (`<server-ip>` left to fill in). */
+export function medlbProbeCommand(check: ProbeCommandCheck): string {
+  const valued: Array<[ProbeFlag, string | undefined]> = [
+    [PROBE_FLAGS.timeoutMs, check.timeoutMs !== undefined && check.timeoutMs !== DEFAULT_CHECK_TIMEOUT_MS ? String(check.timeoutMs) : undefined],
+    [PROBE_FLAGS.callingAeTitle, check.callingAeTitle],
+    [PROBE_FLAGS.calledAeTitle, check.calledAeTitle],
+    [PROBE_FLAGS.messageType, check.messageType],
+    [PROBE_FLAGS.acceptCodes, check.acceptCodes?.join(',')],
+    [PROBE_FLAGS.transaction, check.transaction],
+    [PROBE_FLAGS.patientId, check.patientId],
+    [PROBE_FLAGS.documentUniqueId, check.documentUniqueId],
+    [PROBE_FLAGS.repositoryUniqueId, check.repositoryUniqueId],
+    [PROBE_FLAGS.path, check.path],
+    [PROBE_FLAGS.expect, check.expect],
+  ];
+  const parts = [`npx medlb probe ${check.protocol} ${SERVER_IP_PLACEHOLDER}:${check.port ?? '<port>'}`];
+  for (const [flag, value] of valued) if (value !== undefined) parts.push(`--${flag} ${shellQuote(value)}`);
+  if (check.tls) parts.push(`--${PROBE_FLAGS.tls}`);
+  if (check.insecure) parts.push(`--${PROBE_FLAGS.insecure}`);
+  if (check.caCertificates !== undefined) parts.push(`--${PROBE_FLAGS.caCertificates} ${CA_FILE_PLACEHOLDER}`);
+  return parts.join(' ');
+}
