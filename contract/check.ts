@@ -19,7 +19,6 @@ export const DEFAULT_XDS_TRANSACTION: XdsTransaction = 'registry';
 
 /** HL7 acknowledgement codes (MSA-1). */
 export const HL7_ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'] as const;
-export type Hl7AckCode = (typeof HL7_ACK_CODES)[number];
 
 /** Default whole-probe limit of a check (site `healthCheck.timeoutMs`, `medlb probe --timeout-ms`). */
 export const DEFAULT_CHECK_TIMEOUT_MS = 3000;

@@ -64,7 +64,7 @@ export const CheckConfigSchema = z
   .describe('Protocol check of a service');
 
 /** A target group the controller owns; every desired target of the service is registered in it at `port`. */
-export const TargetGroupConfigSchema = z.looseObject({
+const TargetGroupConfigSchema = z.looseObject({
   arn: targetGroupArn,
   port: port.describe('Port targets are registered with in this target group'),
 });
@@ -82,7 +82,7 @@ export const TargetConfigSchema = z.looseObject({
  * server-side filters. An instance qualifies when it is running, in `vpcId` (and `subnetIds`/`availabilityZones`
  * when given) and either carries the tags (every key, any of its values) or is listed in `instanceIds`.
  */
-export const DiscoveryConfigSchema = z
+const DiscoveryConfigSchema = z
   .looseObject({
     tags: z
       .record(nonEmpty, z.array(z.string()).min(1, { message: 'needs at least one value (an empty list can never match)' }))
@@ -173,9 +173,6 @@ export type ControllerConfig = z.output<typeof ControllerConfigSchema>;
 export type ControllerConfigInput = z.input<typeof ControllerConfigSchema>;
 export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
 export type TargetConfig = z.output<typeof TargetConfigSchema>;
-export type TargetGroupConfig = z.output<typeof TargetGroupConfigSchema>;
-export type CheckConfig = z.output<typeof CheckConfigSchema>;
-export type DiscoveryConfig = z.output<typeof DiscoveryConfigSchema>;
 export type ServiceMode = ServiceConfig['mode'];
 
 /** One validation problem, with a JSON path such as `services[0].targets[1].ip`. */
