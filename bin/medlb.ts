@@ -1,5 +1,5 @@
 /**
- * `medlb` command-line entry (DESIGN.md §3.3). Each command lives in its own module under lambda/cli and
+ * `medlb` command-line entry (docs/architecture.md#cli). Each command lives in its own module under lambda/cli and
  * exports `run(args): Promise<number>` returning the exit code; stdout carries only the command's output.
  */
 type CommandModule = { run(args: string[]): Promise<number> };

@@ -291,7 +291,7 @@ export class Elbv2Endpoint {
     group.register(targets.map((t) => ({ id: t.id, port: t.port!, availabilityZone: t.availabilityZone })));
   }
   /**
-   * What RegisterTargets checks for an IP target (TargetDescription.AvailabilityZone, AWS-FACTS §5). The
+   * What RegisterTargets checks for an IP target (TargetDescription.AvailabilityZone, docs/architecture.md#aws-facts). The
    * messages are the ones AWS has been seen to answer with (ValidationError, HTTP 400); the wording for a
    * publicly routable address was not found in any source and is this endpoint's own.
    */

@@ -13,7 +13,7 @@ export interface Ipv4Cidr {
 
 /**
  * The ranges AWS accepts for an IP target outside the VPC: RFC 1918 and RFC 6598. Publicly routable addresses
- * cannot be registered (AWS-FACTS §5; CDK `IpTarget` docs).
+ * cannot be registered (docs/architecture.md#aws-facts; CDK `IpTarget` docs).
  */
 export const AWS_PRIVATE_TARGET_RANGES: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'];
 

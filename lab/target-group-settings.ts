@@ -1,6 +1,6 @@
 /**
  * A TCP target group's settings as ELBv2 holds them: the health check (ModifyTargetGroup) and the attributes
- * (ModifyTargetGroupAttributes), with AWS's defaults and ranges (AWS-FACTS §1 and §4). The lab's data plane
+ * (ModifyTargetGroupAttributes), with AWS's defaults and ranges (docs/architecture.md#aws-facts). The lab's data plane
  * reads its delays, intervals, thresholds, stickiness and connection-termination behaviour from here.
  */
 import { QueryApiError } from './query-api-server';

@@ -1,5 +1,5 @@
 /**
- * Derives the controller config v1 (DESIGN.md §3.1) from a parsed site and the target groups the stack created.
+ * Derives the controller config v1 (docs/architecture.md#controller-config) from a parsed site and the target groups the stack created.
  * The CDK app stores the result in the state table at deploy time; `medlb` reads the same document from a file.
  */
 import type { ControllerConfigInput } from '../contract/controller-config';
@@ -34,7 +34,7 @@ export interface DeriveOptions {
 
 /**
  * The controller config v1 for a site. Every service — the viewer included — is one controller service.
- * A pool with `discover` gets a `discovery` block (DESIGN.md §3.6) limited to the site's VPC.
+ * A pool with `discover` gets a `discovery` block (docs/architecture.md#discovery) limited to the site's VPC.
  */
 export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByService, options: DeriveOptions = {}): ControllerConfigInput {
   const vpcId = site.network.existingVpc?.vpcId ?? options.vpcId;

@@ -5,7 +5,7 @@
  *
  * | item | pk | sk | attributes |
  * |---|---|---|---|
- * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name or instance id → {passes, failures, up, lastProbe}), discovery (the last known EC2 set, DESIGN.md §3.6), pending (make-before-break switches, since state version 2), format (state version that wrote it), revision, updatedAt |
+ * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name or instance id → {passes, failures, up, lastProbe}), discovery (the last known EC2 set, docs/architecture.md#discovery), pending (make-before-break switches, since state version 2), format (state version that wrote it), revision, updatedAt |
  * | operator override | `STATE` | `OVERRIDE#<service>#<target>` | service, target, action, by, at, reason |
  * | audit record | `AUDIT#<service>` | `<when>#<target>#<random>` | who, when, action, service, target, reason, expiresAt (TTL, epoch s) |
  *

@@ -1,5 +1,5 @@
 /**
- * EC2 discovery adapter: the {@link InstanceDiscoveryPort} over AWS SDK v3 `DescribeInstances` (DESIGN.md §3.6).
+ * EC2 discovery adapter: the {@link InstanceDiscoveryPort} over AWS SDK v3 `DescribeInstances` (docs/architecture.md#discovery).
  *
  * - Filters are server-side: `tag:<key>`, `instance-id`, `vpc-id`, `subnet-id`, `availability-zone` and
  *   `instance-state-name=running`. Instance ids go in the `instance-id` FILTER, never in the `InstanceIds`

@@ -1,5 +1,5 @@
 /**
- * ELBv2 adapter: the {@link TargetGroupPort} over AWS SDK v3 (DESIGN.md §3.2 rules 5–7).
+ * ELBv2 adapter: the {@link TargetGroupPort} over AWS SDK v3 (docs/architecture.md#reconcile-rules, rules 5–7).
  *
  * - DescribeTargetHealth once per target group (it is not paginated).
  * - Register/DeregisterTargets in batches, AvailabilityZone passed through (`all` for on-premises IPs).

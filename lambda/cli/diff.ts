@@ -6,7 +6,7 @@
  * balancer's security group. Each finding names the resource, the property that forces the replacement and the
  * site field behind it, traced through the construct path metadata (`aws:cdk:path`). Migration: README "Deploying".
  *
- * Exit codes (DESIGN.md §3.3): 0 no replacement (or `--allow-replacement`); 1 a replacement was found — a failed
+ * Exit codes (docs/architecture.md#cli): 0 no replacement (or `--allow-replacement`); 1 a replacement was found — a failed
  * pre-deploy check, like a failed preflight; 2 usage or input errors (unreadable template, stack not found, a site
  * that does not synthesize).
  */

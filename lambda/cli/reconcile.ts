@@ -1,5 +1,5 @@
 /**
- * `medlb reconcile --config F --state-file S [--dry-run]`: one controller round (DESIGN.md §3.2) from a
+ * `medlb reconcile --config F --state-file S [--dry-run]`: one controller round (docs/architecture.md#reconcile-rules) from a
  * terminal, printing the JSON round summary. Exit 0; 1 when a service failed; 2 for usage errors and an
  * unreadable config or state.
  */

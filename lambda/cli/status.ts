@@ -5,7 +5,7 @@
  * for an EC2-discovered one `instance i-…` / `tags Key=value`: the last known set from the state — status
  * calls no EC2 API), last probe (from the state: status does not probe), up/down after rise/fall, the ELB's
  * view (one DescribeTargetHealth per target group: read-only) and any operator override or weight 0.
- * Exit 0; 2 on errors (DESIGN.md §3.3): usage errors, an unreadable config or state, and a target group that could not
+ * Exit 0; 2 on errors (docs/architecture.md#cli): usage errors, an unreadable config or state, and a target group that could not
  * be described (the table is still printed, with the error in that group's ELB column).
  */
 import type { ObservedTarget } from '../reconcile/ports';

@@ -1,6 +1,6 @@
 import { ROUND_BUDGET } from '../../contract/round-budget';
 
-/** Defaults of the round runner (DESIGN.md §3.2), in one place. */
+/** Defaults of the round runner (docs/architecture.md#reconcile-rules), in one place. */
 export const ROUND_DEFAULTS = {
   /**
    * Probes in flight at once. High so that silent targets cost one timeout per round rather than one per

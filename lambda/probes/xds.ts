@@ -1,5 +1,5 @@
 /**
- * xds probe (DESIGN.md §4): SOAP 1.2 + WS-Addressing over HTTP(S).
+ * xds probe (docs/architecture.md#protocols): SOAP 1.2 + WS-Addressing over HTTP(S).
  * - registry: ITI-18 Registry Stored Query FindDocuments for a sentinel patient; healthy = no Fault and
  *   AdhocQueryResponse status Success.
  * - repository: ITI-43 Retrieve Document Set for a sentinel document (sent as MTOM, as IHE requires); healthy = a

@@ -1,5 +1,5 @@
 /**
- * EC2 discovery, the pure part (DESIGN.md §3.6): from a DescribeInstances answer (or its failure) and the last
+ * EC2 discovery, the pure part (docs/architecture.md#discovery): from a DescribeInstances answer (or its failure) and the last
  * known set, decide which instances are a service's discovered targets this round, and name and order them.
  * The round runner (lambda/controller/round.ts) asks EC2; this module never does I/O.
  *

@@ -1,5 +1,5 @@
 /**
- * Operator actions (DESIGN.md §2, "Drain / Halt buttons"), pure: state in, state + audit record out.
+ * Operator actions (docs/architecture.md#cli (drain, halt, online)), pure: state in, state + audit record out.
  *
  * - `drain`: planned removal. `halt`: emergency stop, recorded as such. On AWS both are DeregisterTargets,
  *   applied by the next round: no new connections at once; open connections may finish within the target

@@ -49,7 +49,7 @@ export interface ControllerProps {
   /** Subnets for the controller's network interfaces. */
   readonly subnets: ec2.ISubnet[];
   /**
-   * The controller config v1 document (DESIGN.md §3.1). It may hold deploy-time tokens (target-group ARNs):
+   * The controller config v1 document (docs/architecture.md#controller-config). It may hold deploy-time tokens (target-group ARNs):
    * it is stored in the state table at deploy time, so its size is bounded by DynamoDB's 400 KB item, not by
    * Lambda's 4 KB of environment variables.
    */
@@ -61,7 +61,7 @@ export interface ControllerProps {
   /** Egress to the real servers' check ports; nothing else leaves the controller except AWS API traffic. */
   readonly checkEgress: CheckEgressRule[];
   /**
-   * The config has `discovery` blocks (DESIGN.md §3.6): the controller may call ec2:DescribeInstances.
+   * The config has `discovery` blocks (docs/architecture.md#discovery): the controller may call ec2:DescribeInstances.
    * @default false
    */
   readonly discoversInstances?: boolean;
@@ -86,7 +86,7 @@ export interface ControllerProps {
 
 /**
  * The health controller: a Lambda that probes every real server with its protocol check and registers or
- * deregisters it in the target groups (DESIGN.md §3.2, §3.5). Runs every minute with reserved concurrency 1,
+ * deregisters it in the target groups (docs/architecture.md#reconcile-rules, docs/architecture.md#runtime). Runs every minute with reserved concurrency 1,
  * once right after every deploy, and keeps its state and audit trail in an encrypted DynamoDB table.
  */
 export class Controller extends Construct {

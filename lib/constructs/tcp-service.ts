@@ -199,7 +199,7 @@ export class TcpService extends Construct {
         },
         // No `targets`: created empty, the controller registers and deregisters real servers.
       });
-      // A brief failure of the NLB's TCP check must not reset hour-long associations: drain instead (AWS-FACTS §10).
+      // A brief failure of the NLB's TCP check must not reset hour-long associations: drain instead (docs/architecture.md#aws-facts).
       targetGroup.setAttribute('target_health_state.unhealthy.connection_termination.enabled', String(DEFAULT_UNHEALTHY_CONNECTION_TERMINATION));
       targetGroup.setAttribute('target_health_state.unhealthy.draining_interval_seconds', String(unhealthyDrainingInterval.toSeconds()));
       if (persistence === 'source-ip') {
@@ -253,7 +253,7 @@ export class TcpService extends Construct {
 
   /**
    * Lets the NLB reach real servers in `cidr` on every target port and the health-check port.
-   * NLB security groups filter outbound traffic, health checks included (AWS-FACTS §3).
+   * NLB security groups filter outbound traffic, health checks included (docs/architecture.md#aws-facts).
    */
   public allowTrafficToRealServers(cidr: string): void {
     const problems = new ProblemList();

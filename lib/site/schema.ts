@@ -1,7 +1,7 @@
 /**
  * The site definition: what an imaging administrator used to click into the appliance (guide §6, §8),
  * as a typed zod schema. `SiteInput` is what a person writes (optional fields allowed); `Site` is the
- * same with every default resolved. The meaning of each field on AWS is DESIGN.md §2 (the contract).
+ * same with every default resolved. The meaning of each field on AWS is the README's appliance table (docs/architecture.md#appliance-mapping).
  *
  * Field-local rules live here (formats, ranges, required fields); rules that relate fields to each other
  * (VIPs in subnets, collisions, weights, transparency vs. on-premises servers...) live in validate.ts,
@@ -157,7 +157,7 @@ export const networkSchema = z
   .describe('Exactly one of existingVpc or newVpc');
 
 // ---------------------------------------------------------------------------------------------------------
-// Health checks (the controller's protocol probes; DESIGN.md §3.1)
+// Health checks (the controller's protocol probes; docs/architecture.md#controller-config)
 // ---------------------------------------------------------------------------------------------------------
 
 function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]) {
@@ -251,7 +251,7 @@ export const portMappingSchema = z
 const NEVER_MATCHES = 'must not be empty: a selector that can never match';
 
 /**
- * Real servers discovered from EC2 every round (DESIGN.md §3.6), alongside the static ones: running instances
+ * Real servers discovered from EC2 every round (docs/architecture.md#discovery), alongside the static ones: running instances
  * in the site's VPC that carry the tags (every key, any of its values) or are listed by id. Each becomes a
  * target at its private IP, named by its Name tag.
  */

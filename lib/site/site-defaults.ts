@@ -48,7 +48,7 @@ export const DEFAULT_WEIGHT = 1;
 
 /** The viewer's label when none is given (guide §8.6). */
 export const DEFAULT_VIEWER_LABEL = 'HTTPS-Viewer';
-/** AWS's current recommended TLS 1.3 + 1.2 restricted policy (AWS-FACTS §6); never the CloudFormation default. */
+/** AWS's current recommended TLS 1.3 + 1.2 restricted policy (docs/architecture.md#aws-facts); never the CloudFormation default. */
 export const DEFAULT_VIEWER_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09';
 /** ALB target-group health-check path. */
 export const DEFAULT_VIEWER_HEALTH_CHECK_PATH = '/';

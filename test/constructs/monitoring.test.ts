@@ -249,7 +249,7 @@ describe('example site: alarms', () => {
   /** A dimension set as text, independent of key order (CloudWatch dimension sets are unordered). */
   const canonical = (dimensions: Record<string, string>) => JSON.stringify(Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b)));
 
-  test('every Medlb metric an alarm uses is one the controller emits, with exactly that dimension set (DESIGN §3.4)', () => {
+  test('every Medlb metric an alarm uses is one the controller emits, with exactly that dimension set (docs/architecture.md#metrics)', () => {
     const report = (name: string, targets: string[]) =>
       ({
         name,

@@ -6,8 +6,8 @@ import {
 } from '../../contract/controller-config';
 import { CONFIG_SCHEMA_PATH, renderConfigSchema } from '../../scripts/generate-config-schema';
 
-/** DESIGN.md §3.1's example, verbatim. */
-const DESIGN_EXAMPLE = {
+/** The example of docs/architecture.md#controller-config, verbatim. */
+const DOCUMENTED_EXAMPLE = {
   version: 1,
   intervalSeconds: 10,
   services: [
@@ -44,21 +44,21 @@ function problemsOf(input: unknown): Array<{ path: string; message: string }> {
 }
 
 describe('controller config v1', () => {
-  test("accepts DESIGN.md's example as an object and as JSON text", () => {
-    const parsed = parseControllerConfig(DESIGN_EXAMPLE);
+  test("accepts the documented example as an object and as JSON text", () => {
+    const parsed = parseControllerConfig(DOCUMENTED_EXAMPLE);
     expect(parsed.services[0]!.targets.map((t) => t.ip)).toEqual(['10.12.1.110', '10.12.1.111']);
-    expect(parseControllerConfig(JSON.stringify(DESIGN_EXAMPLE))).toEqual(parsed);
+    expect(parseControllerConfig(JSON.stringify(DOCUMENTED_EXAMPLE))).toEqual(parsed);
   });
 
   test('intervalSeconds defaults to 10', () => {
-    const input = clone(DESIGN_EXAMPLE) as Record<string, unknown>;
+    const input = clone(DOCUMENTED_EXAMPLE) as Record<string, unknown>;
     delete input.intervalSeconds;
     expect(parseControllerConfig(input).intervalSeconds).toBe(DEFAULT_INTERVAL_SECONDS);
     expect(DEFAULT_INTERVAL_SECONDS).toBe(10);
   });
 
   test('keeps extra fields everywhere (forward compatible) and accepts every option of §3.1', () => {
-    const input = clone(DESIGN_EXAMPLE) as any;
+    const input = clone(DOCUMENTED_EXAMPLE) as any;
     input.site = 'example';
     input.services[0].vips = ['10.12.1.100'];
     input.services[0].ports = [104, 11112];
@@ -76,7 +76,7 @@ describe('controller config v1', () => {
   });
 
   test('accepts any IPv4 (loopback for tests) and rejects non-IPv4', () => {
-    const input = clone(DESIGN_EXAMPLE);
+    const input = clone(DOCUMENTED_EXAMPLE);
     input.services[0]!.targets[0]!.ip = '127.0.0.2';
     expect(() => parseControllerConfig(input)).not.toThrow();
     input.services[0]!.targets[0]!.ip = 'pacs.example.org';
@@ -84,7 +84,7 @@ describe('controller config v1', () => {
   });
 
   test('reports every problem at once, each with its path, and names the source', () => {
-    const input = clone(DESIGN_EXAMPLE) as any;
+    const input = clone(DOCUMENTED_EXAMPLE) as any;
     input.version = 2;
     input.services[0].mode = 'round-robin';
     input.services[0].rise = 0;
@@ -108,7 +108,7 @@ describe('controller config v1', () => {
   });
 
   test('rejects duplicate service names, duplicate target names/ips, and a target group shared by two services', () => {
-    const input = clone(DESIGN_EXAMPLE) as any;
+    const input = clone(DOCUMENTED_EXAMPLE) as any;
     input.services[0].targets.push({ name: 'DICOM1', ip: '10.12.1.110' });
     input.services.push(clone(input.services[0]));
     input.services[1].targets = [{ name: 'X', ip: '10.0.0.1' }];

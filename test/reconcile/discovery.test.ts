@@ -1,5 +1,5 @@
 /**
- * EC2 discovery semantics (DESIGN.md §3.6) through the round runner with in-memory ports: identity by instance
+ * EC2 discovery semantics (docs/architecture.md#discovery) through the round runner with in-memory ports: identity by instance
  * id, names and order, appear / disappear / re-tag / replacement with a new IP, overrides by name, the EC2
  * error path (last known set, held registrations, exit 1) and the zero-instance suspicion.
  */
