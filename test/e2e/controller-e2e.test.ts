@@ -132,6 +132,9 @@ function tcpService(name: string, mode: 'balanced' | 'failover', rise: number, f
   };
 }
 
+// Each round is a separate CLI process (~1–3 s on a loaded two-core machine): generous hang bounds, not timing checks.
+jest.setTimeout(300_000);
+
 describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peers)', () => {
   it('balanced: a failing server leaves after fall rounds, returns after rise, and the last server is kept when all fail', async () => {
     const peers = await startPeersOnSharedPort(['127.0.0.31', '127.0.0.32']);
@@ -268,7 +271,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
     } finally {
       await Promise.all(peers.map((p) => p.stop()));
     }
-  }, 240_000); // one CLI process per round; make-before-break takes extra rounds
+  });
 
   it('dry-run writes nothing; a missing target group fails only its service; throttling still converges', async () => {
     const pacsPeers = await startPeersOnSharedPort(['127.0.0.51', '127.0.0.52']);
