@@ -22,7 +22,7 @@ export type FailureKind = 'reset' | 'refused' | 'closed' | 'other';
 
 /** One failure, for the report. */
 export interface FailureRecord {
-  /** Milliseconds since the traffic started. */
+  /** Milliseconds since the traffic started (for an association: when it started). */
   readonly atMs: number;
   readonly kind: FailureKind | 'timeout';
   readonly reason: string;
@@ -39,6 +39,8 @@ export interface DicomTrafficReport {
   readonly timeouts: number;
   /** The first failures and timeouts, in order (at most 20). */
   readonly firstFailures: readonly FailureRecord[];
+  /** When the first and the last failed association (timeouts apart) started, ms since the traffic started. */
+  readonly failureWindow?: { readonly fromMs: number; readonly toMs: number };
 }
 
 /** Options of {@link DicomAssociationTraffic}. */
@@ -65,6 +67,7 @@ export class DicomAssociationTraffic {
   private timeouts = 0;
   private readonly failedBy: Record<FailureKind, number> = { reset: 0, refused: 0, closed: 0, other: 0 };
   private readonly failures: FailureRecord[] = [];
+  private failureWindow: { fromMs: number; toMs: number } | undefined;
 
   constructor(
     private readonly target: TrafficTarget,
@@ -73,10 +76,23 @@ export class DicomAssociationTraffic {
     this.timer = setInterval(() => this.associate(), options.everyMs ?? 50);
   }
 
+  /** Milliseconds since the traffic started (the time base of the report). */
+  elapsedMs(): number {
+    return Date.now() - this.startedAt;
+  }
+
   /** Counts so far (associations in flight not included). */
   get report(): DicomTrafficReport {
     const failed = Object.values(this.failedBy).reduce((a, b) => a + b, 0);
-    return { attempts: this.attempts, succeeded: this.succeeded, failed, failedBy: { ...this.failedBy }, timeouts: this.timeouts, firstFailures: [...this.failures] };
+    return {
+      attempts: this.attempts,
+      succeeded: this.succeeded,
+      failed,
+      failedBy: { ...this.failedBy },
+      timeouts: this.timeouts,
+      firstFailures: [...this.failures],
+      ...(this.failureWindow ? { failureWindow: { ...this.failureWindow } } : {}),
+    };
   }
 
   /** Stops starting associations, waits for those in flight, and reports. */
@@ -88,6 +104,7 @@ export class DicomAssociationTraffic {
 
   private associate(): void {
     this.attempts += 1;
+    const startedMs = this.elapsedMs();
     const run = probe(this.target, {
       protocol: 'dicom',
       timeoutMs: this.options.timeoutMs ?? 3000,
@@ -100,8 +117,11 @@ export class DicomAssociationTraffic {
       }
       const kind = classify(result.reason);
       if (kind === 'timeout') this.timeouts += 1;
-      else this.failedBy[kind] += 1;
-      if (this.failures.length < MAX_RECORDED_FAILURES) this.failures.push({ atMs: Date.now() - this.startedAt, kind, reason: result.reason });
+      else {
+        this.failedBy[kind] += 1;
+        this.failureWindow = { fromMs: Math.min(this.failureWindow?.fromMs ?? startedMs, startedMs), toMs: Math.max(this.failureWindow?.toMs ?? startedMs, startedMs) };
+      }
+      if (this.failures.length < MAX_RECORDED_FAILURES) this.failures.push({ atMs: startedMs, kind, reason: result.reason });
     });
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
