@@ -55,6 +55,8 @@ export interface TrafficReport {
 export class TrafficLab {
   readonly elb: ElbCalls;
   private readonly pools: Pool[] = [];
+  /** Traffic still running, stopped by {@link close} so a failed test cannot leave clients running. */
+  readonly running = new Set<Traffic>();
 
   private constructor(readonly endpoint: Elbv2Endpoint) {
     this.elb = new ElbCalls(sdkClient(endpoint.endpoint));
@@ -107,6 +109,7 @@ export class TrafficLab {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.running].map((traffic) => traffic.stop(0)));
     this.elb.client.destroy();
     await this.endpoint.close();
     await Promise.all(this.pools.map((pool) => pool.closeServers()));
@@ -161,7 +164,14 @@ export class Pool {
 
   /** Starts the modality (a new association every 50 ms) and the HL7 sender (a message every 50 ms). */
   startTraffic(): Traffic {
-    return new Traffic(this, new DicomAssociationTraffic(this.dicom.vip.address), new MllpSenderTraffic(this.hl7.vip.address));
+    const traffic = new Traffic(this, new DicomAssociationTraffic(this.dicom.vip.address), new MllpSenderTraffic(this.hl7.vip.address));
+    this.lab.running.add(traffic);
+    return traffic;
+  }
+
+  /** Called by {@link Traffic.stop}. */
+  trafficStopped(traffic: Traffic): void {
+    this.lab.running.delete(traffic);
   }
 
   /** The service block of a controller config (v1) for this pool, for controller-driven scenarios. */
@@ -279,6 +289,7 @@ export class Traffic {
 
   /** Stops both clients (the HL7 sender gets `drainMs` to have its queue acknowledged) and reports. */
   async stop(drainMs = 5000): Promise<TrafficReport> {
+    this.pool.trafficStopped(this);
     const [dicom, mllp] = await Promise.all([this.dicom.stop(), this.mllp.stop(drainMs)]);
     return { dicom, mllp, vips: { dicom: structuredClone(this.pool.dicom.vip.counters), hl7: structuredClone(this.pool.hl7.vip.counters) } };
   }
