@@ -1,0 +1,74 @@
+/** The site schema's health checks: the controller's protocol probe of a service or the viewer. */
+import { z } from 'zod';
+import {
+  caCertificatesProblem,
+  HL7_ACK_CODES,
+  messageTypeProblem,
+  PROBE_PROTOCOLS,
+  XDS_TRANSACTIONS,
+} from '../../contract/check';
+import * as defaults from './site-defaults';
+import { aeTitleSchema, integerIn, tcpPortSchema } from './schema-common';
+
+// ---------------------------------------------------------------------------------------------------------
+// Health checks (the controller's protocol probes; docs/architecture.md#controller-config)
+// ---------------------------------------------------------------------------------------------------------
+
+function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]) {
+  return z.strictObject({
+    /** Probe protocol. @default 'tcp' (viewer: 'https') */
+    protocol: z.enum(PROBE_PROTOCOLS, { error: `must be one of ${PROBE_PROTOCOLS.join(', ')}` }).default(defaultProtocol).describe(`Probe protocol (default ${defaultProtocol})`),
+    /** Port probed on each real server. @default the first port's targetPort */
+    port: tcpPortSchema.optional().describe("Port probed on each real server (default: the first port's targetPort)"),
+    /** Bounds the whole probe. @default 3000 */
+    timeoutMs: integerIn(defaults.HEALTH_CHECK_TIMEOUT_RANGE_MS.min, defaults.HEALTH_CHECK_TIMEOUT_RANGE_MS.max, ' ms')
+      .default(defaults.DEFAULT_HEALTH_CHECK_TIMEOUT_MS)
+      .describe('Bounds the whole probe, in ms (default 3000)'),
+    /** Consecutive passes before a server is up. @default 2 */
+    rise: integerIn(defaults.RISE_FALL_RANGE.min, defaults.RISE_FALL_RANGE.max).default(defaults.DEFAULT_RISE).describe('Consecutive passes before up (default 2)'),
+    /** Consecutive failures before a server is down. @default 3 */
+    fall: integerIn(defaults.RISE_FALL_RANGE.min, defaults.RISE_FALL_RANGE.max).default(defaults.DEFAULT_FALL).describe('Consecutive failures before down (default 3)'),
+    /** Wrap tcp/dicom/hl7/xds in TLS. @default false */
+    tls: z.boolean().optional().describe('Wrap tcp/dicom/hl7/xds in TLS'),
+    /** Skip certificate verification (TLS or https only). @default false */
+    insecure: z.boolean().optional().describe('Skip certificate verification (TLS or https only)'),
+    /**
+     * PEM certificates of the CAs that sign the real servers' certificates (a hospital's internal PKI, or a pinned
+     * self-signed certificate), trusted instead of the public CAs (TLS or https only). @default the public CAs
+     */
+    caCertificates: z
+      .string({ error: 'must be PEM text' })
+      .refine((pem) => caCertificatesProblem(pem) === undefined, { error: (issue) => caCertificatesProblem(String(issue.input)) })
+      .optional()
+      .describe("PEM CA certificates trusted for the servers' certificates (TLS or https only)"),
+    /** dicom: our AE title. @default the probe's default ("MEDLB") */
+    callingAeTitle: aeTitleSchema.optional().describe('dicom: calling AE title'),
+    /** dicom: the server's AE title. @default the probe's default */
+    calledAeTitle: aeTitleSchema.optional().describe('dicom: called AE title'),
+    /** hl7: message type sent, e.g. "QRY^A19". @default the probe's default */
+    messageType: z
+      .string()
+      .refine((type) => messageTypeProblem(type) === undefined, { error: 'is not an HL7 message type with a trigger event, like ADT^A01 or QRY^A19' })
+      .optional()
+      .describe('hl7: message type, e.g. QRY^A19'),
+    /** hl7: MSA-1 codes counted as healthy. @default ["AA","CA"] */
+    acceptCodes: z.array(z.enum(HL7_ACK_CODES, { error: `must be one of ${HL7_ACK_CODES.join(', ')}` })).min(1, { error: 'needs at least one code' }).optional().describe('hl7: accepted MSA-1 codes (default AA, CA)'),
+    /** xds: registry (ITI-18) or repository (ITI-43). @default 'registry' */
+    transaction: z.enum(XDS_TRANSACTIONS, { error: 'must be registry or repository' }).optional().describe('xds: registry (ITI-18) or repository (ITI-43)'),
+    /** xds/http/https: request path, e.g. /. */
+    path: z.string().regex(/^\/[\x21-\x7e]*$/, { error: 'must start with "/" and contain no spaces' }).optional().describe('xds/http/https: request path'),
+    /** http/https: substring the body must contain. */
+    expect: z.string().min(1, { error: 'must not be empty' }).optional().describe('http/https: expected substring of the body'),
+    /** xds registry: sentinel patient id for the stored query. */
+    patientId: z.string().min(1, { error: 'must not be empty' }).optional().describe('xds registry: sentinel patient id'),
+    /** xds repository: sentinel document unique id. */
+    documentUniqueId: z.string().min(1, { error: 'must not be empty' }).optional().describe('xds repository: sentinel document unique id'),
+    /** xds repository: repository unique id. */
+    repositoryUniqueId: z.string().min(1, { error: 'must not be empty' }).optional().describe('xds repository: repository unique id'),
+  });
+}
+
+/** A service's health check (controller probe); protocol defaults to tcp. */
+export const healthCheckSchema = healthCheckSchemaWith(defaults.DEFAULT_HEALTH_CHECK_PROTOCOL);
+/** The viewer's health check; protocol defaults to https. */
+export const viewerHealthCheckSchema = healthCheckSchemaWith(defaults.DEFAULT_VIEWER_HEALTH_CHECK_PROTOCOL);
