@@ -109,6 +109,7 @@ export class DynamoDbStateStore implements StateStore {
       { targets: Record<string, TargetHealthState>; overrides: Record<string, OperatorOverride>; discovery?: DiscoveryState; pending?: Record<string, PendingSwitch> }
     > = {};
     const snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map() };
+    let lastRoundAt: string | undefined;
     const serviceOf = (name: string) => (services[name] ??= { ...emptyServiceState(), targets: {}, overrides: {} });
     for (const item of items) {
       const sk = String(item.sk);
@@ -118,12 +119,15 @@ export class DynamoDbStateStore implements StateStore {
         if (item.discovery !== undefined) serviceOf(service).discovery = item.discovery as DiscoveryState;
         if (item.pending !== undefined) serviceOf(service).pending = item.pending as Record<string, PendingSwitch>;
         snapshot.revisions.set(service, Number(item.revision ?? 0));
+        // Only rounds write health items, and every round changes them (each probe's time): the latest is the last round.
+        const updatedAt = typeof item.updatedAt === 'string' ? Date.parse(item.updatedAt) : Number.NaN;
+        if (!Number.isNaN(updatedAt) && (lastRoundAt === undefined || updatedAt > Date.parse(lastRoundAt))) lastRoundAt = new Date(updatedAt).toISOString();
       } else if (sk.startsWith('OVERRIDE#')) {
         const { action, by, at, reason } = item as Record<string, unknown>;
         serviceOf(service).overrides[String(item.target)] = { action, by, at, ...(reason !== undefined ? { reason } : {}) } as OperatorOverride;
       }
     }
-    const state = parseControllerState({ version: STATE_VERSION, services }, `DynamoDB table ${this.tableName}`);
+    const state = parseControllerState({ version: STATE_VERSION, services, ...(lastRoundAt !== undefined ? { lastRoundAt } : {}) }, `DynamoDB table ${this.tableName}`);
     for (const [name, service] of Object.entries(state.services)) {
       snapshot.health.set(name, healthJson(service));
       for (const [target, override] of Object.entries(service.overrides)) snapshot.overrides.set(overrideId(name, target), override);

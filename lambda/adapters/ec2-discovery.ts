@@ -12,7 +12,8 @@
  * - Anything that remains is an {@link Ec2DiscoveryError}: the round then makes no discovery-driven change.
  */
 import { DescribeInstancesCommand, EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
-import { AwsRetry, explainMissingRegion, regionOptions, type RetryProps } from './aws-retry';
+import { awsClientConfig, type AwsClientOptions } from './aws-client-config';
+import { AwsRetry, explainMissingRegion, type RetryProps } from './aws-retry';
 import { EC2_DISCOVERY_DEFAULTS } from './ec2-discovery-defaults';
 import type { InstanceDescription, InstanceDiscoveryPort, InstanceSelector } from '../reconcile/ports';
 
@@ -52,8 +53,8 @@ export interface Ec2InstanceDiscoveryProps extends RetryProps {
 }
 
 /** Builds an EC2 client from the standard SDK environment (AWS_ENDPOINT_URL_EC2 included), retries left to the adapter. */
-export function createEc2Client(env: NodeJS.ProcessEnv = process.env): EC2Client {
-  return explainMissingRegion(new EC2Client({ ...regionOptions(env), maxAttempts: 1 }));
+export function createEc2Client(env: NodeJS.ProcessEnv = process.env, aws: AwsClientOptions = {}): EC2Client {
+  return explainMissingRegion(new EC2Client({ ...awsClientConfig(aws, env), maxAttempts: 1 }));
 }
 
 

@@ -16,7 +16,8 @@ import {
   RegisterTargetsCommand,
   type TargetDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AwsRetry, explainMissingRegion, regionOptions, type RetryProps } from './aws-retry';
+import { awsClientConfig, type AwsClientOptions } from './aws-client-config';
+import { AwsRetry, explainMissingRegion, type RetryProps } from './aws-retry';
 import { ELBV2_DEFAULTS } from './elbv2-defaults';
 import type { ElbTargetState, ObservedTarget, TargetGroupPort, TargetRef } from '../reconcile/ports';
 
@@ -63,8 +64,8 @@ export interface Elbv2TargetGroupsProps extends RetryProps {
 }
 
 /** Builds an ELBv2 client from the standard SDK environment, with the SDK's retries left to this adapter. */
-export function createElbv2Client(env: NodeJS.ProcessEnv = process.env): ElasticLoadBalancingV2Client {
-  return explainMissingRegion(new ElasticLoadBalancingV2Client({ ...regionOptions(env), maxAttempts: 1 }));
+export function createElbv2Client(env: NodeJS.ProcessEnv = process.env, aws: AwsClientOptions = {}): ElasticLoadBalancingV2Client {
+  return explainMissingRegion(new ElasticLoadBalancingV2Client({ ...awsClientConfig(aws, env), maxAttempts: 1 }));
 }
 
 const ELB_STATES: ReadonlySet<string> = new Set<ElbTargetState>([

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { AwsClientOptions } from '../adapters/aws-client-config';
 import { MissingRegionError } from '../adapters/aws-retry';
 import { createEc2Client, Ec2InstanceDiscovery } from '../adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from '../adapters/elbv2';
@@ -34,12 +35,30 @@ export class InputFileError extends Error {
   override readonly name = 'InputFileError';
 }
 
+/** `--region` and `--profile`, as in the AWS CLI, on every command that talks to AWS. */
+export const AWS_OPTIONS = {
+  region: { type: 'string' },
+  profile: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** The AWS part of parsed options (absent values are left to the standard SDK chain). */
+export function awsOptionsOf(values: Record<string, unknown>): AwsClientOptions {
+  const pick = (name: 'region' | 'profile') => {
+    const value = values[name];
+    if (value === undefined) return {};
+    if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} needs a value`);
+    return { [name]: value };
+  };
+  return { ...pick('region'), ...pick('profile') };
+}
+
 /** Options every controller command takes. */
 export const COMMON_OPTIONS = {
   config: { type: 'string' },
   'state-file': { type: 'string' },
   /** A deployed stack instead of --config/--state-file (its outputs name the state table holding the config). */
   stack: { type: 'string' },
+  ...AWS_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -75,14 +94,14 @@ export function openStateStore(path: string): StateStore {
   return new FileStateStore(path);
 }
 
-/** The ELB port from the standard SDK environment (region chain, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, credentials). */
-export function openElb(): Elbv2TargetGroups {
-  return new Elbv2TargetGroups({ client: createElbv2Client() });
+/** The ELB port: `--region`/`--profile`, then the standard SDK environment (region chain, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, credentials). */
+export function openElb(aws: AwsClientOptions = {}): Elbv2TargetGroups {
+  return new Elbv2TargetGroups({ client: createElbv2Client(process.env, aws) });
 }
 
-/** EC2 discovery from the standard SDK environment (region chain, AWS_ENDPOINT_URL_EC2, credentials). */
-export function openDiscovery(): Ec2InstanceDiscovery {
-  return new Ec2InstanceDiscovery({ client: createEc2Client() });
+/** EC2 discovery: `--region`/`--profile`, then the standard SDK environment (region chain, AWS_ENDPOINT_URL_EC2, credentials). */
+export function openDiscovery(aws: AwsClientOptions = {}): Ec2InstanceDiscovery {
+  return new Ec2InstanceDiscovery({ client: createEc2Client(process.env, aws) });
 }
 
 /** Who runs an operator command: `MEDLB_OPERATOR`, else the OS user. */

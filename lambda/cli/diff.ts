@@ -17,8 +17,9 @@ import { join, resolve } from 'node:path';
 import { fullDiff, ResourceImpact, type ResourceDifference } from '@aws-cdk/cloudformation-diff';
 import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { loadSiteFile } from '../../lib/site';
-import { explainMissingRegion, regionOptions } from '../adapters/aws-retry';
-import { EXIT, InputFileError, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
+import { awsClientConfig, type AwsClientOptions } from '../adapters/aws-client-config';
+import { explainMissingRegion } from '../adapters/aws-retry';
+import { AWS_OPTIONS, awsOptionsOf, EXIT, InputFileError, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
 
 const USAGE = `usage: medlb diff (--template FILE | --site FILE | -c site=FILE) (--stack NAME | --deployed FILE) [--allow-replacement]
   --template FILE       a synthesized template (cdk.out/Medlb-<site>.template.json); add --site FILE to name site fields by index
@@ -26,6 +27,7 @@ const USAGE = `usage: medlb diff (--template FILE | --site FILE | -c site=FILE) 
   --stack NAME          the deployed template, from CloudFormation GetTemplate (standard AWS SDK environment)
   --deployed FILE       the deployed template from a file (offline)
   --allow-replacement   report replacements but exit 0 (after following the README's migration steps)
+  --region R, --profile P   as in the AWS CLI (default: the standard AWS SDK chain)
 exit codes: 0 no replacement (or allowed); 1 a resource holding traffic would be replaced or deleted; 2 usage or input error`;
 
 const OPTIONS = {
@@ -35,6 +37,7 @@ const OPTIONS = {
   stack: { type: 'string' },
   deployed: { type: 'string' },
   'allow-replacement': { type: 'boolean' },
+  ...AWS_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -316,8 +319,8 @@ function parseTemplate(text: string, source: string): CfnTemplate {
 }
 
 /** The deployed template, as CloudFormation keeps it (GetTemplate, stage Original). */
-async function deployedTemplateOf(stackName: string, env: NodeJS.ProcessEnv): Promise<CfnTemplate> {
-  const client = explainMissingRegion(new CloudFormationClient(regionOptions(env)));
+async function deployedTemplateOf(stackName: string, aws: AwsClientOptions, env: NodeJS.ProcessEnv): Promise<CfnTemplate> {
+  const client = explainMissingRegion(new CloudFormationClient(awsClientConfig(aws, env)));
   try {
     const { TemplateBody } = await client.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }));
     if (!TemplateBody) throw new InputFileError(`stack ${stackName} returned no template`);
@@ -377,7 +380,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
 
     const site = siteFile === undefined ? undefined : siteOutlineOf(siteFile);
     const synthesized = values.template !== undefined ? readTemplateFile(values.template, 'template') : synthesizeSite(siteFile!);
-    const deployed = values.deployed !== undefined ? readTemplateFile(values.deployed, 'deployed template') : await deployedTemplateOf(values.stack!, env);
+    const deployed = values.deployed !== undefined ? readTemplateFile(values.deployed, 'deployed template') : await deployedTemplateOf(values.stack!, awsOptionsOf(values), env);
     const found = findTrafficReplacements(deployed, synthesized, site);
     const allowed = values['allow-replacement'] === true;
     writeOut(renderReplacements(found, allowed));

@@ -1,15 +1,19 @@
 /**
- * `medlb drain|halt|online <service>/<target> --config F --state-file S [--reason TEXT]`: records an operator
+ * `medlb drain|halt|online <service>/<target> --config F --state-file S [--reason TEXT] [--force]`: records an operator
  * override (who: `MEDLB_OPERATOR` or the OS user; when; why) in the state and the audit trail. The next round
  * applies it: drain and halt both deregister (open connections may finish within the target group's
  * deregistration delay, then are closed; ELB has no instant per-target cut-off), online clears either.
- * Prints one JSON line describing what was recorded. Exit 0; 2 for usage errors, an unknown service or
- * target, and an unreadable config or state.
+ * Prints one JSON line describing what was recorded. Names match regardless of case.
+ * Safety net: `halt` needs `--reason` (it is an emergency stop: the audit must say why), and a drain or halt
+ * that would leave the service with nothing to serve — its last serving server, or the active server of a
+ * failover service with no healthy standby — is refused unless `--force` is given (overrides.ts overrideRisk).
+ * Exit 0; 2 for usage errors, an unknown service or target (with a did-you-mean), a refused request, and an
+ * unreadable config or state.
  */
 import { StateConflictError } from '../reconcile/ports';
 import { withPersistedDiscovery } from '../reconcile/discovery';
 import type { ControllerState } from '../reconcile/state';
-import { applyOperatorAction, OPERATOR_ACTIONS, parseTargetPath, UnknownTargetError, type OperatorAction } from '../reconcile/overrides';
+import { applyOperatorAction, OPERATOR_ACTIONS, OverrideRefusedError, parseTargetPath, UnknownTargetError, type OperatorAction } from '../reconcile/overrides';
 import { COMMON_OPTIONS, EXIT, operatorName, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 
@@ -22,7 +26,13 @@ const WHAT_HAPPENS_NEXT: Readonly<Record<OperatorAction, string>> = {
   online: 'the next round registers it once it passes its checks; it takes new connections once healthy in ELB',
 };
 
-const USAGE = 'usage: medlb drain|halt|online <service>/<target> (--config controller.json --state-file state.json | --stack NAME) [--reason TEXT]';
+const USAGE = `usage: medlb drain|halt|online <service>/<target> (--config controller.json --state-file state.json | --stack NAME) [--reason TEXT] [--force]
+  drain     planned removal: leaves once a replacement is healthy in ELB (make before break)
+  halt      emergency stop, at once; --reason is required
+  online    clears a drain or halt
+  --force   drain or halt even the last serving server (or a failover service's active one with no healthy standby)
+  --region R, --profile P   with --stack, as in the AWS CLI
+names match regardless of case. exit codes: 0 recorded; 2 usage error, unknown name, refused without --force, unreadable input`;
 
 /**
  * @public The command: bin/medlb.ts loads this module by name and calls `run`. `args[0]` is the action (the
@@ -32,9 +42,9 @@ export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const [action, ...rest] = args;
     if (!OPERATOR_ACTIONS.includes(action as OperatorAction)) throw new UsageError(`unknown operator action '${action ?? ''}'`);
-    const { values, positionals } = parseCommandArgs(rest, { ...COMMON_OPTIONS, reason: { type: 'string' } }, true);
+    const { values, positionals } = parseCommandArgs(rest, { ...COMMON_OPTIONS, reason: { type: 'string' }, force: { type: 'boolean' } }, true);
     if (values.help) {
-      process.stderr.write(`${USAGE}\n`);
+      writeOut(USAGE);
       return EXIT.ok;
     }
     if (positionals.length !== 1) {
@@ -42,6 +52,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const path = parseTargetPath(positionals[0]!);
     if (!path) throw new UsageError(`'${positionals[0]}' is not <service>/<target>`);
+    if (action === 'halt' && !values.reason?.trim()) throw new UsageError('halt needs --reason TEXT: it is an emergency stop, and the audit must say why');
     const { config, store } = await loadControllerInputs(values);
     const request = {
       action: action as OperatorAction,
@@ -50,6 +61,7 @@ export async function run(args: string[]): Promise<number> {
       by: operatorName(),
       at: new Date(),
       ...(values.reason !== undefined ? { reason: values.reason } : {}),
+      force: values.force === true,
     };
     // Discovered targets are named from the persisted set: no EC2 call.
     const apply = (state: ControllerState) => applyOperatorAction(withPersistedDiscovery(config, state), state, request);
@@ -74,7 +86,7 @@ export async function run(args: string[]): Promise<number> {
       );
       return EXIT.ok;
     } catch (err) {
-      if (err instanceof UnknownTargetError) {
+      if (err instanceof UnknownTargetError || err instanceof OverrideRefusedError) {
         process.stderr.write(`medlb: ${err.message}\n`);
         return EXIT.usage;
       }

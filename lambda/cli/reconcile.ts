@@ -4,7 +4,7 @@
  * unreadable config or state.
  */
 import { runRound } from '../controller/round';
-import { COMMON_OPTIONS, EXIT, openDiscovery, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import { awsOptionsOf, COMMON_OPTIONS, EXIT, openDiscovery, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 
 const USAGE = 'usage: medlb reconcile (--config controller.json --state-file state.json | --stack NAME) [--dry-run]';
@@ -22,8 +22,8 @@ export async function run(args: string[]): Promise<number> {
     const result = await runRound({
       config,
       stateStore: store,
-      elb: openElb(),
-      ...(config.services.some((service) => service.discovery !== undefined) ? { discovery: openDiscovery() } : {}),
+      elb: openElb(awsOptionsOf(values)),
+      ...(config.services.some((service) => service.discovery !== undefined) ? { discovery: openDiscovery(awsOptionsOf(values)) } : {}),
       dryRun: values['dry-run'] === true,
       logger: stderrLogger('reconcile'),
     });

@@ -11,9 +11,10 @@ import { loadConfigFromTable } from '../../contract/config-loader';
 import type { ControllerConfig } from '../../contract/controller-config';
 import { STATE_TABLE_OUTPUT } from '../../contract/state-table';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store';
-import { explainMissingRegion, regionOptions } from '../adapters/aws-retry';
+import { awsClientConfig } from '../adapters/aws-client-config';
+import { explainMissingRegion } from '../adapters/aws-retry';
 import type { StateStore } from '../reconcile/ports';
-import { InputFileError, loadConfigFile, openStateStore, requireOption, UsageError } from './common';
+import { awsOptionsOf, InputFileError, loadConfigFile, openStateStore, requireOption, UsageError } from './common';
 
 /** The stack cannot be used (missing, or without the output this CLI needs). */
 class StackLookupError extends InputFileError {}
@@ -36,16 +37,17 @@ export async function loadControllerInputs(values: Record<string, unknown>, env:
   if (values.config !== undefined || values['state-file'] !== undefined) {
     throw new UsageError('--stack replaces --config and --state-file; give one form or the other');
   }
-  const tableName = await stateTableOf(stack, env);
-  const documentClient = DynamoDBDocumentClient.from(explainMissingRegion(new DynamoDBClient(regionOptions(env))));
+  const clientConfig = awsClientConfig(awsOptionsOf(values), env);
+  const tableName = await stateTableOf(stack, clientConfig);
+  const documentClient = DynamoDBDocumentClient.from(explainMissingRegion(new DynamoDBClient(clientConfig)));
   return {
     config: await loadConfigFromTable(documentClient, tableName),
     store: new DynamoDbStateStore({ client: documentClient, tableName }),
   };
 }
 
-async function stateTableOf(stackName: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const client = explainMissingRegion(new CloudFormationClient(regionOptions(env)));
+async function stateTableOf(stackName: string, clientConfig: { region?: string; profile?: string }): Promise<string> {
+  const client = explainMissingRegion(new CloudFormationClient(clientConfig));
   try {
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
     const outputs = Stacks?.[0]?.Outputs ?? [];

@@ -1,117 +1,160 @@
 /**
- * `medlb status --config F --state-file S`: the System Overview (the appliance's VIP/RIP up/down page).
+ * `medlb status (--config F --state-file S | --stack NAME) [--wide] [--json]`: the System Overview (the
+ * appliance's VIP/RIP up/down page), made to be trusted at 3 a.m.:
  *
- * One row per real server: service, VIP, ports, mode, target, IP, where the target came from (`static`, or
- * for an EC2-discovered one `instance i-…` / `tags Key=value`: the last known set from the state — status
- * calls no EC2 API), last probe (from the state: status does not probe), up/down after rise/fall, the ELB's
- * view (one DescribeTargetHealth per target group: read-only) and any operator override or weight 0.
- * Exit 0; 2 on errors (docs/architecture.md#cli): usage errors, an unreadable config or state, and a target group that could not
- * be described (the table is still printed, with the error in that group's ELB column).
+ * - the time and age of the controller's last round, with a loud `STALE` line when it is older than
+ *   max(3 intervals, 2 minutes) — a stopped controller must not look like a healthy pool;
+ * - per service one state, the first that applies of outage, fail-open, waiting, degraded, drained, serving
+ *   (status-report.ts says when each applies);
+ * - one row per real server: target, address, last probe and up/down (from the state: status does not probe),
+ *   ELB's view (one DescribeTargetHealth per target group: read-only) and a note (override, make-before-break
+ *   wait, weight 0, then the probe's reason).
+ *
+ * The table fits 120 columns: the note is cut with an ellipsis; `--wide` adds VIP, ports, mode and source and
+ * shows every note whole. `--json` prints the whole report (status-report.ts `StatusReport`).
+ * Exit 0; 2 on errors (docs/architecture.md#cli): usage errors, an unreadable config or state, and a target group that
+ * could not be described (the table is still printed, with the error in that group's ELB column).
  */
-import type { ObservedTarget } from '../reconcile/ports';
 import { describeAll } from '../controller/round';
 import { ROUND_DEFAULTS } from '../controller/round-defaults';
-import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
-import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
-import { overrideOf } from '../reconcile/reconciler';
-import { serviceState, type ControllerState, type PendingSwitch } from '../reconcile/state';
-import { COMMON_OPTIONS, EXIT, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import type { ControllerConfig } from '../../contract/controller-config';
+import type { ControllerState } from '../reconcile/state';
+import { awsOptionsOf, COMMON_OPTIONS, EXIT, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
+import { buildStatusReport, elbText, type RoundAge, type ServiceStatus, type StatusReport, type TargetGroupViews, type TargetStatus } from './status-report';
 
-const USAGE = 'usage: medlb status (--config controller.json --state-file state.json | --stack NAME)';
+export type { TargetGroupViews } from './status-report';
 
-/** What DescribeTargetHealth said per target group: the targets, or why it could not be described. */
-export type TargetGroupViews = ReadonlyMap<string, readonly ObservedTarget[] | { readonly error: string }>;
+const USAGE = `usage: medlb status (--config controller.json --state-file state.json | --stack NAME) [--wide] [--json] [--region R] [--profile P]
+  --wide    every column (VIP, ports, mode, source) and every note whole
+  --json    the report as JSON: last round time and age, stale flag, each service's state and targets
+exit codes: 0 shown; 2 usage or input error, or a target group that could not be described`;
 
-const COLUMNS = ['SERVICE', 'VIP', 'PORTS', 'MODE', 'TARGET', 'IP', 'SOURCE', 'PROBE', 'REASON', 'HEALTH', 'ELB', 'OVERRIDE'] as const;
+/** The terminal width the default table fits. */
+export const STATUS_WIDTH = 120;
+
+/** The narrowest a cut note may become before the line is allowed to grow past {@link STATUS_WIDTH}. */
+const MIN_NOTE_WIDTH = 24;
 
 /** @public The command: bin/medlb.ts loads this module by name and calls `run`. */
 export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
-    const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS, true);
+    const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, wide: { type: 'boolean' }, json: { type: 'boolean' } }, true);
     if (values.help) {
-      process.stderr.write(`${USAGE}\n`);
+      writeOut(USAGE);
       return EXIT.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const { config, store } = await loadControllerInputs(values);
     const state = await store.load();
-    const elb = openElb();
-    const logger = stderrLogger('status');
-    const observed = await describeAll(config, elb, ROUND_DEFAULTS.describeConcurrency, logger);
-    const byArn: TargetGroupViews = new Map(Object.entries(observed));
-    writeOut(renderStatus(config, state, byArn));
-    return [...byArn.values()].some((view) => !Array.isArray(view)) ? EXIT.usage : EXIT.ok;
+    const elb = openElb(awsOptionsOf(values));
+    const observed = await describeAll(config, elb, ROUND_DEFAULTS.describeConcurrency, stderrLogger('status'));
+    const views: TargetGroupViews = new Map(Object.entries(observed));
+    const report = buildStatusReport(config, state, views, new Date());
+    writeOut(values.json ? JSON.stringify(report, null, 2) : renderReport(report, { wide: values.wide === true }));
+    return [...views.values()].some((view) => !Array.isArray(view)) ? EXIT.usage : EXIT.ok;
   });
 }
 
-/** Renders the System Overview table (pure, for tests). */
-export function renderStatus(config: ControllerConfig, state: ControllerState, views: TargetGroupViews): string {
-  const rows: string[][] = [];
-  for (const service of withPersistedDiscovery(config, state).services) {
-    const stored = serviceState(state, service.name);
-    const ports = (service.ports ?? service.targetGroups.map((tg) => tg.port)).join(',');
-    if (service.targets.length === 0) {
-      rows.push([service.name, (service.vips ?? []).join(',') || '-', ports, service.mode, '-', '-', sourceText(service, { name: '', ip: '', source: 'tags' }), '-', 'no instance discovered yet', '-', '-', '-']);
-    }
-    (service.targets as readonly ResolvedTarget[]).forEach((target, index) => {
-      const health = stored.targets[healthKeyOf(target)];
-      const override = overrideOf(stored.overrides, target);
-      const last = health?.lastProbe;
-      rows.push([
-        index === 0 ? service.name : '',
-        index === 0 ? (service.vips ?? []).join(',') || '-' : '',
-        index === 0 ? ports : '',
-        index === 0 ? service.mode : '',
-        target.name,
-        target.ip,
-        sourceText(service, target),
-        last ? (last.healthy ? 'pass' : 'FAIL') : '-',
-        last ? truncate(last.reason, 64) : 'never probed',
-        health ? (health.up ? 'up' : 'DOWN') : '-',
-        elbColumn(service, target, views),
-        overrideColumn(target, override, stored.pending?.[target.name]),
-      ]);
+/** Rendering choices. */
+export interface RenderOptions {
+  /** Every column and every note whole. @default false */
+  readonly wide?: boolean;
+  /** Width the default table fits. @default 120 */
+  readonly width?: number;
+}
+
+/** Renders the System Overview of a config, state and ELB view at `now` (pure, for tests). */
+export function renderStatus(config: ControllerConfig, state: ControllerState, views: TargetGroupViews, now: Date, options: RenderOptions = {}): string {
+  return renderReport(buildStatusReport(config, state, views, now), options);
+}
+
+/** Renders a report: the last-round line, then the table. */
+export function renderReport(report: StatusReport, options: RenderOptions = {}): string {
+  const wide = options.wide ?? false;
+  const width = options.width ?? STATUS_WIDTH;
+  const columns = wide
+    ? (['SERVICE', 'STATE', 'VIP', 'PORTS', 'MODE', 'TARGET', 'IP', 'SOURCE', 'CHECK', 'ELB', 'NOTE'] as const)
+    : (['SERVICE', 'STATE', 'TARGET', 'IP', 'CHECK', 'ELB', 'NOTE'] as const);
+  const rows: Record<(typeof columns)[number], string>[] = [];
+  for (const service of report.services) {
+    const first = {
+      SERVICE: service.name,
+      STATE: service.state === 'serving' ? service.state : service.state.toUpperCase(),
+      VIP: service.vips.join(',') || '-',
+      PORTS: service.ports.join(','),
+      MODE: service.mode,
+    };
+    const blank = { SERVICE: '', STATE: '', VIP: '', PORTS: '', MODE: '' };
+    if (service.targets.length === 0) rows.push({ ...first, TARGET: '-', IP: '-', SOURCE: '-', CHECK: '-', ELB: '-', NOTE: service.why });
+    service.targets.forEach((target, index) => {
+      rows.push({
+        ...(index === 0 ? first : blank),
+        TARGET: target.name,
+        IP: target.ip,
+        SOURCE: target.source,
+        CHECK: checkText(target),
+        ELB: elbText(target.elb),
+        NOTE: noteText(service, target),
+      });
     });
   }
-  const widths = COLUMNS.map((title, c) => Math.max(title.length, ...rows.map((r) => r[c]!.length)));
+  const widths = columns.map((title) => Math.max(title.length, ...rows.map((row) => row[title].length)));
+  if (!wide) {
+    const fixed = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0);
+    widths[widths.length - 1] = Math.max(MIN_NOTE_WIDTH, Math.min(widths[widths.length - 1]!, width - fixed));
+  }
+  const noteWidth = widths[widths.length - 1]!;
   const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
-  return [line(COLUMNS), ...rows.map(line)].join('\n');
+  const table = [
+    line(columns),
+    ...rows.map((row) => line(columns.map((title) => (title === 'NOTE' && !wide ? ellipsis(row.NOTE, noteWidth) : row[title])))),
+  ];
+  return [lastRoundLine(report.lastRound, report.intervalSeconds), ...table].join('\n');
 }
 
-/** The target's ELB state across its service's target groups: one word when they agree, per port otherwise. */
-function elbColumn(service: ServiceConfig, target: ResolvedTarget, views: TargetGroupViews): string {
-  const states = service.targetGroups.map((tg) => {
-    const view = views.get(tg.arn);
-    if (view === undefined) return { port: tg.port, state: 'unknown' };
-    if (!Array.isArray(view)) return { port: tg.port, state: `error: ${errorCode((view as { error: string }).error)}` };
-    const found = (view as readonly ObservedTarget[]).find((o) => o.ip === target.ip && o.port === tg.port);
-    return { port: tg.port, state: found ? found.state : 'not registered' };
-  });
-  const distinct = new Set(states.map((s) => s.state));
-  if (distinct.size === 1) return states[0]!.state;
-  return states.map((s) => `${s.port}:${s.state}`).join(' ');
+/** The first line: when the last round ran, and a loud marker when the controller looks stopped. */
+export function lastRoundLine(age: RoundAge, intervalSeconds: number): string {
+  const threshold = `older than ${age.staleAfterSeconds} s = max(3 × ${intervalSeconds} s interval, 2 min)`;
+  if (age.lastRoundAt === null) {
+    return `STALE: no controller round has saved state yet: every column below is unconfirmed (runbook: docs/operating.md#heartbeat)`;
+  }
+  const when = `last round ${age.lastRoundAt} (${ageText(age.ageSeconds!)} ago)`;
+  if (age.stale) return `STALE: ${when}, ${threshold}: is the controller running? Probe and up/down columns are out of date (runbook: docs/operating.md#heartbeat)`;
+  return when;
 }
 
-function overrideColumn(
-  target: ResolvedTarget,
-  override: { action: string; by: string; at: string; reason?: string } | undefined,
-  pending: PendingSwitch | undefined,
-): string {
+function ageText(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  if (seconds < 172_800) return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+  return `${Math.floor(seconds / 86_400)} days`;
+}
+
+/** Last probe and up/down in one cell: `pass up`, `FAIL DOWN`, `pass DOWN` (rising), `never`. */
+function checkText(target: TargetStatus): string {
+  const probe = target.lastProbe ? (target.lastProbe.healthy ? 'pass' : 'FAIL') : 'never';
+  const health = target.up === null ? '' : target.up ? ' up' : ' DOWN';
+  return `${probe}${health}`;
+}
+
+/** What an operator must read first comes first: the override, the make-before-break wait, weight 0, then the probe's reason. */
+function noteText(service: ServiceStatus, target: TargetStatus): string {
   const parts: string[] = [];
-  if (override) parts.push(`${override.action} by ${override.by} at ${override.at}${override.reason ? ` (${override.reason})` : ''}`);
+  if (target.override) {
+    const o = target.override;
+    parts.push(`${o.action} by ${o.by} at ${o.at}${o.reason ? ` (${o.reason})` : ''}`);
+  }
+  if (target.pending) {
+    parts.push(`kept: waiting for ${target.pending.replacements.join(' or ') || 'a replacement'} to become healthy since ${target.pending.since}`);
+  }
   if (target.drained) parts.push('weight 0');
-  // Make before break: still registered until a replacement is healthy in ELB (its ELB state is in its own row).
-  if (pending) parts.push(`kept: waiting for ${pending.replacements.join(' or ') || 'a replacement'} to become healthy since ${pending.since}`);
-  return parts.join('; ') || '-';
+  if (target.lastProbe) parts.push(target.lastProbe.reason);
+  else if (service.targets.length > 0) parts.push('never probed');
+  return parts.join('; ').replace(/\s+/g, ' ') || '-';
 }
 
-function errorCode(message: string): string {
-  const match = /(TargetGroupNotFound|Throttling|AccessDenied\w*|\w+Exception)/.exec(message);
-  return match ? match[1]! : truncate(message, 40);
-}
-
-function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+/** Cuts text to `max` characters, the last one an ellipsis, so a cut is never mistaken for the whole reason. */
+export function ellipsis(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }

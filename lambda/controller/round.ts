@@ -245,7 +245,7 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
 
   let stateSaved = false;
   if (!dryRun) {
-    await saveState(props.stateStore, decision.state, logger);
+    await saveState(props.stateStore, { ...decision.state, lastRoundAt: started.toISOString() }, logger);
     await props.stateStore.appendAudit(decision.audit);
     stateSaved = true;
   }

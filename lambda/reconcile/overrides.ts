@@ -5,19 +5,24 @@
  *   applied by the next round: no new connections at once; open connections may finish within the target
  *   group's deregistration delay and are then closed. ELB offers no instant per-target cut-off.
  * - `online`: clears either; the target rejoins when it is up.
- * Overrides are obeyed even when they empty a target group (fail-open protects only against probe failures).
+ * Overrides are obeyed even when they empty a target group (fail-open protects only against probe failures) —
+ * but only when asked twice: {@link overrideRisk} finds a drain or halt that would leave a service with nothing
+ * to serve, and applyOperatorAction refuses it unless the request says `force`.
+ * Service and target names match case-insensitively (an exact match wins); unknown ones get a did-you-mean.
  * Overrides are keyed by target name, so they follow a discovered server's name across instance replacements;
  * pass the config with the persisted discovered set (discovery.ts `withPersistedDiscovery`) so that
  * discovered targets can be named.
  */
-import { findService, type ControllerConfig } from '../../contract/controller-config';
+import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
 import type { ResolvedTarget } from './discovery';
+import { overrideOf } from './reconciler';
 import {
   emptyServiceState,
   type AuditRecord,
   type ControllerState,
   type OperatorOverride,
   type OverrideAction,
+  type ServiceState,
 } from './state';
 
 /** What an operator can ask for. */
@@ -33,6 +38,8 @@ export interface OperatorRequest {
   readonly by: string;
   readonly at: Date;
   readonly reason?: string;
+  /** Apply a drain or halt even when {@link overrideRisk} says it leaves the service with nothing to serve. @default false */
+  readonly force?: boolean;
 }
 
 /** Result of an operator action. */
@@ -54,13 +61,125 @@ export class UnknownTargetError extends Error {
     readonly known: readonly string[],
     what: 'service' | 'target',
   ) {
+    const asked = what === 'service' ? service : target;
+    const guess = closestName(asked, known);
     super(
-      what === 'service'
-        ? `unknown service '${service}' (known: ${known.join(', ') || 'none'})`
-        : `unknown target '${target}' in service '${service}' (known: ${known.join(', ') || 'none'})`,
+      (what === 'service' ? `unknown service '${service}'` : `unknown target '${target}' in service '${service}'`) +
+        `${guess !== undefined ? `; did you mean '${guess}'?` : ''} (known: ${known.join(', ') || 'none'})`,
     );
     this.name = 'UnknownTargetError';
   }
+}
+
+/** A drain or halt that would leave its service with nothing to serve, asked without `force`. */
+export class OverrideRefusedError extends Error {
+  constructor(readonly risk: OverrideRisk) {
+    super(`refused: ${risk.consequence}. Add --force to ${risk.action} it anyway.`);
+    this.name = 'OverrideRefusedError';
+  }
+}
+
+/** What a drain or halt would do to its service when nothing else can serve. */
+export interface OverrideRisk {
+  readonly action: 'drain' | 'halt';
+  readonly service: string;
+  readonly target: string;
+  /** In words, e.g. "halting HL7/HL7A, the active server of failover service HL7 with no healthy standby (HL7B down), stops HL7 traffic". */
+  readonly consequence: string;
+}
+
+/**
+ * Would draining or halting `target` leave `service` with no server to take new connections? Pure; reads the
+ * persisted state only (no ELB call), so it is the same check from a laptop and in a test.
+ *
+ * A server can serve when it is not weight 0, not drained or halted, and up after rise/fall. When no server of
+ * the service is up (fail-open, or no round has run yet) every server not taken out by an operator may be what
+ * ELB still routes to, so each counts. The request is risky when the target can serve and no other server can:
+ * the last serving server of a balanced service, or the active server of a failover service with no healthy
+ * standby. A server that cannot serve anyway (down, already drained) is never risky: draining it changes nothing
+ * for clients. `online` is never risky.
+ * @returns undefined when the request is safe
+ */
+export function overrideRisk(service: ServiceConfig, state: ControllerState, action: OperatorAction, target: string): OverrideRisk | undefined {
+  if (action === 'online') return undefined;
+  const stored = state.services[service.name] ?? emptyServiceState();
+  const targets = service.targets as readonly ResolvedTarget[];
+  const available = targets.filter((t) => !t.drained && overrideOf(stored.overrides, t) === undefined);
+  const isUp = (t: ResolvedTarget) => stored.targets[t.instanceId ?? t.name]?.up === true;
+  const anyUp = available.some(isUp);
+  const canServe = (t: ResolvedTarget) => (anyUp ? isUp(t) : true);
+  const named = targets.filter((t) => t.name === target || t.nameTag === target);
+  const serving = available.filter(canServe);
+  if (!named.some((t) => serving.includes(t))) return undefined;
+  const remaining = serving.filter((t) => !named.includes(t));
+  if (remaining.length > 0) return undefined;
+  const others = targets.filter((t) => !named.includes(t));
+  const why = others.map((t) => `${t.name} ${whyNotServing(t, stored, isUp)}`).join(', ');
+  const verb = action === 'drain' ? 'draining' : 'halting';
+  const effect = anyUp ? '' : ' (no server is up: ELB may still be routing to it, fail-open)';
+  const consequence =
+    service.mode === 'failover'
+      ? `${verb} ${service.name}/${target}, the active server of failover service ${service.name} with no healthy standby${why ? ` (${why})` : ''}, stops ${service.name} traffic${effect}`
+      : `${verb} ${service.name}/${target} leaves service ${service.name} with no server to take new connections${why ? ` (${why})` : ''}${effect}`;
+  return { action, service: service.name, target, consequence };
+}
+
+function whyNotServing(target: ResolvedTarget, stored: ServiceState, isUp: (t: ResolvedTarget) => boolean): string {
+  const override = overrideOf(stored.overrides, target);
+  if (override) return `${override.action === 'drain' ? 'drained' : 'halted'} by ${override.by}`;
+  if (target.drained) return 'weight 0';
+  return isUp(target) ? 'up' : 'down';
+}
+
+/**
+ * A service by name: exact first, else the one whose name matches regardless of case.
+ * @throws UnknownTargetError with a did-you-mean
+ */
+export function resolveService(config: ControllerConfig, name: string, target = ''): ServiceConfig {
+  const found = config.services.find((s) => s.name === name) ?? uniqueIgnoringCase(config.services, (s) => s.name, name);
+  if (!found) throw new UnknownTargetError(name, target, config.services.map((s) => s.name), 'service');
+  return found;
+}
+
+/**
+ * A target's name as the service knows it (its label, or a discovered server's Name tag), matched exactly
+ * first, else regardless of case.
+ * @throws UnknownTargetError with a did-you-mean
+ */
+export function resolveTargetName(service: ServiceConfig, name: string): string {
+  const names = [...new Set((service.targets as readonly ResolvedTarget[]).flatMap((t) => (t.nameTag !== undefined ? [t.name, t.nameTag] : [t.name])))];
+  const found = names.find((n) => n === name) ?? uniqueIgnoringCase(names, (n) => n, name);
+  if (found === undefined) throw new UnknownTargetError(service.name, name, service.targets.map((t) => t.name), 'target');
+  return found;
+}
+
+function uniqueIgnoringCase<T>(items: readonly T[], nameOf: (item: T) => string, name: string): T | undefined {
+  const matches = items.filter((item) => nameOf(item).toLowerCase() === name.toLowerCase());
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The known name closest to a mistyped one (edit distance ≤ 2, or a prefix either way), ignoring case. */
+export function closestName(asked: string, known: readonly string[]): string | undefined {
+  const a = asked.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const k = name.toLowerCase();
+    const distance = k.startsWith(a) || a.startsWith(k) ? Math.min(1, editDistance(a, k)) : editDistance(a, k);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** Parses `<service>/<target>`; the service name may not contain '/', the target name may. */
@@ -71,19 +190,18 @@ export function parseTargetPath(path: string): { service: string; target: string
 }
 
 /**
- * Applies `drain`, `halt` or `online` to the state.
+ * Applies `drain`, `halt` or `online` to the state. Names match regardless of case; state and audit carry the
+ * names as the config spells them.
  * @throws UnknownTargetError when the config has no such service or target
+ * @throws OverrideRefusedError when a drain or halt would leave the service with nothing to serve and `force` is not set
  */
-export function applyOperatorAction(config: ControllerConfig, state: ControllerState, request: OperatorRequest): OperatorActionResult {
-  const service = findService(config, request.service);
-  if (!service) {
-    throw new UnknownTargetError(request.service, request.target, config.services.map((s) => s.name), 'service');
-  }
+export function applyOperatorAction(config: ControllerConfig, state: ControllerState, asked: OperatorRequest): OperatorActionResult {
+  const service = resolveService(config, asked.service, asked.target);
   // Discovered targets (config from withPersistedDiscovery) also answer to their Name tag: an override by tag
   // covers every instance carrying it, replacements included.
-  if (!service.targets.some((t: ResolvedTarget) => t.name === request.target || t.nameTag === request.target)) {
-    throw new UnknownTargetError(request.service, request.target, service.targets.map((t) => t.name), 'target');
-  }
+  const request = { ...asked, service: service.name, target: resolveTargetName(service, asked.target) };
+  const risk = overrideRisk(service, state, request.action, request.target);
+  if (risk && request.force !== true) throw new OverrideRefusedError(risk);
   const when = request.at.toISOString();
   const before = state.services[request.service] ?? emptyServiceState();
   const previous = before.overrides[request.target];
@@ -107,6 +225,7 @@ export function applyOperatorAction(config: ControllerConfig, state: ControllerS
     service: request.service,
     target: request.target,
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
+    ...(risk && changed ? { forced: true } : {}),
   };
   return {
     state: changed ? { ...state, services: { ...state.services, [request.service]: { ...before, overrides } } } : state,

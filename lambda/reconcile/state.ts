@@ -102,6 +102,12 @@ export interface ControllerState {
   readonly version: typeof STATE_VERSION;
   /** Keyed by service name. */
   readonly services: Readonly<Record<string, ServiceState>>;
+  /**
+   * ISO 8601 start of the last round that saved this state (`medlb status` flags a stopped controller by it).
+   * Optional and additive, so every reader of version 2 keeps working: the file state carries it at the top
+   * level; the DynamoDB store derives it from its health items' `updatedAt`, which only rounds write.
+   */
+  readonly lastRoundAt?: string;
 }
 
 /**
@@ -120,6 +126,8 @@ export interface AuditRecord {
   readonly service: string;
   readonly target: string;
   readonly reason?: string;
+  /** An operator drain or halt applied with `--force` although it left the service with nothing to serve. */
+  readonly forced?: boolean;
 }
 
 /** The `who` of audit records written by rounds. */
@@ -171,6 +179,7 @@ const ServiceStateSchema = z.looseObject({
 export const ControllerStateSchema = z.looseObject({
   version: z.int().min(1),
   services: z.record(z.string(), ServiceStateSchema),
+  lastRoundAt: z.string().optional(),
 });
 
 /** Persisted state is unreadable or invalid. */

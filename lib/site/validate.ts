@@ -280,9 +280,11 @@ function checkRealServers(pool: PoolView, vpc: VpcView, problems: ProblemList): 
     const path = [...pool.path, 'realServers', index];
     const label = stringAt(server.label);
     if (label !== undefined) {
-      const first = labels.get(label);
-      if (first !== undefined) problems.add([...path, 'label'], `${label} is already the label of realServers[${first}]; labels must be unique in a service`);
-      else labels.set(label, index);
+      // Operators name servers in any case (`medlb drain pacs/dicom1`): DICOM1 and dicom1 would be ambiguous.
+      const key = label.toLowerCase();
+      const first = labels.get(key);
+      if (first !== undefined) problems.add([...path, 'label'], `${label} is already the label of realServers[${first}]; labels must be unique in a service (case-insensitive: medlb commands match them in any case)`);
+      else labels.set(key, index);
     }
 
     const weight = server.weight === undefined ? defaults.DEFAULT_WEIGHT : server.weight;

@@ -39,6 +39,20 @@ describe('DynamoDbStateStore', () => {
     expect(ddb).toHaveReceivedNthCommandWith(2, QueryCommand, { ExclusiveStartKey: { pk: 'STATE', sk: 'HEALTH#S%231' } });
   });
 
+  test("lastRoundAt is the latest health item's updatedAt (only rounds write health items); an override item does not count", async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        { ...healthItem, updatedAt: '2026-11-24T10:00:05.000Z' },
+        { ...healthItem, sk: 'HEALTH#T', service: 'T', updatedAt: '2026-11-24T10:00:15.000Z' },
+        { ...overrideItem, updatedAt: '2026-11-24T11:00:00.000Z' },
+      ],
+    });
+    expect((await store().load()).lastRoundAt).toBe('2026-11-24T10:00:15.000Z');
+    ddb.reset();
+    ddb.on(QueryCommand).resolves({ Items: [overrideItem] });
+    expect((await store().load()).lastRoundAt).toBeUndefined();
+  });
+
   test('the last known discovered set lives in the health item: loaded, saved when it changes, not rewritten when it does not', async () => {
     const discovery = {
       instances: [{ instanceId: 'i-0123456789abcdef0', nameTag: 'PACS1', privateIp: '10.12.1.110', availabilityZone: 'eu-west-2a', matchedBy: 'tags' as const }],

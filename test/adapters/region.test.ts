@@ -66,4 +66,21 @@ describe('clients take their region from the SDK default provider chain, with no
       elb.destroy();
     }
   });
+
+  it('--region wins over AWS_REGION, and --profile takes its region from that profile, as in the AWS CLI', async () => {
+    const configFile = path.join(dir, 'config');
+    writeFileSync(configFile, '[default]\nregion = eu-west-2\n[profile hospital]\nregion = eu-north-1\n');
+    process.env.AWS_CONFIG_FILE = configFile;
+    process.env.AWS_REGION = 'eu-central-1';
+    const chosen = createElbv2Client(process.env, { region: 'ap-south-1' });
+    delete process.env.AWS_REGION;
+    const byProfile = createEc2Client(process.env, { profile: 'hospital' });
+    try {
+      await expect(chosen.config.region()).resolves.toBe('ap-south-1');
+      await expect(byProfile.config.region()).resolves.toBe('eu-north-1');
+    } finally {
+      chosen.destroy();
+      byProfile.destroy();
+    }
+  });
 });

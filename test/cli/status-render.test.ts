@@ -1,4 +1,5 @@
-import { renderStatus } from '../../lambda/cli/status';
+import { renderStatus, STATUS_WIDTH } from '../../lambda/cli/status';
+import { buildStatusReport, roundAge, type ServiceStateName, type TargetGroupViews } from '../../lambda/cli/status-report';
 import { parseControllerConfig } from '../../contract/controller-config';
 import type { ControllerState } from '../../lambda/reconcile/state';
 
@@ -36,6 +37,7 @@ const config = parseControllerConfig({
 
 const state: ControllerState = {
   version: 2,
+  lastRoundAt: '2026-11-24T10:00:00.000Z',
   services: {
     'DICOM-Modalities': {
       targets: {
@@ -47,26 +49,127 @@ const state: ControllerState = {
   },
 };
 
+const NOW = new Date('2026-11-24T10:00:40Z');
+const healthy = (ip: string, port: number) => ({ ip, port, state: 'healthy' as const });
+const VIEWS: TargetGroupViews = new Map([
+  [arn('dicom-104'), [healthy('10.12.1.110', 104), { ip: '10.12.1.111', port: 104, state: 'draining' as const }]],
+  [arn('dicom-11112'), [healthy('10.12.1.110', 11112)]],
+  [arn('hl7'), { error: 'DescribeTargetHealth arn: TargetGroupNotFound: One or more target groups not found' }],
+]);
+
 describe('renderStatus', () => {
-  it('shows one row per real server with probe, up/down, ELB view per target group and overrides', () => {
-    const table = renderStatus(
-      config,
-      state,
-      new Map([
-        [arn('dicom-104'), [{ ip: '10.12.1.110', port: 104, state: 'healthy' as const }, { ip: '10.12.1.111', port: 104, state: 'draining' as const }]],
-        [arn('dicom-11112'), [{ ip: '10.12.1.110', port: 11112, state: 'healthy' as const }]],
-        [arn('hl7'), { error: 'DescribeTargetHealth arn: TargetGroupNotFound: One or more target groups not found' }],
-      ]),
-    );
-    const lines = table.split('\n');
-    expect(lines).toHaveLength(5);
-    expect(lines[0]).toMatch(/^SERVICE +VIP +PORTS +MODE +TARGET +IP +SOURCE +PROBE +REASON +HEALTH +ELB +OVERRIDE$/);
-    expect(lines[1]).toMatch(/^DICOM-Modalities +10\.12\.1\.100 +104,11112 +balanced +DICOM1 +10\.12\.1\.110 +static +pass +C-ECHO status 0x0000 +up +healthy +-$/);
-    expect(lines[2]).toMatch(/^ +DICOM2 +10\.12\.1\.111 +static +FAIL +association rejected \(permanent, called AE title not recognised\) +DOWN +104:draining 11112:not registered +halt by alice at 2026-11-24T09:00:00Z \(ransomware alert\)$/);
-    expect(lines[3]).toMatch(/^ +DICOM3 +10\.12\.1\.112 +static +- +never probed +- +not registered +weight 0$/);
-    expect(lines[4]).toMatch(/^HL7 +- +2575 +failover +HL7A +10\.12\.2\.10 +static +- +never probed +- +error: TargetGroupNotFound +-$/);
+  it('starts with the last round, then one row per real server with its service state, check, ELB view per target group and a note', () => {
+    const lines = renderStatus(config, state, VIEWS, NOW).split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toBe('last round 2026-11-24T10:00:00.000Z (40 s ago)');
+    expect(lines[1]).toMatch(/^SERVICE +STATE +TARGET +IP +CHECK +ELB +NOTE$/);
+    expect(lines[2]).toMatch(/^DICOM-Modalities +DRAINED +DICOM1 +10\.12\.1\.110 +pass up +healthy +C-ECHO status 0x0000$/);
+    expect(lines[3]).toMatch(/^ +DICOM2 +10\.12\.1\.111 +FAIL DOWN +104:draining 11112:not registered +halt by alice at 2026-11-…$/);
+    expect(lines[4]).toMatch(/^ +DICOM3 +10\.12\.1\.112 +never +not registered +weight 0; never probed$/);
+    expect(lines[5]).toMatch(/^HL7 +UNKNOWN +HL7A +10\.12\.2\.10 +never +error: TargetGroupNotFound +never probed$/);
     // Columns line up: every row's TARGET column starts where the header's does.
-    const targetColumn = lines[0]!.indexOf('TARGET');
-    expect(lines.slice(1).map((l) => l.slice(targetColumn).split(' ')[0])).toEqual(['DICOM1', 'DICOM2', 'DICOM3', 'HL7A']);
+    const targetColumn = lines[1]!.indexOf('TARGET');
+    expect(lines.slice(2).map((l) => l.slice(targetColumn).split(' ')[0])).toEqual(['DICOM1', 'DICOM2', 'DICOM3', 'HL7A']);
+  });
+
+  it('fits 120 columns by cutting the note with an ellipsis; --wide shows it whole with VIP, ports, mode and source', () => {
+    const narrow = renderStatus(config, state, VIEWS, NOW).split('\n');
+    expect(Math.max(...narrow.slice(1).map((l) => l.length))).toBeLessThanOrEqual(STATUS_WIDTH);
+    const dicom2 = narrow.find((l) => l.includes('DICOM2'))!;
+    expect(dicom2).toMatch(/…$/);
+    expect(dicom2).not.toContain('called AE title not recognised)');
+
+    const wide = renderStatus(config, state, VIEWS, NOW, { wide: true }).split('\n');
+    expect(wide[1]).toMatch(/^SERVICE +STATE +VIP +PORTS +MODE +TARGET +IP +SOURCE +CHECK +ELB +NOTE$/);
+    expect(wide[2]).toMatch(/^DICOM-Modalities +DRAINED +10\.12\.1\.100 +104,11112 +balanced +DICOM1 +10\.12\.1\.110 +static +pass up/);
+    expect(wide.find((l) => l.includes('DICOM2'))).toMatch(/halt by alice at 2026-11-24T09:00:00Z \(ransomware alert\); association rejected \(permanent, called AE title not recognised\)$/);
+    expect(wide.join('\n')).not.toContain('…');
+  });
+
+  it('cuts the note to any width it is given, always with the ellipsis', () => {
+    const lines = renderStatus(config, state, VIEWS, NOW, { width: 140 }).split('\n');
+    expect(Math.max(...lines.slice(1).map((l) => l.length))).toBeLessThanOrEqual(140);
+    expect(lines.find((l) => l.includes('DICOM2'))).toMatch(/ at 2026-11-24T09:00:00Z \(ransom…$/);
+  });
+});
+
+describe('a stale controller', () => {
+  it('is flagged loudly when the last round is older than max(3 intervals, 2 min), in the table and in --json', () => {
+    const old = { ...state, lastRoundAt: '2026-11-24T09:50:00Z' };
+    const text = renderStatus(config, old, VIEWS, NOW);
+    expect(text.split('\n')[0]).toBe(
+      'STALE: last round 2026-11-24T09:50:00.000Z (10 min 40 s ago), older than 120 s = max(3 × 10 s interval, 2 min): is the controller running? ' +
+        'Probe and up/down columns are out of date (runbook: docs/operating.md#heartbeat)',
+    );
+    const report = buildStatusReport(config, old, VIEWS, NOW);
+    expect(report.lastRound).toEqual({ lastRoundAt: '2026-11-24T09:50:00.000Z', ageSeconds: 640, staleAfterSeconds: 120, stale: true });
+    expect(JSON.parse(JSON.stringify(report)).lastRound.stale).toBe(true);
+  });
+
+  it('uses three intervals when they are longer than two minutes, and is not stale up to the threshold', () => {
+    expect(roundAge('2026-11-24T10:00:00Z', 60, new Date('2026-11-24T10:03:00Z'))).toMatchObject({ staleAfterSeconds: 180, stale: false });
+    expect(roundAge('2026-11-24T10:00:00Z', 60, new Date('2026-11-24T10:03:01Z'))).toMatchObject({ ageSeconds: 181, stale: true });
+    expect(roundAge('2026-11-24T10:00:00Z', 10, new Date('2026-11-24T10:02:00Z'))).toMatchObject({ staleAfterSeconds: 120, stale: false });
+    expect(roundAge('2026-11-24T10:00:00Z', 10, new Date('2026-11-24T10:02:01Z')).stale).toBe(true);
+  });
+
+  it('is flagged when no round ever saved state', () => {
+    const { lastRoundAt: _never, ...unrun } = state;
+    expect(renderStatus(config, unrun as ControllerState, VIEWS, NOW).split('\n')[0]).toMatch(/^STALE: no controller round has saved state yet/);
+    expect(buildStatusReport(config, unrun as ControllerState, VIEWS, NOW).lastRound).toMatchObject({ lastRoundAt: null, ageSeconds: null, stale: true });
+  });
+});
+
+describe('the state of a service', () => {
+  const pool = parseControllerConfig({
+    version: 1,
+    services: [
+      {
+        name: 'PACS',
+        mode: 'balanced',
+        rise: 2,
+        fall: 3,
+        check: { protocol: 'tcp', port: 104, timeoutMs: 3000 },
+        targetGroups: [{ arn: arn('a'), port: 104 }, { arn: arn('b'), port: 11112 }],
+        targets: [{ name: 'P1', ip: '10.0.0.1' }, { name: 'P2', ip: '10.0.0.2' }],
+      },
+    ],
+  });
+  const up = (healthy = true) => ({ passes: 3, failures: 0, up: healthy, lastProbe: { healthy, reason: healthy ? 'ok' : 'refused', latencyMs: 1, at: '2026-11-24T10:00:00Z' } });
+  const both = (...states: Array<[string, 'healthy' | 'initial' | 'unhealthy' | 'draining']>): TargetGroupViews =>
+    new Map([
+      [arn('a'), states.map(([ip, s]) => ({ ip, port: 104, state: s }))],
+      [arn('b'), states.map(([ip, s]) => ({ ip, port: 11112, state: s }))],
+    ]);
+  const stateOf = (service: object, views: TargetGroupViews): ServiceStateName =>
+    buildStatusReport(pool, { version: 2, lastRoundAt: '2026-11-24T10:00:00Z', services: { PACS: { targets: {}, overrides: {}, ...service } } }, views, NOW).services[0]!.state;
+
+  it('is the first that applies of outage, fail-open, waiting, degraded, drained, serving', () => {
+    const serving = both(['10.0.0.1', 'healthy'], ['10.0.0.2', 'healthy']);
+    expect(stateOf({ targets: { P1: up(), P2: up() } }, serving)).toBe('serving');
+    // Registered is not routable: targets still `initial` in ELB carry no traffic.
+    expect(stateOf({ targets: { P1: up(), P2: up() } }, both(['10.0.0.1', 'initial'], ['10.0.0.2', 'initial']))).toBe('outage');
+    // Healthy in one target group only is not routable either.
+    const halfRegistered: TargetGroupViews = new Map([[arn('a'), [{ ip: '10.0.0.1', port: 104, state: 'healthy' as const }]], [arn('b'), []]]);
+    expect(stateOf({ targets: { P1: up(), P2: up() } }, halfRegistered)).toBe('outage');
+    expect(stateOf({ targets: { P1: up(false), P2: up(false) } }, serving)).toBe('fail-open');
+    expect(
+      stateOf({ targets: { P1: up(), P2: up() }, overrides: { P1: { action: 'drain', by: 'bob', at: '2026-11-24T09:59:00Z' } }, pending: { P1: { since: '2026-11-24T09:59:10Z', replacements: ['P2'] } } }, both(['10.0.0.1', 'healthy'], ['10.0.0.2', 'initial'])),
+    ).toBe('waiting');
+    expect(stateOf({ targets: { P1: up(), P2: up(false) } }, both(['10.0.0.1', 'healthy']))).toBe('degraded');
+    expect(stateOf({ targets: { P1: up(), P2: up() } }, both(['10.0.0.1', 'healthy'], ['10.0.0.2', 'initial']))).toBe('degraded');
+    expect(stateOf({ targets: { P1: up(), P2: up() }, overrides: { P2: { action: 'halt', by: 'bob', at: '2026-11-24T09:59:00Z', reason: 'x' } } }, both(['10.0.0.1', 'healthy']))).toBe('drained');
+    // Every server drained by an operator: nothing routable is an outage, whoever caused it.
+    expect(
+      stateOf({ targets: { P1: up(), P2: up() }, overrides: { P1: { action: 'drain', by: 'bob', at: 't' }, P2: { action: 'drain', by: 'bob', at: 't' } } }, both(['10.0.0.1', 'draining'], ['10.0.0.2', 'draining'])),
+    ).toBe('outage');
+  });
+
+  it('says why in the report, with every target and its ELB state per port', () => {
+    const report = buildStatusReport(pool, { version: 2, services: { PACS: { targets: { P1: up(), P2: up() }, overrides: {} } } }, both(['10.0.0.1', 'initial'], ['10.0.0.2', 'unhealthy']), NOW);
+    const service = report.services[0]!;
+    expect(service).toMatchObject({ name: 'PACS', state: 'outage', routable: 0, ports: [104, 11112] });
+    expect(service.why).toBe('nothing healthy in ELB in every target group (P1 initial, P2 unhealthy)');
+    expect(service.targets[0]).toMatchObject({ name: 'P1', ip: '10.0.0.1', up: true, routable: false, elb: { 104: 'initial', 11112: 'initial' }, override: null, pending: null });
   });
 });

@@ -133,6 +133,8 @@ describe('runRound', () => {
     expect(result.elb).toEqual({ describeCalls: 3, writeCalls: 3, failedCalls: 0, throttledCalls: 0 });
     expect(store.saves).toBe(1);
     expect(store.state.services.PACS?.targets.P1?.up).toBe(true);
+    // medlb status tells a stopped controller by it.
+    expect(store.state.lastRoundAt).toBe(result.summary.startedAt);
     expect(result.summary.services[0]).toMatchObject({ name: 'PACS', bootstrap: true, applied: true });
     expect(JSON.parse(JSON.stringify(result.summary))).toEqual(result.summary);
   });

@@ -99,8 +99,8 @@ class Scenario {
     return runCli([action, path, '--config', this.configPath, '--state-file', this.statePath, ...extra]);
   }
 
-  status(): Promise<CliResult> {
-    return runCli(['status', '--config', this.configPath, '--state-file', this.statePath]);
+  status(...extra: string[]): Promise<CliResult> {
+    return runCli(['status', '--config', this.configPath, '--state-file', this.statePath, ...extra]);
   }
 }
 
@@ -235,23 +235,36 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       writes = await reconcileUntilWrites(scenario);
       expect(writes).toEqual(['deregister fo-ris 127.0.0.41:2575']);
 
-      const status = await scenario.status();
+      const status = await scenario.status('--wide');
       expect(status.code).toBe(0);
       const lines = status.stdout.trim().split('\n');
-      expect(lines[0]).toMatch(/^SERVICE\s+VIP\s+PORTS\s+MODE\s+TARGET\s+IP\s+SOURCE\s+PROBE\s+REASON\s+HEALTH\s+ELB\s+OVERRIDE$/);
-      expect(lines[1]).toMatch(/^RIS\s+10\.12\.1\.100\s+2575\s+failover\s+R1\s+127\.0\.0\.41\s+static\s+pass\s+connected\s+up\s+draining\s+drain by e2e-operator at \S+ \(OS patching\)$/);
-      expect(lines[2]).toMatch(/^\s+R2\s+127\.0\.0\.42\s+static\s+pass\s+connected\s+up\s+(initial|healthy)\s+-$/);
+      expect(lines[0]).toMatch(/^last round \S+ \(\d+ s ago\)$/);
+      expect(lines[1]).toMatch(/^SERVICE\s+STATE\s+VIP\s+PORTS\s+MODE\s+TARGET\s+IP\s+SOURCE\s+CHECK\s+ELB\s+NOTE$/);
+      expect(lines[2]).toMatch(/^RIS\s+DRAINED\s+10\.12\.1\.100\s+2575\s+failover\s+R1\s+127\.0\.0\.41\s+static\s+pass up\s+draining\s+drain by e2e-operator at \S+ \(OS patching\); connected$/);
+      expect(lines[3]).toMatch(/^\s+R2\s+127\.0\.0\.42\s+static\s+pass up\s+healthy\s+connected$/);
       expect(status.stderr).not.toMatch(/error/i);
+      const report = JSON.parse((await scenario.status('--json')).stdout);
+      expect(report).toMatchObject({ lastRound: { stale: false }, services: [{ name: 'RIS', state: 'drained', routable: 1 }] });
 
-      // Online: R1 is the primary again.
-      expect((await scenario.operator('online', 'RIS/R1')).code).toBe(0);
+      // Online (names match regardless of case): R1 is the primary again.
+      expect((await scenario.operator('online', 'ris/r1')).code).toBe(0);
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575']);
       expect(await reconcileUntilWrites(scenario)).toEqual(['deregister fo-ris 127.0.0.42:2575']);
 
-      // Halting every server is obeyed even though it empties the group (fail-open is for probe failures only).
+      // Halting every server is obeyed even though it empties the group (fail-open is for probe failures only),
+      // once the operator says why and confirms with --force for the last one.
       expect((await scenario.operator('halt', 'RIS/R1', '--reason', 'suspected compromise')).code).toBe(0);
-      expect((await scenario.operator('halt', 'RIS/R2')).code).toBe(0);
+      const noReason = await scenario.operator('halt', 'RIS/R2');
+      expect(noReason.code).toBe(2);
+      expect(noReason.stderr).toMatch(/halt needs --reason/);
+      const refused = await scenario.operator('halt', 'RIS/R2', '--reason', 'suspected compromise');
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/refused: halting RIS\/R2, the active server of failover service RIS with no healthy standby \(R1 halted by e2e-operator\), stops RIS traffic\. Add --force to halt it anyway\./);
+      const forced = await scenario.operator('halt', 'RIS/R2', '--reason', 'suspected compromise', '--force');
+      expect(forced.code).toBe(0);
+      expect(JSON.parse(forced.stdout)).toMatchObject({ action: 'halt', target: 'R2', forced: true, changed: true });
       round = await scenario.reconcile();
       expect(round.code).toBe(0);
       expect(writesOf(round.calls)).toEqual(['deregister fo-ris 127.0.0.41:2575']);
@@ -266,7 +279,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
 
       const unknown = await scenario.operator('drain', 'RIS/R9');
       expect(unknown.code).toBe(2);
-      expect(unknown.stderr).toMatch(/unknown target 'R9'/);
+      expect(unknown.stderr).toMatch(/unknown target 'R9' in service 'RIS'; did you mean 'R1'\?/);
       expect(unknown.stdout).toBe('');
     } finally {
       await Promise.all(peers.map((p) => p.stop()));
@@ -388,11 +401,11 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual(['register disc-pacs 127.0.0.64:104']);
 
-      const status = await scenario.status();
+      const status = await scenario.status('--wide');
       expect(status.code).toBe(0);
       const lines = status.stdout.trim().split('\n');
-      expect(lines[1]).toMatch(/^DISC\s+10\.12\.1\.100\s+104\s+balanced\s+STATIC1\s+127\.0\.0\.61\s+static\s+pass/);
-      expect(lines[2]).toMatch(/^\s+PACS1\s+127\.0\.0\.64\s+tags Role=pacs\s+pass\s+connected\s+up\s+(initial|healthy)\s+-$/);
+      expect(lines[2]).toMatch(/^DISC\s+\S+\s+10\.12\.1\.100\s+104\s+balanced\s+STATIC1\s+127\.0\.0\.61\s+static\s+pass/);
+      expect(lines[3]).toMatch(/^\s+PACS1\s+127\.0\.0\.64\s+tags Role=pacs\s+pass up\s+(initial|healthy)\s+connected$/);
       expect(fakeEc2.calls).toHaveLength(1 + 1 + 3 + 1); // status called no EC2 API
 
       // Every instance loses its tag: an empty answer while PACS1 is in service is doubted for fall (1) round...

@@ -1,4 +1,4 @@
-import { applyOperatorAction, parseTargetPath, UnknownTargetError } from '../../lambda/reconcile/overrides';
+import { applyOperatorAction, closestName, OverrideRefusedError, overrideRisk, parseTargetPath, UnknownTargetError } from '../../lambda/reconcile/overrides';
 import { reconcile } from '../../lambda/reconcile/reconciler';
 import { emptyState, type ControllerState } from '../../lambda/reconcile/state';
 import { IP, TG1, TG2, makeConfig, registered, verdictsOf } from './fixtures';
@@ -52,7 +52,8 @@ describe('operator actions', () => {
 
   test.each([
     ['NOPE', 'A', /unknown service 'NOPE' \(known: S1\)/],
-    ['S1', 'Z', /unknown target 'Z' in service 'S1' \(known: A, B, C\)/],
+    ['S2', 'A', /unknown service 'S2'; did you mean 'S1'\? \(known: S1\)/],
+    ['S1', 'Z', /unknown target 'Z' in service 'S1'; did you mean 'A'\? \(known: A, B, C\)/],
   ])('unknown %s/%s is a typed error', (service, target, message) => {
     const act = () => applyOperatorAction(config, emptyState(), { action: 'drain', service, target, by: 'alice', at: AT });
     expect(act).toThrow(UnknownTargetError);
@@ -92,5 +93,75 @@ describe('operator actions', () => {
       { service: 'S1', targetGroupArn: TG1, register: [{ ip: IP.B, port: 104 }], deregister: [] },
       { service: 'S1', targetGroupArn: TG2, register: [{ ip: IP.B, port: 11112 }], deregister: [] },
     ]);
+  });
+});
+
+describe('safe overrides', () => {
+  const health = (up: Record<string, boolean>) =>
+    Object.fromEntries(Object.entries(up).map(([name, isUp]) => [name, { passes: isUp ? 3 : 0, failures: isUp ? 0 : 3, up: isUp }]));
+  const stateWith = (up: Record<string, boolean>, overrides: ControllerState['services'][string]['overrides'] = {}): ControllerState => ({
+    version: 2,
+    services: { S1: { targets: health(up), overrides } },
+  });
+  const balanced = makeConfig({ targets: ['A', 'B'] });
+  const failover = makeConfig({ mode: 'failover', targets: ['A', 'B'] });
+  const S1 = (c: typeof balanced) => c.services[0]!;
+
+  test('draining or halting the last serving server of a balanced service is risky; with another up it is not', () => {
+    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: true }), 'drain', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: false }), 'drain', 'A')).toEqual({
+      action: 'drain',
+      service: 'S1',
+      target: 'A',
+      consequence: 'draining S1/A leaves service S1 with no server to take new connections (B down)',
+    });
+    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: true }, { B: { action: 'halt', by: 'bob', at: 't' } }), 'halt', 'A')?.consequence).toBe(
+      'halting S1/A leaves service S1 with no server to take new connections (B halted by bob)',
+    );
+  });
+
+  test('the active server of a failover service with no healthy standby is risky; with one it is not', () => {
+    expect(overrideRisk(S1(failover), stateWith({ A: true, B: true }), 'halt', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(failover), stateWith({ A: true, B: false }), 'halt', 'A')?.consequence).toBe(
+      'halting S1/A, the active server of failover service S1 with no healthy standby (B down), stops S1 traffic',
+    );
+    // Taking out the standby never stops traffic.
+    expect(overrideRisk(S1(failover), stateWith({ A: true, B: false }), 'drain', 'B')).toBeUndefined();
+  });
+
+  test('a server that is down or already out is never risky, nor is online; with nothing up (fail-open) the last candidate is', () => {
+    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: false }), 'drain', 'B')).toBeUndefined();
+    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: false }, { A: { action: 'drain', by: 'bob', at: 't' } }), 'halt', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: false }), 'online', 'A')).toBeUndefined();
+    // Nothing is up: ELB may still route to whatever it has (fail-open), so the last one not taken out counts.
+    expect(overrideRisk(S1(balanced), stateWith({ A: false, B: false }), 'drain', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(balanced), stateWith({ A: false, B: false }, { B: { action: 'drain', by: 'bob', at: 't' } }), 'drain', 'A')?.consequence).toMatch(
+      /no server to take new connections \(B drained by bob\) \(no server is up: ELB may still be routing to it, fail-open\)$/,
+    );
+  });
+
+  test('applyOperatorAction refuses a risky request unless forced, and audits the forced one as such', () => {
+    const start = stateWith({ A: true, B: false });
+    const request = { action: 'halt' as const, service: 'S1', target: 'A', by: 'alice', at: AT, reason: 'ransomware' };
+    const refused = () => applyOperatorAction(balanced, start, request);
+    expect(refused).toThrow(OverrideRefusedError);
+    expect(refused).toThrow('refused: halting S1/A leaves service S1 with no server to take new connections (B down). Add --force to halt it anyway.');
+    const forced = applyOperatorAction(balanced, start, { ...request, force: true });
+    expect(forced.changed).toBe(true);
+    expect(forced.audit).toEqual({ who: 'alice', when: AT.toISOString(), action: 'halt', service: 'S1', target: 'A', reason: 'ransomware', forced: true });
+  });
+
+  test('names match regardless of case; state and audit carry the names as the config spells them', () => {
+    const result = applyOperatorAction(makeConfig(), emptyState(), { action: 'drain', service: 's1', target: 'b', by: 'alice', at: AT });
+    expect(result.state.services.S1!.overrides.B).toMatchObject({ action: 'drain', by: 'alice' });
+    expect(result.audit).toMatchObject({ service: 'S1', target: 'B' });
+  });
+
+  test('did-you-mean finds a close name (case, a typo, a prefix) and nothing for a far one', () => {
+    const known = ['DICOM-Modalities', 'HL7', 'XDS-Registry', 'XDS-Repository'];
+    expect(closestName('dicom-modalitys', known)).toBe('DICOM-Modalities');
+    expect(closestName('DICOM', known)).toBe('DICOM-Modalities');
+    expect(closestName('HL8', known)).toBe('HL7');
+    expect(closestName('PACS', known)).toBeUndefined();
   });
 });

@@ -23,9 +23,12 @@ describe('labels', () => {
     ]);
   });
 
-  it('rejects duplicate real-server labels within a service, not across services', () => {
+  it('rejects duplicate real-server labels within a service regardless of case, not across services', () => {
     expect(problemsAfter((s) => (s.services[0].realServers[1].label = 'DICOM1'))).toEqual([
-      { path: 'services[0].realServers[1].label', message: 'DICOM1 is already the label of realServers[0]; labels must be unique in a service' },
+      { path: 'services[0].realServers[1].label', message: 'DICOM1 is already the label of realServers[0]; labels must be unique in a service (case-insensitive: medlb commands match them in any case)' },
+    ]);
+    expect(problemsAfter((s) => (s.services[0].realServers[1].label = 'dicom1'))).toEqual([
+      { path: 'services[0].realServers[1].label', message: 'dicom1 is already the label of realServers[0]; labels must be unique in a service (case-insensitive: medlb commands match them in any case)' },
     ]);
     expect(problemsAfter((s) => (s.services[1].realServers[0].label = 'DICOM1'))).toEqual([]);
   });
