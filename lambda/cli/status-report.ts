@@ -28,9 +28,9 @@ export const SERVICE_STATES = ['outage', 'fail-open', 'waiting', 'degraded', 'dr
 export type ServiceStateName = (typeof SERVICE_STATES)[number];
 
 /** A controller is stale when its last round is older than this many intervals, or {@link STALE_MIN_SECONDS}, whichever is longer. */
-export const STALE_INTERVALS = 3;
+const STALE_INTERVALS = 3;
 /** The floor of the stale threshold: the schedule starts an invocation every minute, so two minutes is one missed start. */
-export const STALE_MIN_SECONDS = 120;
+const STALE_MIN_SECONDS = 120;
 
 /** The last round, as the state tells it. */
 export interface RoundAge {

@@ -70,7 +70,7 @@ export function renderStatus(config: ControllerConfig, state: ControllerState, v
 }
 
 /** Renders a report: the last-round line, then the table. */
-export function renderReport(report: StatusReport, options: RenderOptions = {}): string {
+function renderReport(report: StatusReport, options: RenderOptions = {}): string {
   const wide = options.wide ?? false;
   const width = options.width ?? STATUS_WIDTH;
   const columns = wide
@@ -114,7 +114,7 @@ export function renderReport(report: StatusReport, options: RenderOptions = {}):
 }
 
 /** The first line: when the last round ran, and a loud marker when the controller looks stopped. */
-export function lastRoundLine(age: RoundAge, intervalSeconds: number): string {
+function lastRoundLine(age: RoundAge, intervalSeconds: number): string {
   const threshold = `older than ${age.staleAfterSeconds} s = max(3 × ${intervalSeconds} s interval, 2 min)`;
   if (age.lastRoundAt === null) {
     return `STALE: no controller round has saved state yet: every column below is unconfirmed (runbook: docs/operating.md#heartbeat)`;
@@ -155,6 +155,6 @@ function noteText(service: ServiceStatus, target: TargetStatus): string {
 }
 
 /** Cuts text to `max` characters, the last one an ellipsis, so a cut is never mistaken for the whole reason. */
-export function ellipsis(text: string, max: number): string {
+function ellipsis(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }

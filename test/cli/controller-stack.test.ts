@@ -67,7 +67,8 @@ describe('controller commands with --stack', () => {
   afterEach(() => spies.forEach((s) => s.mockRestore()));
 
   it('records an override in the stack’s state table, config read from the table', async () => {
-    const code = await runOverride(['drain', 'PACS/P1', '--stack', 'medlb-site', '--reason', 'patching']);
+    // P1 is the service's only server: draining it needs --force.
+    const code = await runOverride(['drain', 'PACS/P1', '--stack', 'medlb-site', '--reason', 'patching', '--force']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'medlb-site' });
@@ -109,9 +110,9 @@ describe('controller commands with --stack', () => {
   });
 
   it('exits 2 for an unknown target, naming it', async () => {
-    const code = await runOverride(['halt', 'PACS/P9', '--stack', 'medlb-site']);
+    const code = await runOverride(['halt', 'PACS/P9', '--stack', 'medlb-site', '--reason', 'smoke']);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/unknown target 'P9' in service 'PACS' \(known: P1\)/);
+    expect(stderr).toMatch(/unknown target 'P9' in service 'PACS'; did you mean 'P1'\? \(known: P1\)/);
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 });
