@@ -13,7 +13,7 @@
  * pass the config with the persisted discovered set (discovery.ts `withPersistedDiscovery`) so that
  * discovered targets can be named.
  */
-import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
+import { findService, type ControllerConfig, type ServiceConfig } from '../../contract/controller-config';
 import type { ResolvedTarget } from './discovery';
 import { overrideOf } from './reconciler';
 import {
@@ -136,7 +136,7 @@ function whyNotServing(target: ResolvedTarget, stored: ServiceState, isUp: (t: R
  * @throws UnknownTargetError with a did-you-mean
  */
 export function resolveService(config: ControllerConfig, name: string, target = ''): ServiceConfig {
-  const found = config.services.find((s) => s.name === name) ?? uniqueIgnoringCase(config.services, (s) => s.name, name);
+  const found = findService(config, name) ?? uniqueIgnoringCase(config.services, (s) => s.name, name);
   if (!found) throw new UnknownTargetError(name, target, config.services.map((s) => s.name), 'service');
   return found;
 }
