@@ -5,7 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { messageTypeProblem } from '../../contract/check';
-import { ProbeFailure, runProbe, SocketReader, tlsOptionsOf, writeAll } from './connect';
+import { tlsOptionsOf } from './connect';
+import { ProbeFailure } from './probe-failure';
+import { runProbe } from './probe-lifecycle';
+import { SocketReader, writeAll } from './socket-reader';
 import { MllpDeframer, mllpFrame } from './mllp';
 import {
   DEFAULT_HL7_ACCEPT_CODES,

@@ -4,7 +4,8 @@
  */
 import * as http from 'node:http';
 import type { ProbeTarget } from './types';
-import { ProbeAbort, ProbeFailure, type ProbeContext } from './connect';
+import { ProbeAbort, ProbeFailure } from './probe-failure';
+import { type ProbeContext } from './probe-lifecycle';
 
 /** What to send and how much to read. */
 export interface HttpExchangeOptions {

@@ -2,7 +2,8 @@
  * http / https probe (the appliance's "negotiate" check): GET a path; healthy on 2xx/3xx and, when `expect` is set,
  * when the body (read up to a bound) contains that text. Certificates are verified unless `insecure`.
  */
-import { runProbe, ProbeFailure } from './connect';
+import { ProbeFailure } from './probe-failure';
+import { runProbe } from './probe-lifecycle';
 import { httpExchange } from './http-client';
 import { DEFAULT_HTTP_MAX_BODY_BYTES, DEFAULT_HTTP_PATH, MAX_REASON_DETAIL_CHARS } from './probe-defaults';
 import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from './types';

@@ -4,7 +4,7 @@
  * `healthy:false` with a reason. Every probe is bounded by `check.timeoutMs` and cancellable through `options.signal`.
  */
 import { performance } from 'node:perf_hooks';
-import { reasonOf } from './connect';
+import { reasonOf } from './probe-lifecycle';
 import { probeDicom } from './dicom';
 import { probeHl7 } from './hl7';
 import { probeHttp } from './http';

@@ -3,7 +3,7 @@
  * The deframer is incremental (a frame may arrive in many reads, or several frames in one) and bounded: a frame
  * larger than `maxMessageBytes` is a protocol error raised before it is buffered.
  */
-import { ProbeFailure } from './connect';
+import { ProbeFailure } from './probe-failure';
 
 const MLLP_START = 0x0b;
 const MLLP_END = 0x1c;

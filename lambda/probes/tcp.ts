@@ -1,6 +1,7 @@
 /** tcp probe: the port accepts a connection (and completes a TLS handshake when `check.tls`). */
 import { TLSSocket } from 'node:tls';
-import { runProbe, tlsOptionsOf } from './connect';
+import { tlsOptionsOf } from './connect';
+import { runProbe } from './probe-lifecycle';
 import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from './types';
 
 export function probeTcp(target: ProbeTarget, check: CheckSpec, options?: ProbeOptions): Promise<ProbeResult> {

@@ -7,7 +7,8 @@
  *   document is unknown. The response may be plain SOAP or MTOM/XOP multipart/related; both are read.
  */
 import { randomUUID } from 'node:crypto';
-import { printable, ProbeFailure, runProbe } from './connect';
+import { printable, ProbeFailure } from './probe-failure';
+import { runProbe } from './probe-lifecycle';
 import { httpExchange } from './http-client';
 import { statusLine } from './http';
 import {

@@ -4,7 +4,7 @@
  * `<s:Envelope>`, `<soap:Envelope>` and `<Envelope xmlns="...">` are the same element.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { printable, ProbeFailure } from './connect';
+import { printable, ProbeFailure } from './probe-failure';
 
 /** The document is not usable XML (not well formed, DTD, unbound prefix, too deep). */
 export class XmlDocumentError extends ProbeFailure {

@@ -10,7 +10,10 @@
  */
 import type * as net from 'node:net';
 import { aeTitleProblem } from '../../../contract/check';
-import { ProbeFailure, SocketReader, runProbe, tlsOptionsOf, writeAll, type ProbeContext } from '../connect';
+import { tlsOptionsOf } from '../connect';
+import { ProbeFailure } from '../probe-failure';
+import { runProbe, type ProbeContext } from '../probe-lifecycle';
+import { SocketReader, writeAll } from '../socket-reader';
 import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from '../types';
 import {
   ADVERTISED_MAX_PDU_LENGTH,
