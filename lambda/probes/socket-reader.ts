@@ -112,7 +112,7 @@ export class SocketReader {
 }
 
 /** Maps a socket error after the connection was established. */
-export function describeStreamError(err: Error): string {
+function describeStreamError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNRESET') return 'connection reset by peer';
   if (code === 'EPIPE') return 'connection closed by peer while sending';

@@ -15,15 +15,7 @@ import { addControllerWidgets, addServiceWidgets, createDashboard } from './moni
 import type { MonitoringAlarm, MonitoringProps } from './monitoring-types';
 import { ProblemList } from './validation';
 
-export type {
-  AlarmSeverity,
-  MonitoredAlbService,
-  MonitoredNlbService,
-  MonitoredService,
-  MonitoredServiceBase,
-  MonitoringAlarm,
-  MonitoringProps,
-} from './monitoring-types';
+export type { MonitoringAlarm, MonitoringProps } from './monitoring-types';
 
 /**
  * Alarms, notifications and the "System Overview" dashboard of one medlb site.
