@@ -5,7 +5,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { MedlbStack } from '../lib/medlb-stack';
-import { exampleSite, loadSiteFile, parseSite, Site, SiteFileError, SiteValidationError } from '../lib/site';
+import { exampleSite, loadSiteFile, parseSite, Site, SiteFileError, SiteValidationError, siteWarnings } from '../lib/site';
 
 function loadSite(app: App): Site {
   const sitePath: unknown = app.node.tryGetContext('site');
@@ -22,6 +22,8 @@ function loadSite(app: App): Site {
 
 const app = new App();
 const site = loadSite(app);
+// Warnings do not stop the synth: the site is valid, but its administrator should know (stderr: stdout is the template).
+for (const warning of siteWarnings(site)) process.stderr.write(`WARNING ${warning.path}: ${warning.message}\n`);
 new MedlbStack(app, `Medlb-${site.name}`, {
   site,
   env: { account: site.env.account, region: site.env.region },

@@ -30,8 +30,14 @@ export const CHECK_OPTION_PROTOCOLS = {
   caCertificates: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
   callingAeTitle: ['dicom'],
   calledAeTitle: ['dicom'],
+  serverName: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
   messageType: ['hl7'],
   acceptCodes: ['hl7'],
+  sendingApplication: ['hl7'],
+  sendingFacility: ['hl7'],
+  receivingApplication: ['hl7'],
+  receivingFacility: ['hl7'],
+  processingId: ['hl7'],
   transaction: ['xds'],
   patientId: ['xds'],
   documentUniqueId: ['xds'],
@@ -54,7 +60,7 @@ export type CheckOptionsView = { readonly protocol: string } & { readonly [optio
 /** One broken rule, named by the option it concerns; each caller words it for its own audience. */
 export type CheckOptionProblem =
   | { readonly option: ProtocolSpecificOption; readonly kind: 'wrong-protocol'; readonly protocols: readonly ProbeProtocol[] }
-  | { readonly option: 'insecure' | 'caCertificates'; readonly kind: 'needs-tls' }
+  | { readonly option: 'insecure' | 'caCertificates' | 'serverName'; readonly kind: 'needs-tls' }
   | { readonly option: 'caCertificates'; readonly kind: 'contradicts-insecure' }
   | { readonly option: keyof typeof XDS_OPTION_TRANSACTION; readonly kind: 'wrong-transaction'; readonly transaction: XdsTransaction; readonly given: string };
 
@@ -73,6 +79,7 @@ export function checkOptionProblems(check: CheckOptionsView): CheckOptionProblem
   const usesTls = check.protocol === 'https' || check.tls === true;
   if (check.insecure === true && applies('insecure') && !usesTls) problems.push({ option: 'insecure', kind: 'needs-tls' });
   if (given('caCertificates') && applies('caCertificates') && !usesTls) problems.push({ option: 'caCertificates', kind: 'needs-tls' });
+  if (given('serverName') && applies('serverName') && !usesTls) problems.push({ option: 'serverName', kind: 'needs-tls' });
   if (given('caCertificates') && check.insecure === true) problems.push({ option: 'caCertificates', kind: 'contradicts-insecure' });
   if (check.protocol === 'xds') {
     const transaction = typeof check.transaction === 'string' ? check.transaction : DEFAULT_XDS_TRANSACTION;
@@ -111,6 +118,78 @@ export function messageTypeProblem(messageType: string): string | undefined {
   return HL7_MESSAGE_TYPE_PATTERN.test(messageType)
     ? undefined
     : `HL7 message type "${messageType}" is not of the form XXX^YYY (e.g. NMD^N02)`;
+}
+
+/**
+ * Trigger events that make an HL7 message clinical: admissions, transfers, discharges and registrations (ADT),
+ * orders (ORM, OML, OMG, OMI, RDE) and results or observations (ORU, OUL, MDM). An engine routes these into the
+ * patient record, worklists or results inbox, so a probe sending one every interval to every server would be
+ * processed as production traffic if anything in the chain accepted the synthetic message. ADT^A19 (a patient
+ * query) and the non-ADT types below are not in it; any other choice is the site's, with this warning only.
+ */
+const CLINICAL_HL7_MESSAGE_TYPES: Readonly<Record<string, string>> = {
+  ADT: 'admission, transfer, discharge or registration event',
+  ORM: 'order',
+  OML: 'laboratory order',
+  OMG: 'general clinical order',
+  OMI: 'imaging order',
+  RDE: 'pharmacy/treatment encoded order',
+  ORU: 'observation result',
+  OUL: 'laboratory result',
+  MDM: 'medical document',
+  SIU: 'scheduling event',
+  DFT: 'charge posting',
+  BAR: 'billing account event',
+};
+/** ADT trigger events that are queries, not events a receiver files into a record. */
+const NON_CLINICAL_ADT_EVENTS = new Set(['A19']);
+
+/**
+ * Why a check's HL7 message type would look like clinical traffic to the receiving engine, or undefined for a
+ * harmless one. A warning, never an error: some engines accept nothing else, and the site may know its filter.
+ */
+export function clinicalMessageTypeWarning(messageType: string): string | undefined {
+  const [code = '', event = ''] = messageType.split('^');
+  const kind = CLINICAL_HL7_MESSAGE_TYPES[code];
+  if (kind === undefined || (code === 'ADT' && NON_CLINICAL_ADT_EVENTS.has(event))) return undefined;
+  return (
+    `HL7 message type ${messageType} is a clinical message (${kind}): the probe sends it to every server every round, and an engine ` +
+    `that routes it would process a synthetic ${kind} as production traffic. Prefer NMD^N02 (application management, no patient), ` +
+    `or make sure the engine filters on the probe's MSH-3 sending application and MSH-11 processing id`
+  );
+}
+
+/** HL7 processing ids (MSH-11): production, training, debugging. */
+export const HL7_PROCESSING_IDS = ['P', 'T', 'D'] as const;
+export type Hl7ProcessingId = (typeof HL7_PROCESSING_IDS)[number];
+/** MSH-11 when the check does not say: P, because receivers commonly reject other ids on production interfaces. */
+export const DEFAULT_HL7_PROCESSING_ID: Hl7ProcessingId = 'P';
+
+/** What an HL7 application or facility (MSH-3..6, type HD) must be, for messages. */
+export const HL7_HD_RULE = '1–227 printable ASCII characters without the separators | ~ \\ & (components separated by ^ are allowed, e.g. MEDLB^1.2.3^ISO)';
+
+/**
+ * What is wrong with an MSH-3..6 value (an HD: namespace id, optionally ^universal id^type), or undefined.
+ * The probe writes it raw into MSH with the standard separators, so none but ^ may appear in it.
+ */
+export function hl7HierarchicDesignatorProblem(value: string): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value.length > 227) return 'is longer than 227 characters';
+  if (!/^[\x20-\x7e]*$/.test(value) || /[|~\\&]/.test(value)) return 'has characters outside printable ASCII or one of the separators | ~ \\ &';
+  if (value.replace(/\^/g, '').trim().length === 0) return 'is only spaces or component separators';
+  return undefined;
+}
+
+/** What a server name (certificate name verified and sent as TLS SNI) must be, for messages. */
+export const SERVER_NAME_RULE = 'a DNS host name like pacs.hospital.example (not an IP address: SNI carries names only)';
+
+/** What is wrong with a TLS server name, or undefined when it is a DNS host name. */
+export function serverNameProblem(name: string): string | undefined {
+  if (/^[0-9.]+$/.test(name) || name.includes(':')) return 'is an address, not a DNS name: SNI carries names only (leave the server name out to verify the address itself)';
+  if (!/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(name)) {
+    return 'is not a DNS host name (letters, digits and "-" in dot-separated labels of at most 63 characters)';
+  }
+  return undefined;
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;

@@ -12,10 +12,15 @@ import {
   AE_TITLE_RULE,
   caCertificatesProblem,
   HL7_ACK_CODES,
+  HL7_HD_RULE,
+  HL7_PROCESSING_IDS,
+  hl7HierarchicDesignatorProblem,
   INSTANCE_ID_PATTERN,
   isAeTitle,
   messageTypeProblem,
   PROBE_PROTOCOLS,
+  SERVER_NAME_RULE,
+  serverNameProblem,
   XDS_TRANSACTIONS,
 } from './check';
 
@@ -25,6 +30,8 @@ export const DEFAULT_INTERVAL_SECONDS = 10;
 const port = z.int().min(1).max(65535);
 const nonEmpty = z.string().min(1);
 const aeTitle = z.string().refine(isAeTitle, { message: `is not a DICOM AE title: ${AE_TITLE_RULE}` });
+const serverName = z.string().refine((name) => serverNameProblem(name) === undefined, { message: `must be ${SERVER_NAME_RULE}` });
+const hl7HierarchicDesignator = z.string().refine((value) => hl7HierarchicDesignatorProblem(value) === undefined, { message: `must be ${HL7_HD_RULE}` });
 
 /** ELBv2 target-group ARN (`arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`). */
 const targetGroupArn = z
@@ -46,6 +53,7 @@ export const CheckConfigSchema = z
       .refine((pem) => caCertificatesProblem(pem) === undefined, { error: (issue) => caCertificatesProblem(String(issue.input)) })
       .optional()
       .describe('PEM certificates of the CAs trusted to sign the targets\' certificates (instead of the public CAs)'),
+    serverName: serverName.optional().describe('TLS: the name verified in the certificate and sent as SNI (default: the target ip, no SNI)'),
     callingAeTitle: aeTitle.optional().describe('dicom: our AE title'),
     calledAeTitle: aeTitle.optional().describe("dicom: the server's AE title"),
     messageType: z
@@ -54,6 +62,11 @@ export const CheckConfigSchema = z
       .optional()
       .describe('hl7: message type of the probe message, e.g. QRY^A19'),
     acceptCodes: z.array(z.enum(HL7_ACK_CODES)).min(1).optional().describe('hl7: MSA-1 codes that count as accepted (default ["AA","CA"])'),
+    sendingApplication: hl7HierarchicDesignator.optional().describe('hl7: MSH-3 (default MEDLB)'),
+    sendingFacility: hl7HierarchicDesignator.optional().describe('hl7: MSH-4 (default MEDLB)'),
+    receivingApplication: hl7HierarchicDesignator.optional().describe('hl7: MSH-5 (default empty)'),
+    receivingFacility: hl7HierarchicDesignator.optional().describe('hl7: MSH-6 (default empty)'),
+    processingId: z.enum(HL7_PROCESSING_IDS).optional().describe('hl7: MSH-11 processing id P, T or D (default P)'),
     transaction: z.enum(XDS_TRANSACTIONS).optional().describe('xds: registry → ITI-18 (default), repository → ITI-43'),
     path: z.string().startsWith('/').optional().describe('http/https/xds: request path'),
     expect: z.string().optional().describe('http/https: substring the response body must contain'),
@@ -75,6 +88,7 @@ export const TargetConfigSchema = z.looseObject({
   ip: z.ipv4().describe('IPv4 address (any: ranges are the site validation’s business)'),
   availabilityZone: z.literal('all').optional().describe('"all" for an IP outside the VPC (set by the CDK app)'),
   drained: z.boolean().optional().describe('true for a real server the site gives weight 0: never registered'),
+  serverName: serverName.optional().describe("TLS checks: this server's certificate name and SNI, instead of the check's serverName"),
 });
 
 /**

@@ -11,10 +11,16 @@ export const PROBE_FLAGS = {
   tls: 'tls',
   insecure: 'insecure',
   caCertificates: 'ca-file',
+  serverName: 'server-name',
   callingAeTitle: 'calling-ae',
   calledAeTitle: 'called-ae',
   messageType: 'hl7-message-type',
   acceptCodes: 'hl7-accept-codes',
+  sendingApplication: 'hl7-sending-application',
+  sendingFacility: 'hl7-sending-facility',
+  receivingApplication: 'hl7-receiving-application',
+  receivingFacility: 'hl7-receiving-facility',
+  processingId: 'hl7-processing-id',
   transaction: 'xds-transaction',
   patientId: 'xds-patient-id',
   documentUniqueId: 'xds-document-id',
@@ -42,10 +48,16 @@ export interface ProbeCommandCheck {
   readonly tls?: boolean;
   readonly insecure?: boolean;
   readonly caCertificates?: string;
+  readonly serverName?: string;
   readonly callingAeTitle?: string;
   readonly calledAeTitle?: string;
   readonly messageType?: string;
   readonly acceptCodes?: readonly string[];
+  readonly sendingApplication?: string;
+  readonly sendingFacility?: string;
+  readonly receivingApplication?: string;
+  readonly receivingFacility?: string;
+  readonly processingId?: string;
   readonly transaction?: string;
   readonly patientId?: string;
   readonly documentUniqueId?: string;
@@ -63,10 +75,16 @@ function shellQuote(value: string): string {
 export function medlbProbeCommand(check: ProbeCommandCheck): string {
   const valued: Array<[ProbeFlag, string | undefined]> = [
     [PROBE_FLAGS.timeoutMs, check.timeoutMs !== undefined && check.timeoutMs !== DEFAULT_CHECK_TIMEOUT_MS ? String(check.timeoutMs) : undefined],
+    [PROBE_FLAGS.serverName, check.serverName],
     [PROBE_FLAGS.callingAeTitle, check.callingAeTitle],
     [PROBE_FLAGS.calledAeTitle, check.calledAeTitle],
     [PROBE_FLAGS.messageType, check.messageType],
     [PROBE_FLAGS.acceptCodes, check.acceptCodes?.join(',')],
+    [PROBE_FLAGS.sendingApplication, check.sendingApplication],
+    [PROBE_FLAGS.sendingFacility, check.sendingFacility],
+    [PROBE_FLAGS.receivingApplication, check.receivingApplication],
+    [PROBE_FLAGS.receivingFacility, check.receivingFacility],
+    [PROBE_FLAGS.processingId, check.processingId],
     [PROBE_FLAGS.transaction, check.transaction],
     [PROBE_FLAGS.patientId, check.patientId],
     [PROBE_FLAGS.documentUniqueId, check.documentUniqueId],

@@ -117,6 +117,7 @@ function targetOf(server: RealServer): ControllerServiceInput['targets'][number]
     ip: server.ip,
     ...(server.onPremises ? { availabilityZone: 'all' as const } : {}),
     ...(server.weight === 0 ? { drained: true } : {}),
+    ...(server.serverName !== undefined ? { serverName: server.serverName } : {}),
   };
 }
 

@@ -11,8 +11,12 @@ import {
   caCertificatesProblem,
   checkOptionProblems,
   DEFAULT_CHECK_TIMEOUT_MS,
+  DEFAULT_HL7_PROCESSING_ID,
   HL7_ACK_CODES,
+  HL7_PROCESSING_IDS,
+  hl7HierarchicDesignatorProblem,
   messageTypeProblem,
+  serverNameProblem,
   XDS_TRANSACTIONS,
   type CheckOptionProblem,
 } from '../../contract/check';
@@ -25,10 +29,14 @@ export const PROBE_USAGE = `usage: medlb probe <protocol> <host>:<port> [options
   --timeout-ms N                 whole-probe limit (default ${DEFAULT_CHECK_TIMEOUT_MS})
   --tls, --insecure              TLS for tcp|dicom|hl7|xds; --insecure skips certificate checks (also https)
   --ca-file F                    trust the CA certificates in this PEM file (an internal PKI) instead of the public ones
+  --server-name NAME             TLS: the DNS name the certificate must hold, sent as SNI (default: verify the address)
   --calling-ae T, --called-ae T  dicom AE titles (default MEDLB / ANY-SCP)
   --path P, --expect S           http|https|xds path; http|https expected body text
   --hl7-message-type T           hl7 message type (default NMD^N02)
   --hl7-accept-codes C,C         hl7 MSA-1 codes that count as healthy (default AA,CA)
+  --hl7-sending-application A, --hl7-sending-facility F     hl7 MSH-3/MSH-4 (default MEDLB/MEDLB)
+  --hl7-receiving-application A, --hl7-receiving-facility F hl7 MSH-5/MSH-6 (default empty)
+  --hl7-processing-id P|T|D      hl7 MSH-11 (default ${DEFAULT_HL7_PROCESSING_ID})
   --xds-transaction registry|repository, --xds-patient-id ID, --xds-document-id ID, --xds-repository-id ID`;
 
 const OPTIONS = {
@@ -40,6 +48,12 @@ const OPTIONS = {
   [F.tls]: { type: 'boolean' },
   [F.insecure]: { type: 'boolean' },
   [F.caCertificates]: { type: 'string' },
+  [F.serverName]: { type: 'string' },
+  [F.sendingApplication]: { type: 'string' },
+  [F.sendingFacility]: { type: 'string' },
+  [F.receivingApplication]: { type: 'string' },
+  [F.receivingFacility]: { type: 'string' },
+  [F.processingId]: { type: 'string' },
   [F.messageType]: { type: 'string' },
   [F.acceptCodes]: { type: 'string' },
   [F.transaction]: { type: 'string' },
@@ -132,6 +146,12 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
       tls: values[F.tls],
       insecure: values[F.insecure],
       caCertificates: values[F.caCertificates],
+      serverName: values[F.serverName],
+      sendingApplication: values[F.sendingApplication],
+      sendingFacility: values[F.sendingFacility],
+      receivingApplication: values[F.receivingApplication],
+      receivingFacility: values[F.receivingFacility],
+      processingId: values[F.processingId],
       callingAeTitle: values[F.callingAeTitle],
       calledAeTitle: values[F.calledAeTitle],
       messageType: values[F.messageType],
@@ -162,6 +182,19 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
   const acceptCodes = codes?.map((code) => HL7_ACK_CODES.find((known) => known === code)).filter((code) => code !== undefined);
   const badCodes = codes?.filter((code) => !HL7_ACK_CODES.some((known) => known === code)) ?? [];
   if (badCodes.length > 0) problems.push(`--${F.acceptCodes} "${values[F.acceptCodes]}" holds ${badCodes.map((code) => `"${code}"`).join(', ')}, not one of ${HL7_ACK_CODES.join(',')}`);
+  const serverName = values[F.serverName];
+  const nameProblem = serverName === undefined ? undefined : serverNameProblem(serverName);
+  if (nameProblem) problems.push(`--${F.serverName} "${serverName}" ${nameProblem}`);
+  for (const option of [F.sendingApplication, F.sendingFacility, F.receivingApplication, F.receivingFacility] as const) {
+    const value = values[option];
+    const problem = value === undefined ? undefined : hl7HierarchicDesignatorProblem(value);
+    if (problem) problems.push(`--${option} "${value}" ${problem}`);
+  }
+  const processingIdText = values[F.processingId];
+  const processingId = HL7_PROCESSING_IDS.find((known) => known === processingIdText);
+  if (processingIdText !== undefined && processingId === undefined) {
+    problems.push(`--${F.processingId} "${processingIdText}" is not one of ${HL7_PROCESSING_IDS.join('|')}`);
+  }
   const xdsTransaction = XDS_TRANSACTIONS.find((known) => known === transaction);
   if (transaction !== undefined && xdsTransaction === undefined) {
     problems.push(`--xds-transaction "${transaction}" is not registry or repository`);
@@ -177,12 +210,18 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
     ...(values.tls ? { tls: true } : {}),
     ...(values.insecure ? { insecure: true } : {}),
     ...(caCertificates !== undefined ? { caCertificates } : {}),
+    ...(serverName !== undefined ? { serverName } : {}),
     ...(values['calling-ae'] !== undefined ? { callingAeTitle: values['calling-ae'] } : {}),
     ...(values['called-ae'] !== undefined ? { calledAeTitle: values['called-ae'] } : {}),
     ...(values.path !== undefined ? { path: values.path } : {}),
     ...(values.expect !== undefined ? { expect: values.expect } : {}),
     ...(messageType !== undefined ? { messageType } : {}),
     ...(acceptCodes !== undefined ? { acceptCodes } : {}),
+    ...(values[F.sendingApplication] !== undefined ? { sendingApplication: values[F.sendingApplication] } : {}),
+    ...(values[F.sendingFacility] !== undefined ? { sendingFacility: values[F.sendingFacility] } : {}),
+    ...(values[F.receivingApplication] !== undefined ? { receivingApplication: values[F.receivingApplication] } : {}),
+    ...(values[F.receivingFacility] !== undefined ? { receivingFacility: values[F.receivingFacility] } : {}),
+    ...(processingId !== undefined ? { processingId } : {}),
     ...(xdsTransaction !== undefined ? { transaction: xdsTransaction } : {}),
     ...(values['xds-patient-id'] !== undefined ? { patientId: values['xds-patient-id'] } : {}),
     ...(values['xds-document-id'] !== undefined ? { documentUniqueId: values['xds-document-id'] } : {}),

@@ -376,7 +376,7 @@ function difference(now: Ec2CallSummary, before: Ec2CallSummary): Ec2CallSummary
 /** Probes every target of every service, `limit` at a time; a probe never rejects the round. */
 async function probeAll(config: ControllerConfig, probe: ProbeFunction, limit: number): Promise<Verdicts> {
   const jobs = config.services.flatMap((service) => service.targets.map((target) => ({ service, target })));
-  const results = await mapConcurrent(jobs, limit, ({ service, target }) => probeOne(probe, service, target.ip));
+  const results = await mapConcurrent(jobs, limit, ({ service, target }) => probeOne(probe, service, target.ip, target.serverName));
   const verdicts: Record<string, Record<string, ProbeResult>> = {};
   jobs.forEach(({ service, target }, i) => {
     (verdicts[service.name] ??= {})[target.name] = results[i]!;
@@ -384,8 +384,9 @@ async function probeAll(config: ControllerConfig, probe: ProbeFunction, limit: n
   return verdicts;
 }
 
-async function probeOne(probe: ProbeFunction, service: ServiceConfig, host: string): Promise<ProbeResult> {
-  const check = service.check as CheckSpec & { port: number };
+async function probeOne(probe: ProbeFunction, service: ServiceConfig, host: string, serverName: string | undefined): Promise<ProbeResult> {
+  // A real server's own certificate name overrides the service's (contract/controller-config.ts).
+  const check = { ...service.check, ...(serverName !== undefined ? { serverName } : {}) } as CheckSpec & { port: number };
   const started = performance.now();
   const abandonAfterMs = check.timeoutMs + ROUND_DEFAULTS.probeGraceMs;
   const controller = new AbortController();

@@ -10,8 +10,15 @@ import { abortFailure, ProbeFailure } from './probe-failure';
 import type { CheckSpec, ProbeTarget } from './types';
 
 /** The connection options a check asks for: TLS or not, and how to verify the peer. */
-export function tlsOptionsOf(check: Pick<CheckSpec, 'tls' | 'insecure' | 'caCertificates'>): Pick<ConnectOptions, 'tls' | 'insecure' | 'ca'> {
-  return { tls: check.tls, insecure: check.insecure, ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}) };
+export function tlsOptionsOf(
+  check: Pick<CheckSpec, 'tls' | 'insecure' | 'caCertificates' | 'serverName'>,
+): Pick<ConnectOptions, 'tls' | 'insecure' | 'ca' | 'servername'> {
+  return {
+    tls: check.tls,
+    insecure: check.insecure,
+    ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}),
+    ...(check.serverName !== undefined ? { servername: check.serverName } : {}),
+  };
 }
 
 /** How to open a connection. */
@@ -154,6 +161,12 @@ export function describeConnectError(err: Error, target?: ProbeTarget): string {
 export function describeTlsError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNRESET') return 'TLS handshake failed: connection reset by peer';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    // Node's own text ("IP: x is not in the cert's list: ") hides the names the certificate does hold.
+    const { host, cert } = err as { host?: unknown; cert?: { subjectaltname?: unknown } };
+    const names = typeof cert?.subjectaltname === 'string' && cert.subjectaltname ? cert.subjectaltname.slice(0, 200) : 'no subject alternative names';
+    return `TLS handshake failed: the certificate names ${names}, not ${String(host)}; set serverName to one of its DNS names (${code})`;
+  }
   // OpenSSL errors carry a short `reason` ("wrong version number"); their message is a multi-line dump.
   const openSslReason = (err as { reason?: unknown }).reason;
   const text = typeof openSslReason === 'string' && openSslReason ? openSslReason : err.message.split('\n')[0]!.trim();

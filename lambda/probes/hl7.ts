@@ -4,7 +4,7 @@
  * separators it declares itself (MSH-1 field separator, MSH-2 encoding characters), not with assumed ones.
  */
 import { randomBytes } from 'node:crypto';
-import { messageTypeProblem } from '../../contract/check';
+import { DEFAULT_HL7_PROCESSING_ID, hl7HierarchicDesignatorProblem, messageTypeProblem, type Hl7ProcessingId } from '../../contract/check';
 import { tlsOptionsOf } from './connect';
 import { ProbeFailure } from './probe-failure';
 import { runProbe } from './probe-lifecycle';
@@ -42,10 +42,20 @@ function hl7Timestamp(date: Date): string {
   );
 }
 
-/** What to send: message type and control id. */
+/** What to send: message type, control id and the MSH fields an engine routes and filters on. */
 export interface ProbeMessageOptions {
   /** MSH-9. @default DEFAULT_HL7_MESSAGE_TYPE */
   readonly messageType?: string;
+  /** MSH-3. @default DEFAULT_HL7_SENDING_APPLICATION */
+  readonly sendingApplication?: string;
+  /** MSH-4. @default DEFAULT_HL7_SENDING_FACILITY */
+  readonly sendingFacility?: string;
+  /** MSH-5. @default empty */
+  readonly receivingApplication?: string;
+  /** MSH-6. @default empty */
+  readonly receivingFacility?: string;
+  /** MSH-11. @default DEFAULT_HL7_PROCESSING_ID (P) */
+  readonly processingId?: Hl7ProcessingId;
   /** MSH-10. */
   readonly controlId: string;
   /** MSH-7 and NCK-1. @default now */
@@ -53,8 +63,9 @@ export interface ProbeMessageOptions {
 }
 
 /**
- * Builds the probe message: MSH with processing id P (a receiver may reject other ids), plus an NCK (system clock)
- * segment for NMD^N02 so the message is a complete application-management message. Segments end with CR.
+ * Builds the probe message: MSH with the check's sender, receiver and processing id (P unless the check says T or
+ * D: a production interface may reject other ids), plus an NCK (system clock) segment for NMD^N02 so the message is
+ * a complete application-management message. Segments end with CR.
  */
 export function buildProbeMessage(options: ProbeMessageOptions): string {
   const messageType = options.messageType ?? DEFAULT_HL7_MESSAGE_TYPE;
@@ -62,15 +73,15 @@ export function buildProbeMessage(options: ProbeMessageOptions): string {
   const msh = [
     'MSH',
     '^~\\&',
-    DEFAULT_HL7_SENDING_APPLICATION,
-    DEFAULT_HL7_SENDING_FACILITY,
-    '',
-    '',
+    options.sendingApplication ?? DEFAULT_HL7_SENDING_APPLICATION,
+    options.sendingFacility ?? DEFAULT_HL7_SENDING_FACILITY,
+    options.receivingApplication ?? '',
+    options.receivingFacility ?? '',
     timestamp,
     '',
     messageType,
     options.controlId,
-    'P',
+    options.processingId ?? DEFAULT_HL7_PROCESSING_ID,
     DEFAULT_HL7_VERSION,
   ].join('|');
   const segments = [msh];
@@ -201,10 +212,21 @@ export function probeHl7(target: ProbeTarget, check: CheckSpec, options?: ProbeO
     const messageType = check.messageType ?? DEFAULT_HL7_MESSAGE_TYPE;
     const typeProblem = messageTypeProblem(messageType);
     if (typeProblem) throw new ProbeFailure(typeProblem);
+    const mshFields = {
+      sendingApplication: check.sendingApplication,
+      sendingFacility: check.sendingFacility,
+      receivingApplication: check.receivingApplication,
+      receivingFacility: check.receivingFacility,
+    };
+    for (const [field, value] of Object.entries(mshFields)) {
+      // Written raw into MSH: a separator inside would shift every later field the engine reads.
+      const problem = value === undefined ? undefined : hl7HierarchicDesignatorProblem(value);
+      if (problem) throw new ProbeFailure(`HL7 ${field} ${problem}`);
+    }
     const controlId = newControlId();
     const socket = await context.connect(target, tlsOptionsOf(check));
     const reader = new SocketReader(socket, DEFAULT_MLLP_MAX_MESSAGE_BYTES);
-    await writeAll(socket, mllpFrame(buildProbeMessage({ messageType, controlId })));
+    await writeAll(socket, mllpFrame(buildProbeMessage({ messageType, controlId, ...mshFields, processingId: check.processingId })));
     const deframer = new MllpDeframer(DEFAULT_MLLP_MAX_MESSAGE_BYTES);
     const timeoutMs = context.deadline.phaseMs();
     const reply = await reader.read((chunk) => deframer.push(chunk)[0], { what: 'ACK', timeoutMs, signal: context.signal });

@@ -20,6 +20,8 @@ export interface HttpExchangeOptions {
   readonly insecure?: boolean;
   /** PEM CA certificates trusted instead of the public CAs. @default Node's public CA store */
   readonly ca?: string;
+  /** Name verified in the certificate and sent as SNI (and as the Host header). @default the target address */
+  readonly servername?: string;
   /** Read the body at all; when false the exchange ends with the status line and headers. */
   readonly readBody: boolean;
   /** Stop reading after this many body bytes (the reply is then marked `truncated`). */
@@ -54,6 +56,7 @@ export async function httpExchange(context: ProbeContext, target: ProbeTarget, o
     tls: options.tls,
     insecure: options.insecure,
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.servername !== undefined ? { servername: options.servername } : {}),
     alpnProtocols: options.tls ? ['http/1.1'] : undefined,
   });
   const timeoutMs = context.deadline.phaseMs();
@@ -82,7 +85,8 @@ export async function httpExchange(context: ProbeContext, target: ProbeTarget, o
     signal.addEventListener('abort', onAbort, { once: true });
 
     const headers: Record<string, string> = {
-      Host: `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
+      // A virtual host behind a name-only certificate is usually chosen by name too.
+      Host: `${options.servername ?? (target.host.includes(':') ? `[${target.host}]` : target.host)}:${target.port}`,
       'User-Agent': 'medlb-probe',
       Connection: 'close',
       'Accept-Encoding': 'identity',

@@ -27,6 +27,7 @@ export function probeHttp(target: ProbeTarget, check: CheckSpec, options?: Probe
       tls: check.protocol === 'https' || check.tls === true,
       insecure: check.insecure,
       ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}),
+      ...(check.serverName !== undefined ? { servername: check.serverName } : {}),
       headers: { Accept: '*/*' },
       readBody: expected !== undefined,
       maxBodyBytes: DEFAULT_HTTP_MAX_BODY_BYTES,

@@ -2,7 +2,7 @@
  * Contracts of the probe library. Probe code imports nothing from AWS: it knows protocols only.
  * See docs/architecture.md#controller-config (check options) and #protocols (protocol notes).
  */
-import type { ProbeProtocol, XdsTransaction } from '../../contract/check';
+import type { Hl7ProcessingId, ProbeProtocol, XdsTransaction } from '../../contract/check';
 
 export { PROBE_PROTOCOLS, type ProbeProtocol } from '../../contract/check';
 
@@ -26,12 +26,25 @@ export interface CheckSpec {
    * instead of the public CAs when the certificate is verified.
    */
   readonly caCertificates?: string;
+  /**
+   * The name the server's certificate must hold, also sent as SNI: servers are probed by IP, certificates name
+   * hosts. @default the target's address (verified against the certificate's IP names; no SNI)
+   */
+  readonly serverName?: string;
   // dicom
   readonly callingAeTitle?: string;
   readonly calledAeTitle?: string;
   // hl7
   readonly messageType?: string;
   readonly acceptCodes?: readonly string[];
+  /** MSH-3, MSH-4: who the engine sees as sender. @default DEFAULT_HL7_SENDING_APPLICATION / _FACILITY */
+  readonly sendingApplication?: string;
+  readonly sendingFacility?: string;
+  /** MSH-5, MSH-6: the receiving application and facility the engine routes on. @default empty */
+  readonly receivingApplication?: string;
+  readonly receivingFacility?: string;
+  /** MSH-11. @default DEFAULT_HL7_PROCESSING_ID (P) */
+  readonly processingId?: Hl7ProcessingId;
   // xds
   readonly transaction?: XdsTransaction;
   readonly patientId?: string;

@@ -394,6 +394,7 @@ export function probeXds(target: ProbeTarget, check: CheckSpec, options?: ProbeO
       tls,
       insecure: check.insecure,
       ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}),
+      ...(check.serverName !== undefined ? { servername: check.serverName } : {}),
       headers: { 'Content-Type': request.contentType, Accept: 'application/soap+xml, multipart/related' },
       body: request.body,
       readBody: true,

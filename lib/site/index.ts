@@ -3,6 +3,7 @@ export * from './schema';
 export * from './site-defaults';
 export * from './problems';
 export { crossFieldProblems } from './validate';
+export { siteWarnings } from './check-rules';
 export { parseSite, loadSiteFile, siteProblems, REJECTED_SETTINGS } from './load';
 export { exampleSite } from './example-site';
 export * from './helpers';

@@ -1,6 +1,6 @@
 /** Building blocks of the site schema (lib/site/schema.ts): numbers, names, addresses, CIDRs, AWS patterns, AE titles. */
 import { z } from 'zod';
-import { AE_TITLE_RULE, isAeTitle } from '../../contract/check';
+import { AE_TITLE_RULE, isAeTitle, SERVER_NAME_RULE, serverNameProblem } from '../../contract/check';
 import { cidrProblem, isIpv4, parseCidr } from './ipv4';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -70,3 +70,12 @@ export const aeTitleSchema = z
   .string({ error: 'must be a string' })
   .refine(isAeTitle, { error: `is not a DICOM AE title: ${AE_TITLE_RULE}` })
   .describe(`DICOM AE title: ${AE_TITLE_RULE}`);
+
+/** The DNS name a server's certificate holds, verified and sent as SNI (servers are probed by IP). */
+export const serverNameSchema = z
+  .string({ error: 'must be a string' })
+  .superRefine((name, ctx) => {
+    const problem = serverNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe(`TLS: certificate name and SNI, ${SERVER_NAME_RULE}`);

@@ -3,12 +3,23 @@ import { z } from 'zod';
 import {
   caCertificatesProblem,
   HL7_ACK_CODES,
+  HL7_HD_RULE,
+  HL7_PROCESSING_IDS,
+  hl7HierarchicDesignatorProblem,
   messageTypeProblem,
   PROBE_PROTOCOLS,
   XDS_TRANSACTIONS,
 } from '../../contract/check';
 import * as defaults from './site-defaults';
-import { aeTitleSchema, integerIn, tcpPortSchema } from './schema-common';
+import { aeTitleSchema, integerIn, serverNameSchema, tcpPortSchema } from './schema-common';
+
+/** An HL7 application or facility as MSH-3..6 carry it. */
+const hl7HierarchicDesignatorSchema = z
+  .string({ error: 'must be a string' })
+  .superRefine((value, ctx) => {
+    const problem = hl7HierarchicDesignatorProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: must be ${HL7_HD_RULE}` });
+  });
 
 // ---------------------------------------------------------------------------------------------------------
 // Health checks (the controller's protocol probes; docs/architecture.md#controller-config)
@@ -41,6 +52,11 @@ function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]
       .refine((pem) => caCertificatesProblem(pem) === undefined, { error: (issue) => caCertificatesProblem(String(issue.input)) })
       .optional()
       .describe("PEM CA certificates trusted for the servers' certificates (TLS or https only)"),
+    /**
+     * TLS: the DNS name the real servers' certificates hold, verified and sent as SNI, since servers are probed by
+     * IP. A real server's own `serverName` overrides it. @default none: the certificate must name the server's IP
+     */
+    serverName: serverNameSchema.optional(),
     /** dicom: our AE title. @default the probe's default ("MEDLB") */
     callingAeTitle: aeTitleSchema.optional().describe('dicom: calling AE title'),
     /** dicom: the server's AE title. @default the probe's default */
@@ -48,11 +64,21 @@ function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]
     /** hl7: message type sent, e.g. "QRY^A19". @default the probe's default */
     messageType: z
       .string()
-      .refine((type) => messageTypeProblem(type) === undefined, { error: 'is not an HL7 message type with a trigger event, like ADT^A01 or QRY^A19' })
+      .refine((type) => messageTypeProblem(type) === undefined, { error: 'is not an HL7 message type with a trigger event, like NMD^N02 or QRY^A19' })
       .optional()
       .describe('hl7: message type, e.g. QRY^A19'),
     /** hl7: MSA-1 codes counted as healthy. @default ["AA","CA"] */
     acceptCodes: z.array(z.enum(HL7_ACK_CODES, { error: `must be one of ${HL7_ACK_CODES.join(', ')}` })).min(1, { error: 'needs at least one code' }).optional().describe('hl7: accepted MSA-1 codes (default AA, CA)'),
+    /** hl7: MSH-3 sending application, what the engine sees as sender (e.g. MEDLB). @default "MEDLB" */
+    sendingApplication: hl7HierarchicDesignatorSchema.optional().describe('hl7: MSH-3 sending application (default MEDLB)'),
+    /** hl7: MSH-4 sending facility. @default "MEDLB" */
+    sendingFacility: hl7HierarchicDesignatorSchema.optional().describe('hl7: MSH-4 sending facility (default MEDLB)'),
+    /** hl7: MSH-5 receiving application, for engines that route on it. @default empty */
+    receivingApplication: hl7HierarchicDesignatorSchema.optional().describe('hl7: MSH-5 receiving application (default empty)'),
+    /** hl7: MSH-6 receiving facility. @default empty */
+    receivingFacility: hl7HierarchicDesignatorSchema.optional().describe('hl7: MSH-6 receiving facility (default empty)'),
+    /** hl7: MSH-11 processing id: P production, T training, D debugging. @default 'P' */
+    processingId: z.enum(HL7_PROCESSING_IDS, { error: `must be one of ${HL7_PROCESSING_IDS.join(', ')}` }).optional().describe('hl7: MSH-11 processing id P, T or D (default P)'),
     /** xds: registry (ITI-18) or repository (ITI-43). @default 'registry' */
     transaction: z.enum(XDS_TRANSACTIONS, { error: 'must be registry or repository' }).optional().describe('xds: registry (ITI-18) or repository (ITI-43)'),
     /** xds/http/https: request path, e.g. /. */

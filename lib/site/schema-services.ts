@@ -10,6 +10,7 @@ import {
   integerIn,
   ipv4AddressSchema,
   resourceName,
+  serverNameSchema,
   tcpPortSchema,
   vipListSchema,
 } from './schema-common';
@@ -32,6 +33,8 @@ export const realServerSchema = z.strictObject({
   weight: integerIn(0, 65535).default(defaults.DEFAULT_WEIGHT).describe('1 = in service, 0 = drained; non-zero weights must be equal (default 1)'),
   /** On-premises (outside the VPC). @default inferred: true when the IP is outside the VPC CIDR */
   onPremises: z.boolean().optional().describe('Outside the VPC (default: inferred from the VPC CIDR)'),
+  /** TLS checks: the name this server's certificate holds, instead of the check's serverName. @default the check's */
+  serverName: serverNameSchema.optional(),
 });
 
 /** One listener port and the real servers' port behind it. */

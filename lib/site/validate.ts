@@ -18,6 +18,7 @@ import {
   REGISTRABLE_NON_VPC_CIDRS,
   type Ipv4Cidr,
 } from './ipv4';
+import { realServerCheckProblems } from './check-rules';
 import { nlbHealthCheckProblems } from './nlb-health-check-schema';
 import { formatPath, type PathSegments, type SiteProblem } from './problems';
 import { resourceIdProblems } from './resource-id-schema';
@@ -403,6 +404,7 @@ function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
   for (const problem of checkOptionProblems({ ...check, protocol })) {
     problems.add([...path, problem.option], optionProblemText(problem, protocol));
   }
+  for (const problem of realServerCheckProblems(pool.raw, protocol)) problems.add([...pool.path, ...problem.path], problem.message);
 }
 
 /** Every check must fit the interval with the round's allowances, or rounds start late (contract/round-budget.ts). */

@@ -41,6 +41,11 @@ describe('medlbProbeCommand', () => {
     [{ protocol: 'tcp', port: 22, timeoutMs: 3000 }, 'npx medlb probe tcp <server-ip>:22'],
     [{ protocol: 'tcp', port: 22, timeoutMs: 750 }, 'npx medlb probe tcp <server-ip>:22 --timeout-ms 750'],
     [{ protocol: 'hl7', port: 2575, acceptCodes: ['AA', 'CA', 'AE'] }, 'npx medlb probe hl7 <server-ip>:2575 --hl7-accept-codes AA,CA,AE'],
+    [
+      { protocol: 'hl7', port: 2575, sendingApplication: 'MEDLB', sendingFacility: 'IT OPS', receivingApplication: 'ENGINE^1.2.3^ISO', receivingFacility: 'HOSP', processingId: 'T' },
+      "npx medlb probe hl7 <server-ip>:2575 --hl7-sending-application MEDLB --hl7-sending-facility 'IT OPS' --hl7-receiving-application ENGINE^1.2.3^ISO --hl7-receiving-facility HOSP --hl7-processing-id T",
+    ],
+    [{ protocol: 'https', port: 443, serverName: 'viewer.hospital.example' }, 'npx medlb probe https <server-ip>:443 --server-name viewer.hospital.example'],
   ])('%j', (check, command) => {
     expect(medlbProbeCommand(check)).toBe(command);
   });
@@ -85,10 +90,16 @@ describe('a rendered probe command parses back into the same check (lambda/cli/p
       ...(tlsOptional ? { tls: true } : {}),
       ...(variant === 'insecure' && applies('insecure') ? { insecure: true } : {}),
       ...(variant !== 'insecure' && applies('caCertificates') ? { caCertificates: caPem } : {}),
+      ...(applies('serverName') ? { serverName: 'pacs-01.hospital.example' } : {}),
       ...(applies('callingAeTitle') ? { callingAeTitle: 'MEDLB PROBE' } : {}),
       ...(applies('calledAeTitle') ? { calledAeTitle: "O'NEIL-PACS" } : {}),
       ...(applies('messageType') ? { messageType: 'QRY^A19^QRY_A19' } : {}),
       ...(applies('acceptCodes') ? { acceptCodes: ['AA', 'CA', 'AE'] } : {}),
+      ...(applies('sendingApplication') ? { sendingApplication: 'MEDLB^1.2.3.4^ISO' } : {}),
+      ...(applies('sendingFacility') ? { sendingFacility: "IT OPS's probe" } : {}),
+      ...(applies('receivingApplication') ? { receivingApplication: 'ENGINE' } : {}),
+      ...(applies('receivingFacility') ? { receivingFacility: 'ST ELSEWHERE' } : {}),
+      ...(applies('processingId') ? { processingId: 'D' } : {}),
       ...(applies('transaction') ? { transaction: variant === 'repository' ? 'repository' : 'registry' } : {}),
       ...(applies('patientId') && variant !== 'repository' ? { patientId: 'MEDLB-PROBE^^^&1.3.6.1.4.1.21367.2005.3.7&ISO' } : {}),
       ...(applies('documentUniqueId') && variant === 'repository' ? { documentUniqueId: '1.2.3.4' } : {}),

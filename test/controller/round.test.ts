@@ -276,3 +276,32 @@ describe('mapConcurrent', () => {
     expect(peak).toBe(2);
   });
 });
+
+describe('runRound: certificate names', () => {
+  it("probes each real server with its own serverName where it has one, else the check's", async () => {
+    const named = parseControllerConfig({
+      version: 1,
+      services: [
+        {
+          name: 'PACS-TLS',
+          mode: 'balanced',
+          rise: 1,
+          fall: 1,
+          check: { protocol: 'dicom', port: 2762, timeoutMs: 200, tls: true, serverName: 'pacs.hospital.example' },
+          targetGroups: [{ arn: arn('pacs-2762'), port: 2762 }],
+          targets: [
+            { name: 'P1', ip: '127.0.0.11', serverName: 'pacs-01.hospital.example' },
+            { name: 'P2', ip: '127.0.0.12' },
+          ],
+        },
+      ],
+    });
+    const seen: Record<string, string | undefined> = {};
+    const probe: ProbeFunction = async (target, check) => {
+      seen[target.host] = check.serverName;
+      return { healthy: true, latencyMs: 1, reason: 'ok' };
+    };
+    await runRound({ config: named, stateStore: new MemoryStore(), elb: new MemoryElb([arn('pacs-2762')]), probe });
+    expect(seen).toEqual({ '127.0.0.11': 'pacs-01.hospital.example', '127.0.0.12': 'pacs.hospital.example' });
+  });
+});

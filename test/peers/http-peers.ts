@@ -52,6 +52,23 @@ export async function caSignedCertificate(ip: string, ca: TestCertificate): Prom
   return { cert: pems.cert, key: pems.private };
 }
 
+/**
+ * A server certificate signed by `ca` that holds only a DNS name, as hospital PKIs issue them: a probe that
+ * reaches the server by IP must be told the name (serverName) to verify it.
+ */
+export async function dnsNameOnlyCertificate(dnsName: string, ca: TestCertificate): Promise<TestCertificate> {
+  const pems = await generate([{ name: 'commonName', value: dnsName }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca: { key: ca.key, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: dnsName }] },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
 /** A running server: address, the requests it saw, and close(). */
 export interface RunningServer {
   readonly host: string;

@@ -4,7 +4,7 @@ import { probe } from '../../lambda/probes';
 import { buildProbeMessage, interpretAck } from '../../lambda/probes/hl7';
 import type { CheckSpec, ProbeResult } from '../../lambda/probes/types';
 import { startHl7Peer, type Hl7Peer, type Hl7PeerMode } from '../peers/hl7-peers';
-import { selfSignedCertificate } from '../peers/http-peers';
+import { dnsNameOnlyCertificate, selfSignedCertificate, testCertificateAuthority } from '../peers/http-peers';
 
 const TIMEOUT_MS = 800;
 /** Hang check, not a benchmark: a probe must end within its timeout plus this margin. */
@@ -57,6 +57,32 @@ describe('hl7 probe against node-hl7-server (a real npm MLLP server)', () => {
     expect(peer.messages[1]!.split('\r')[0]!.split('|')[8]).toBe('QRY^A19');
   });
 
+  it('sends the MSH-3/4/5/6 and MSH-11 the check names, so the engine can route or filter the probe', async () => {
+    const result = await probe(
+      { host, port: peer.port },
+      {
+        ...check,
+        sendingApplication: 'MEDLB^1.2.826.0.1.3680043.2.1^ISO',
+        sendingFacility: 'RADIOLOGY',
+        receivingApplication: 'HL7ENGINE',
+        receivingFacility: 'ST-ELSEWHERE',
+        processingId: 'T',
+      },
+    );
+    expect(result).toMatchObject({ healthy: true, reason: 'ACK MSA-1=AA' });
+    const msh = peer.messages.at(-1)!.split('\r')[0]!.split('|');
+    expect(msh.slice(2, 6)).toEqual(['MEDLB^1.2.826.0.1.3680043.2.1^ISO', 'RADIOLOGY', 'HL7ENGINE', 'ST-ELSEWHERE']);
+    expect(msh[8]).toBe('NMD^N02');
+    expect(msh[10]).toBe('T');
+  });
+
+  it('refuses an MSH field holding a separator instead of sending a message the engine would misread', async () => {
+    const before = peer.messages.length;
+    const result = await probe({ host, port: peer.port }, { ...check, receivingFacility: 'A|B' });
+    expect(result).toMatchObject({ healthy: false, reason: expect.stringMatching(/^HL7 receivingFacility has characters outside printable ASCII or one of the separators/) });
+    expect(peer.messages.length).toBe(before);
+  });
+
   it('honours acceptCodes: AA is unhealthy when only CA is accepted', async () => {
     const result = await probe({ host, port: peer.port }, { ...check, acceptCodes: ['CA'] });
     expect(result).toMatchObject({ healthy: false, reason: 'ACK MSA-1=AA (accept codes CA)' });
@@ -83,6 +109,26 @@ describe('hl7 probe against node-hl7-server (a real npm MLLP server)', () => {
       const verified = await probe({ host: tlsHost, port: secure.port }, { ...check, tls: true });
       expect(verified.healthy).toBe(false);
       expect(verified.reason).toMatch(/^TLS handshake failed: self[- ]signed certificate/);
+    } finally {
+      await secure.inbound.close();
+    }
+  });
+
+  it('verifies a certificate that names only a DNS name when serverName gives it (probed by IP)', async () => {
+    const tlsHost = '127.0.3.4';
+    const ca = await testCertificateAuthority();
+    const secure = await startNodeHl7Server(tlsHost, 'AA', await dnsNameOnlyCertificate('hl7.hospital.test', ca));
+    try {
+      const trusted = { ...check, tls: true, caCertificates: ca.cert };
+      const withName = await probe({ host: tlsHost, port: secure.port }, { ...trusted, serverName: 'hl7.hospital.test' });
+      expect(withName).toMatchObject({ healthy: true, reason: 'ACK MSA-1=AA' });
+      const byAddress = await probe({ host: tlsHost, port: secure.port }, trusted);
+      expect(byAddress).toMatchObject({
+        healthy: false,
+        reason: `TLS handshake failed: the certificate names DNS:hl7.hospital.test, not ${tlsHost}; set serverName to one of its DNS names (ERR_TLS_CERT_ALTNAME_INVALID)`,
+      });
+      const wrongName = await probe({ host: tlsHost, port: secure.port }, { ...trusted, serverName: 'pacs.hospital.test' });
+      expect(wrongName.reason).toBe('TLS handshake failed: the certificate names DNS:hl7.hospital.test, not pacs.hospital.test; set serverName to one of its DNS names (ERR_TLS_CERT_ALTNAME_INVALID)');
     } finally {
       await secure.inbound.close();
     }

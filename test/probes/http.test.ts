@@ -1,7 +1,9 @@
 import { probe } from '../../lambda/probes';
 import type { CheckSpec } from '../../lambda/probes/types';
+import type { TLSSocket } from 'node:tls';
 import {
   caSignedCertificate,
+  dnsNameOnlyCertificate,
   selfSignedCertificate,
   startHttpServer,
   startHttpsServer,
@@ -110,6 +112,33 @@ describe('https probe against a server whose certificate an internal CA signed (
       expect(result).toMatchObject({ healthy: false, reason: expect.stringMatching(/^TLS handshake failed: .*(IP|altnames|ERR_TLS_CERT_ALTNAME_INVALID)/) });
     } finally {
       await elsewhere.close();
+    }
+  });
+
+  it('verifies a certificate that names only a DNS name when serverName gives it, and sends that name as SNI and Host', async () => {
+    const host = '127.0.5.9';
+    const serverNames: Array<string | false> = [];
+    const named = await startHttpsServer(
+      host,
+      (request, response) => {
+        serverNames.push((request.socket as TLSSocket).servername);
+        response.writeHead(200).end('ok');
+      },
+      await dnsNameOnlyCertificate('viewer.hospital.test', hospitalCa),
+    );
+    try {
+      const check: CheckSpec = { protocol: 'https', timeoutMs: 2000, caCertificates: hospitalCa.cert };
+      const withName = await probe({ host, port: named.port }, { ...check, serverName: 'viewer.hospital.test' });
+      expect(withName).toMatchObject({ healthy: true, reason: expect.stringMatching(/^HTTP 200/) });
+      expect(serverNames).toEqual(['viewer.hospital.test']);
+      expect(named.requests[0]!.headers.host).toBe(`viewer.hospital.test:${named.port}`);
+      const byAddress = await probe({ host, port: named.port }, check);
+      expect(byAddress).toMatchObject({
+        healthy: false,
+        reason: `TLS handshake failed: the certificate names DNS:viewer.hospital.test, not ${host}; set serverName to one of its DNS names (ERR_TLS_CERT_ALTNAME_INVALID)`,
+      });
+    } finally {
+      await named.close();
     }
   });
 

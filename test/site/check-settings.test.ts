@@ -1,0 +1,82 @@
+/** Check settings a production endpoint asks for: certificate names per check and per server, HL7 MSH fields, warnings. */
+import { parseControllerConfig } from '../../contract/controller-config';
+import { deriveControllerConfig, type OwnedTargetGroup } from '../../lib/controller-config';
+import { parseSite, siteWarnings } from '../../lib/site';
+import { exampleWith, problemsAfter } from './fixtures';
+
+const arn = (name: string) => `arn:aws:elasticloadbalancing:eu-west-2:111122223333:targetgroup/${name}/0123456789abcdef`;
+
+function configOf(input: unknown) {
+  const site = parseSite(input);
+  const groups = new Map<string, OwnedTargetGroup[]>();
+  for (const service of site.services) groups.set(service.label, service.ports.map((p) => ({ arn: arn(`${service.label}-${p.port}`), port: p.targetPort })));
+  if (site.viewer) groups.set(site.viewer.label, [{ arn: arn('viewer-443'), port: site.viewer.targetPort }]);
+  return parseControllerConfig(deriveControllerConfig(site, groups));
+}
+
+describe('serverName', () => {
+  it('reaches the controller config per check and per real server', () => {
+    const input = exampleWith((s) => {
+      s.services[0].healthCheck = { ...s.services[0].healthCheck, tls: true, serverName: 'pacs.hospital.example' };
+      s.services[0].realServers[1].serverName = 'pacs-02.hospital.example';
+    });
+    const dicom = configOf(input).services[0]!;
+    expect(dicom.check).toMatchObject({ tls: true, serverName: 'pacs.hospital.example' });
+    expect(dicom.targets.map((target) => target.serverName)).toEqual([undefined, 'pacs-02.hospital.example']);
+  });
+
+  it("is refused on a real server whose service's check does not use TLS, and as an address", () => {
+    expect(
+      problemsAfter((s) => {
+        s.services[1].realServers[0].serverName = 'hl7-01.hospital.example';
+        s.viewer.realServers[0].serverName = '10.12.1.170';
+      }),
+    ).toEqual([
+      {
+        path: 'services[1].realServers[0].serverName',
+        message: "names the certificate this server's check verifies, but the service's health check (protocol hl7) does not use TLS: set healthCheck.tls: true, use protocol https, or remove it",
+      },
+      {
+        path: 'viewer.realServers[0].serverName',
+        message: 'is an address, not a DNS name: SNI carries names only (leave the server name out to verify the address itself) (got "10.12.1.170")',
+      },
+    ]);
+  });
+
+  it('on a check needs TLS like caCertificates', () => {
+    expect(problemsAfter((s) => (s.services[1].healthCheck.serverName = 'hl7.hospital.example'))).toEqual([
+      { path: 'services[1].healthCheck.serverName', message: 'verify certificates, which needs TLS: set tls: true or use protocol https' },
+    ]);
+  });
+});
+
+describe('HL7 MSH settings', () => {
+  it('reach the controller config as written', () => {
+    const msh = { sendingApplication: 'MEDLB', sendingFacility: 'IT-OPS', receivingApplication: 'ENGINE', receivingFacility: 'HOSPITAL', processingId: 'T' };
+    const input = exampleWith((s) => Object.assign(s.services[1].healthCheck, msh));
+    expect(configOf(input).services[1]!.check).toMatchObject(msh);
+  });
+
+  it('are refused with a separator in them or an unknown processing id', () => {
+    expect(
+      problemsAfter((s) => Object.assign(s.services[1].healthCheck, { receivingApplication: 'A|B', processingId: 'X' })),
+    ).toEqual([
+      { path: 'services[1].healthCheck.receivingApplication', message: expect.stringMatching(/^has characters outside printable ASCII or one of the separators/) },
+      { path: 'services[1].healthCheck.processingId', message: expect.stringMatching(/^must be one of P, T, D/) },
+    ]);
+  });
+});
+
+describe('siteWarnings', () => {
+  it('warns, without failing validation, when an HL7 check sends an admission, order or result', () => {
+    const input = exampleWith((s) => (s.services[1].healthCheck.messageType = 'ADT^A01'));
+    const site = parseSite(input);
+    expect(siteWarnings(site)).toEqual([
+      { path: 'services[1].healthCheck.messageType', message: expect.stringMatching(/^HL7 message type ADT\^A01 is a clinical message \(admission/) },
+    ]);
+  });
+
+  it('is silent for the default, non-clinical message', () => {
+    expect(siteWarnings(parseSite(exampleWith(() => undefined)))).toEqual([]);
+  });
+});
