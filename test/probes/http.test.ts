@@ -117,7 +117,7 @@ describe('https probe against a server whose certificate an internal CA signed (
 
   it('verifies a certificate that names only a DNS name when serverName gives it, and sends that name as SNI and Host', async () => {
     const host = '127.0.5.9';
-    const serverNames: Array<string | false> = [];
+    const serverNames: Array<string | false | null> = [];
     const named = await startHttpsServer(
       host,
       (request, response) => {
