@@ -121,6 +121,10 @@ const DiscoveryConfigSchema = z
 export const ServiceConfigSchema = z.looseObject({
   name: nonEmpty.describe('Service name; unique in the config'),
   mode: z.enum(['balanced', 'failover']).describe('balanced: every up target; failover: the first up target in order'),
+  failback: z
+    .enum(['automatic', 'manual'])
+    .optional()
+    .describe('failover only: automatic (default) returns to the first server once it is up; manual stays on the standby until `medlb failback`'),
   rise: z.int().min(1).max(100).describe('Consecutive passes that bring a target up'),
   fall: z.int().min(1).max(100).describe('Consecutive failures that take a target down'),
   check: CheckConfigSchema,

@@ -7,6 +7,7 @@
  * |---|---|---|---|
  * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name or instance id → {passes, failures, up, lastProbe}), discovery (the last known EC2 set, docs/architecture.md#discovery), pending (make-before-break switches, since state version 2), format (state version that wrote it), revision, updatedAt |
  * | operator override | `STATE` | `OVERRIDE#<service>#<target>` | service, target, action, by, at, reason |
+ * | failback request (manual failback, since state version 2) | `STATE` | `FAILBACK#<service>` | service, by, at, reason |
  * | audit record | `AUDIT#<service>` | `<when>#<target>#<random>` | who, when, action, service, target, reason, expiresAt (TTL, epoch s) |
  *
  * (`<service>` and `<target>` are URI-encoded in keys so a '#' in a name cannot collide.) All state lives in
@@ -41,6 +42,8 @@ import {
   type ControllerState,
   type DiscoveryState,
   type OperatorOverride,
+  type ActiveTarget,
+  type FailbackRequest,
   type PendingSwitch,
   type TargetHealthState,
 } from '../reconcile/state';
@@ -61,6 +64,7 @@ export interface DynamoDbStateStoreProps {
 const enc = encodeURIComponent;
 const healthKey = (service: string) => ({ pk: STATE_PARTITION, sk: `HEALTH#${enc(service)}` });
 const overrideKey = (service: string, target: string) => ({ pk: STATE_PARTITION, sk: `OVERRIDE#${enc(service)}#${enc(target)}` });
+const failbackKey = (service: string) => ({ pk: STATE_PARTITION, sk: `FAILBACK#${enc(service)}` });
 
 interface Snapshot {
   /** Revision of each service's health item as loaded. */
@@ -69,6 +73,8 @@ interface Snapshot {
   readonly health: Map<string, string>;
   /** `<service>\n<target>` → override as loaded. */
   readonly overrides: Map<string, OperatorOverride>;
+  /** Service → failback request as loaded. */
+  readonly failbackRequests: Map<string, FailbackRequest>;
 }
 
 function overrideId(service: string, target: string): string {
@@ -79,7 +85,7 @@ export class DynamoDbStateStore implements StateStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly auditRetentionSeconds: number;
-  private snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map() };
+  private snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map(), failbackRequests: new Map() };
 
   constructor(props: DynamoDbStateStoreProps) {
     this.client = props.client;
@@ -106,9 +112,16 @@ export class DynamoDbStateStore implements StateStore {
 
     const services: Record<
       string,
-      { targets: Record<string, TargetHealthState>; overrides: Record<string, OperatorOverride>; discovery?: DiscoveryState; pending?: Record<string, PendingSwitch> }
+      {
+        targets: Record<string, TargetHealthState>;
+        overrides: Record<string, OperatorOverride>;
+        discovery?: DiscoveryState;
+        pending?: Record<string, PendingSwitch>;
+        active?: ActiveTarget;
+        failbackRequest?: FailbackRequest;
+      }
     > = {};
-    const snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map() };
+    const snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map(), failbackRequests: new Map() };
     let lastRoundAt: string | undefined;
     const serviceOf = (name: string) => (services[name] ??= { ...emptyServiceState(), targets: {}, overrides: {} });
     for (const item of items) {
@@ -118,10 +131,14 @@ export class DynamoDbStateStore implements StateStore {
         serviceOf(service).targets = (item.targets ?? {}) as Record<string, TargetHealthState>;
         if (item.discovery !== undefined) serviceOf(service).discovery = item.discovery as DiscoveryState;
         if (item.pending !== undefined) serviceOf(service).pending = item.pending as Record<string, PendingSwitch>;
+        if (item.active !== undefined) serviceOf(service).active = item.active as ActiveTarget;
         snapshot.revisions.set(service, Number(item.revision ?? 0));
         // Only rounds write health items, and every round changes them (each probe's time): the latest is the last round.
         const updatedAt = typeof item.updatedAt === 'string' ? Date.parse(item.updatedAt) : Number.NaN;
         if (!Number.isNaN(updatedAt) && (lastRoundAt === undefined || updatedAt > Date.parse(lastRoundAt))) lastRoundAt = new Date(updatedAt).toISOString();
+      } else if (sk.startsWith('FAILBACK#')) {
+        const { by, at, reason } = item as Record<string, unknown>;
+        serviceOf(service).failbackRequest = { by, at, ...(reason !== undefined ? { reason } : {}) } as FailbackRequest;
       } else if (sk.startsWith('OVERRIDE#')) {
         const { action, by, at, reason } = item as Record<string, unknown>;
         serviceOf(service).overrides[String(item.target)] = { action, by, at, ...(reason !== undefined ? { reason } : {}) } as OperatorOverride;
@@ -131,6 +148,7 @@ export class DynamoDbStateStore implements StateStore {
     for (const [name, service] of Object.entries(state.services)) {
       snapshot.health.set(name, healthJson(service));
       for (const [target, override] of Object.entries(service.overrides)) snapshot.overrides.set(overrideId(name, target), override);
+      if (service.failbackRequest !== undefined) snapshot.failbackRequests.set(name, service.failbackRequest);
     }
     this.snapshot = snapshot;
     return state;
@@ -153,6 +171,7 @@ export class DynamoDbStateStore implements StateStore {
                 targets: next.targets,
                 ...(next.discovery !== undefined ? { discovery: next.discovery } : {}),
                 ...(next.pending !== undefined ? { pending: next.pending } : {}),
+                ...(next.active !== undefined ? { active: next.active } : {}),
                 format: STATE_VERSION,
                 revision,
                 updatedAt: now,
@@ -165,6 +184,13 @@ export class DynamoDbStateStore implements StateStore {
         );
         this.snapshot.revisions.set(service, revision);
         this.snapshot.health.set(service, health);
+      }
+
+      const loadedRequest = this.snapshot.failbackRequests.get(service);
+      if (next.failbackRequest !== undefined && JSON.stringify(loadedRequest) !== JSON.stringify(next.failbackRequest)) {
+        // Operator-owned like an override: its own item, so a round's health write never conflicts with it.
+        await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...failbackKey(service), service, ...next.failbackRequest } }));
+        this.snapshot.failbackRequests.set(service, next.failbackRequest);
       }
 
       const targets = new Set([
@@ -220,6 +246,6 @@ export class DynamoDbStateStore implements StateStore {
 }
 
 /** What the round owns in a service's health item, as comparable text. */
-function healthJson(service: { readonly targets: unknown; readonly discovery?: unknown; readonly pending?: unknown }): string {
-  return JSON.stringify({ targets: service.targets, discovery: service.discovery ?? null, pending: service.pending ?? null });
+function healthJson(service: { readonly targets: unknown; readonly discovery?: unknown; readonly pending?: unknown; readonly active?: unknown }): string {
+  return JSON.stringify({ targets: service.targets, discovery: service.discovery ?? null, pending: service.pending ?? null, active: service.active ?? null });
 }

@@ -139,6 +139,8 @@ export interface ServiceSummary {
   readonly discovery?: DiscoverySummary;
   /** Targets kept until a replacement is healthy in ELB, in words (make before break). */
   readonly waiting: readonly string[];
+  /** Manual failback: the first server recovered, the service stays on the standby until `medlb failback`. */
+  readonly failbackPending?: string;
 }
 
 /** EC2 discovery of one service in the round summary. */
@@ -267,6 +269,7 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
     if (service.error) logger.error('service failed', { service: service.name, error: service.error });
     if (service.failOpen) logger.warn('fail-open: no target is up, registrations kept', { service: service.name, kept: service.keptByFailOpen });
     for (const waiting of service.waiting) logger.info('make before break', { service: service.name, waiting });
+    if (service.failbackPending) logger.info('manual failback', { service: service.name, pending: service.failbackPending });
   }
   logger.info('round finished', { durationMs: Math.round(durationMs), ok: summary.ok, dryRun, elb: elbCounts });
   const pending = dryRun ? [] : decision.pending.filter((p) => !applyErrors.has(p.service));
@@ -524,6 +527,7 @@ function summarize(
       counts: report.counts,
       ...(discovery ? { discovery } : {}),
       waiting: waitingOf(report),
+      ...(report.failbackPending ? { failbackPending: report.failbackPending } : {}),
     };
   });
   return {

@@ -197,6 +197,8 @@ export interface ServiceReport {
   readonly error?: string;
   /** Target names whose registrations fail-open kept although they are not desired. */
   readonly keptByFailOpen: readonly string[];
+  /** Manual failback: the first server is up again but the service stays on the standby until `medlb failback`. */
+  readonly failbackPending?: string;
   /** Registered targets that are not in the config (ip:port per target group): deregistered, unless held or awaiting. */
   readonly unknownTargets: readonly (TargetGroupRef & { readonly state: ElbTargetState; readonly awaiting?: AwaitingReplacement })[];
   /** Planned deregistrations waiting for a replacement to be healthy in ELB (rule 6a). */
@@ -293,6 +295,28 @@ function describeError(service: ServiceConfig, observed: ObservedTargetGroups): 
 /** The operator override in force for a target: by its name, or (discovered targets) by its `Name` tag. */
 export function overrideOf(overrides: ServiceState['overrides'], target: ResolvedTarget): OperatorOverride | undefined {
   return overrides[target.name] ?? (target.nameTag !== undefined ? overrides[target.nameTag] : undefined);
+}
+
+/**
+ * Manual failback (failover services): keep the active server while it is up and eligible, unless an operator
+ * asked for failback after it became active. `pendingFor` names the first server when it waits for that request.
+ */
+function manualFailbackChoice(
+  previous: ServiceState,
+  upEligible: readonly ResolvedTarget[],
+): { keep?: ResolvedTarget; pendingFor?: string; requestHonoured: boolean } {
+  const first = upEligible[0];
+  const current = previous.active === undefined ? undefined : upEligible.find((t) => t.name === previous.active!.name);
+  const requestHonoured =
+    previous.failbackRequest !== undefined && previous.active !== undefined && Date.parse(previous.failbackRequest.at) > Date.parse(previous.active.since);
+  if (current === undefined || current === first || requestHonoured) return { requestHonoured };
+  return { keep: current, ...(first ? { pendingFor: first.name } : {}), requestHonoured };
+}
+
+/** The active server after this round: unchanged while the same one is wanted; none wanted keeps the last one. */
+function activeAfter(previous: ServiceState['active'], wanted: ResolvedTarget | undefined, at: string): ServiceState['active'] {
+  if (wanted === undefined) return previous;
+  return previous?.name === wanted.name ? previous : { name: wanted.name, since: at };
 }
 
 /** The report fields of a target that do not depend on this round's ELB view. */
@@ -405,7 +429,13 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
 
   // Desired set and fail-open.
   const upEligible = serviceTargets.filter((t) => isEligible(t) && health[healthKeyOf(t)]!.up);
-  const desiredTargets = service.mode === 'balanced' ? upEligible : upEligible.slice(0, 1);
+  const manualFailback = service.mode === 'failover' && service.failback === 'manual';
+  const failback = manualFailback ? manualFailbackChoice(previous, upEligible) : undefined;
+  const desiredTargets = service.mode === 'balanced' ? upEligible : failback?.keep ? [failback.keep] : upEligible.slice(0, 1);
+  const active = manualFailback ? activeAfter(previous.active, desiredTargets[0], at) : undefined;
+  if (failback?.requestHonoured && desiredTargets[0] !== undefined && previous.active?.name !== desiredTargets[0].name) {
+    log(audit, at, service.name, desiredTargets[0].name, 'failback', `failback requested by ${previous.failbackRequest!.by} at ${previous.failbackRequest!.at}`);
+  }
   const desired = new Set(desiredTargets.map((t) => t.name));
   const failOpen = targetsExpected > 0 && upEligible.length === 0;
   const keepsRegistration = (target: ResolvedTarget): boolean => desired.has(target.name) || (failOpen && isEligible(target));
@@ -527,6 +557,8 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
       overrides: previous.overrides,
       ...(previous.discovery ? { discovery: previous.discovery } : {}),
       ...(pending.length > 0 ? { pending: Object.fromEntries(pending.map((p) => [p.target, { since: p.since, replacements: p.replacements.map((r) => r.name) }])) } : {}),
+      ...(active ? { active } : {}),
+      ...(previous.failbackRequest ? { failbackRequest: previous.failbackRequest } : {}),
     },
     actions,
     audit,
@@ -537,6 +569,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
       failOpen,
       bootstrap,
       keptByFailOpen,
+      ...(failback?.pendingFor ? { failbackPending: `${failback.pendingFor} recovered, failback pending: \`medlb failback ${service.name}\` performs it (made before break)` } : {}),
       unknownTargets: reportedUnknown,
       pending,
       ...(holdUnknown && unknownTargets.length > 0 ? { heldUnknownTargets: true } : {}),

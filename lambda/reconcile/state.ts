@@ -85,6 +85,21 @@ export interface PendingSwitch {
   readonly replacements: readonly string[];
 }
 
+/** The server a manual-failback service keeps while it is up (rounds own it). */
+export interface ActiveTarget {
+  readonly name: string;
+  /** ISO 8601 time of the round that made it active. */
+  readonly since: string;
+}
+
+/** An operator's request to fail a manual-failback service back to its first server (operators own it). */
+export interface FailbackRequest {
+  readonly by: string;
+  /** ISO 8601; honoured by the first round after it when it is later than the active server's `since`. */
+  readonly at: string;
+  readonly reason?: string;
+}
+
 /** State of one service. */
 export interface ServiceState {
   /** Keyed by target name; a discovered target by its instance id (counters follow the instance). */
@@ -95,6 +110,10 @@ export interface ServiceState {
   readonly discovery?: DiscoveryState;
   /** Targets kept until their replacement is healthy in ELB, keyed by target name (or ip when unknown). */
   readonly pending?: Readonly<Record<string, PendingSwitch>>;
+  /** Failover services with `failback: manual`: the server kept while it is up. */
+  readonly active?: ActiveTarget;
+  /** Failover services with `failback: manual`: the operator's last `medlb failback`. */
+  readonly failbackRequest?: FailbackRequest;
 }
 
 /** The whole persisted state. */
@@ -114,7 +133,7 @@ export interface ControllerState {
  * Everything an audit record can describe: operator actions, the controller's up/down transitions and its
  * planned deregistrations (`switch`: a target left once its replacement was healthy in ELB).
  */
-export type AuditAction = OverrideAction | 'online' | 'up' | 'down' | 'switch';
+export type AuditAction = OverrideAction | 'online' | 'up' | 'down' | 'switch' | 'failback';
 
 /** One audited state change (who, when, what, why). */
 export interface AuditRecord {
@@ -170,6 +189,8 @@ const ServiceStateSchema = z.looseObject({
   overrides: z.record(z.string(), OverrideSchema).default({}),
   discovery: DiscoveryStateSchema.optional(),
   pending: z.record(z.string(), PendingSwitchSchema).optional(),
+  active: z.looseObject({ name: z.string(), since: z.string() }).optional(),
+  failbackRequest: z.looseObject({ by: z.string(), at: z.string(), reason: z.string().optional() }).optional(),
 });
 /**
  * Validates persisted state (file or DynamoDB) before use. Any version from 1 on is read: version 1 lacks only

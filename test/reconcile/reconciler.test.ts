@@ -367,3 +367,50 @@ describe('reconcile: details', () => {
     expect(reconcile(input)).toEqual(first);
   });
 });
+
+describe('reconcile: manual failback (failover services)', () => {
+  const config = (() => {
+    const base = makeConfig({ mode: 'failover', targets: ['A', 'B'], rise: 1, fall: 1 });
+    return { ...base, services: [{ ...base.services[0]!, failback: 'manual' as const }] };
+  })();
+  const round = (state: ControllerState, probes: Record<string, boolean>, tg: Record<string, ElbTargetState>, at: string) =>
+    reconcile({ config, verdicts: { S1: verdictsOf(probes) }, state, observed: { [TG1]: registered(104, tg), [TG2]: registered(11112, tg) }, now: new Date(at) });
+
+  test('stays on the standby after the primary recovers, reports the pending failback, and fails back (made before break) on request', () => {
+    // A serves and becomes active.
+    let result = round(emptyState(), { A: true, B: true }, { A: 'healthy' }, '2026-11-27T10:00:00Z');
+    expect(result.state.services.S1!.active).toEqual({ name: 'A', since: '2026-11-27T10:00:00.000Z' });
+    // A fails: B takes over and becomes active.
+    result = round(result.state, { A: false, B: true }, { A: 'healthy' }, '2026-11-27T10:00:10Z');
+    expect(result.actions.flatMap((a) => a.register.map((r) => r.ip))).toEqual([IP.B, IP.B]);
+    expect(result.state.services.S1!.active).toEqual({ name: 'B', since: '2026-11-27T10:00:10.000Z' });
+    // A recovers: nothing moves; the report says a failback is pending.
+    result = round(result.state, { A: true, B: true }, { B: 'healthy' }, '2026-11-27T10:00:20Z');
+    expect(result.actions).toEqual([]);
+    expect(result.services[0]!.failbackPending).toMatch(/^A recovered, failback pending: `medlb failback S1`/);
+    result = round(result.state, { A: true, B: true }, { B: 'healthy' }, '2026-11-27T10:00:30Z');
+    expect(result.actions).toEqual([]);
+    // The operator asks; the next round registers A and keeps B until A is healthy in ELB.
+    const requested: ControllerState = {
+      ...result.state,
+      services: { S1: { ...result.state.services.S1!, failbackRequest: { by: 'alice', at: '2026-11-27T10:00:35.000Z', reason: 'quiet hour' } } },
+    };
+    result = round(requested, { A: true, B: true }, { B: 'healthy' }, '2026-11-27T10:00:40Z');
+    expect(result.actions.map((a) => [a.register.map((r) => r.ip), a.deregister.map((r) => r.ip)])).toEqual([[[IP.A], []], [[IP.A], []]]);
+    expect(result.services[0]!.counts.targetsAwaitingHealthy).toBe(1);
+    expect(result.audit).toContainEqual(expect.objectContaining({ action: 'failback', target: 'A', reason: expect.stringContaining('alice') }));
+    expect(result.state.services.S1!.active).toEqual({ name: 'A', since: '2026-11-27T10:00:40.000Z' });
+    // A healthy in both groups: B leaves; the old request is spent (earlier than A's `since`).
+    result = round(result.state, { A: true, B: true }, { A: 'healthy', B: 'healthy' }, '2026-11-27T10:00:50Z');
+    expect(result.actions.flatMap((a) => a.deregister.map((r) => r.ip))).toEqual([IP.B, IP.B]);
+    expect(result.services[0]!.failbackPending).toBeUndefined();
+  });
+
+  test('automatic failback (the default) is unchanged: the primary is wanted as soon as it is up', () => {
+    const automatic = makeConfig({ mode: 'failover', targets: ['A', 'B'], rise: 1, fall: 1 });
+    const state: ControllerState = { version: 2, services: { S1: { targets: { A: { passes: 1, failures: 0, up: true }, B: { passes: 9, failures: 0, up: true } }, overrides: {} } } };
+    const result = reconcile({ config: automatic, verdicts: { S1: verdictsOf({ A: true, B: true }) }, state, observed: { [TG1]: registered(104, { B: 'healthy' }), [TG2]: registered(11112, { B: 'healthy' }) }, now: NOW });
+    expect(result.actions.flatMap((a) => a.register.map((r) => r.ip))).toEqual([IP.A, IP.A]);
+    expect(result.state.services.S1!.active).toBeUndefined();
+  });
+});
