@@ -222,9 +222,13 @@ export interface ReconcileResult {
   readonly pending: readonly PendingDeregistration[];
 }
 
-/** True for the ELB states of a target on its way out (counts as not registered). */
+/**
+ * True for a target on its way out (deregistered, draining: counts as not registered). `unhealthy.draining` is
+ * not: it is a registered target that failed the NLB's own check and keeps its open connections because the
+ * target group does not terminate them (docs/architecture.md) — still registered, so a down one is deregistered.
+ */
 export function isDraining(state: ElbTargetState | 'unregistered'): boolean {
-  return state === 'draining' || state === 'unhealthy.draining';
+  return state === 'draining';
 }
 
 /** True when the target is registered and not draining. */

@@ -158,6 +158,10 @@ const cases: Case[] = [
     options: { targets: ['A'] }, overrides: { A: 'drain' }, history: { A: { up: true } }, tg1: { A: 'healthy' },
     probes: { A: true }, deregister: ['A'], counts: { targetsAwaitingHealthy: 0, targetsRoutable: 0 } },
 
+  { name: 'unhealthy.draining (the NLB check failed, open connections kept) is still registered: a down target there is deregistered, not registered again',
+    history: { A: { up: true, failures: 2, passes: 0 }, B: { up: true } }, tg1: { A: 'unhealthy.draining', B: 'healthy' }, probes: { A: false, B: true },
+    expectUp: { A: false }, deregister: ['A'], counts: { targetsInService: 1, targetsRoutable: 1 } },
+
   // Rule 4: fail-open; operator overrides obeyed.
   { name: 'fail-open: no target up → registrations kept, nothing written, FailOpen=1 (not an error)',
     history: { A: { up: true, failures: 2, passes: 0 }, B: { up: false } }, tg1: { A: 'unhealthy', B: 'unhealthy' }, probes: { A: false, B: false, C: false },
@@ -189,7 +193,7 @@ const cases: Case[] = [
   { name: 'draining counts as not registered: a wanted draining target is registered again',
     history: { A: { up: true }, B: { up: true } }, tg1: { A: 'healthy', B: 'draining' }, probes: { A: true, B: true }, register: ['B'] },
   { name: 'draining targets that are not wanted are never deregistered again',
-    history: { A: { up: true }, B: { up: false } }, tg1: { A: 'healthy', B: 'unhealthy.draining' }, probes: { A: true, B: false },
+    history: { A: { up: true }, B: { up: false } }, tg1: { A: 'healthy', B: 'draining' }, probes: { A: true, B: false },
     counts: { targetsInService: 1 } },
   { name: 'a registered target not in the config is deregistered; a draining one is left alone',
     history: { A: { up: true } }, tg1: { A: 'healthy', '127.0.0.99': 'healthy', '127.0.0.98': 'draining' }, probes: { A: true },
