@@ -274,7 +274,9 @@ describe('probeDicom fuzz (end to end)', () => {
 
 describe('probeDicom fuzz (end to end): message ids, statuses and release paths', () => {
   type ScriptedEcho = Extract<DicomPeerBehaviour, { kind: 'scripted-echo' }>;
-  const timeoutMs = 400;
+  // Generous: every phase gets a share of it, and 48 concurrent cases on a loaded two-core machine must not turn a
+  // scripted status into "no C-ECHO-RSP within N ms". Only the 'ignore' release cases wait it out.
+  const timeoutMs = 4_000;
   const CASES = 48;
   /** Statuses a C-ECHO-RSP may carry (PS3.7 C.4: warnings, failures, cancel, pending) plus random codes. */
   const NON_SUCCESS_STATUSES = [0x0001, 0x0107, 0x0110, 0x0112, 0x0122, 0x0210, 0x0211, 0xa700, 0xa900, 0xc000, 0xfe00, 0xff00, 0xff01];

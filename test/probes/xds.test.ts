@@ -122,9 +122,16 @@ describe('xds repository probe (ITI-43, MTOM)', () => {
   it('is cancellable while waiting for the answer', async () => {
     const peer = await responder('silent');
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    // Cancel once the request has reached the peer (not after a fixed delay, which a loaded machine can outrun).
+    const waitForRequest = setInterval(() => {
+      if (peer.requests.length > 0) {
+        clearInterval(waitForRequest);
+        controller.abort();
+      }
+    }, 5);
     const startedAt = Date.now();
     const result = await probe({ host: peer.host, port: peer.port }, { ...repository, timeoutMs: 10_000 }, { signal: controller.signal });
+    clearInterval(waitForRequest);
     expect(result).toMatchObject({ healthy: false, reason: 'cancelled' });
     expect(Date.now() - startedAt).toBeLessThan(MARGIN_MS);
     expect(peer.requests).toHaveLength(1);
