@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   halt: () => require('../lambda/cli/override'),
   online: () => require('../lambda/cli/override'),
   diff: () => require('../lambda/cli/diff'),
+  audit: () => require('../lambda/cli/audit'),
 };
 
 const USAGE = `usage: medlb <command> [options]
@@ -20,6 +21,7 @@ commands:
   reconcile (--config F --state-file S | --stack NAME) [--dry-run]
   status (--config F --state-file S | --stack NAME)
   drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT]
+  audit (--config F --state-file S | --stack NAME) [--service S] [--target T] [--since TIME] [--until TIME] [--json]   the audit trail, oldest first
   diff (--template F | --site F) (--stack NAME | --deployed F) [--allow-replacement]   before cdk deploy: refuse replacing what holds traffic
 exit codes: 0 ok / healthy; 1 unhealthy (probe), a service failed (reconcile) or a replacement found (diff); 2 usage or input error, or a target group status cannot read`;
 

@@ -3,7 +3,7 @@
  * EC2 endpoints: each supplies its answers and its API's error envelope; this serves them on loopback.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** An error the endpoint answers with: the AWS error code, its message and HTTP status. */
@@ -20,7 +20,14 @@ export class QueryApiError extends Error {
 /** What a local API supplies. */
 export interface QueryApi {
   /** The XML body of a successful answer; throws {@link QueryApiError} to answer with an error. */
-  answer(request: { readonly method: string; readonly action: string; readonly params: Record<string, string>; readonly requestId: string }): string;
+  answer(request: {
+    readonly method: string;
+    readonly action: string;
+    readonly params: Record<string, string>;
+    readonly requestId: string;
+    /** The request's headers (e.g. the Authorization header naming the access key). */
+    readonly headers: IncomingHttpHeaders;
+  }): string;
   /** The API's error envelope for an error. */
   errorXml(error: QueryApiError, requestId: string): string;
   /** Called once per request, after it was answered (`ok` or the error code). */
@@ -65,7 +72,7 @@ async function respond(api: QueryApi, req: IncomingMessage, res: ServerResponse)
   let outcome = 'ok';
   try {
     if (req.method !== 'POST') throw new QueryApiError('InvalidAction', 'Query API requests are POSTs here');
-    body = api.answer({ method: req.method, action, params, requestId });
+    body = api.answer({ method: req.method, action, params, requestId, headers: req.headers });
   } catch (err) {
     const error = err instanceof QueryApiError ? err : new QueryApiError('InternalError', String(err), 500);
     outcome = error.code;

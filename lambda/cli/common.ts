@@ -11,7 +11,6 @@ import { MissingRegionError } from '../adapters/aws-retry';
 import { createEc2Client, Ec2InstanceDiscovery } from '../adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from '../adapters/elbv2';
 import { FileStateStore, StateFileError } from '../adapters/file-state-store';
-import type { StateStore } from '../reconcile/ports';
 import type { RoundLogger } from '../controller/round';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import { StateFormatError } from '../reconcile/state';
@@ -90,7 +89,7 @@ export async function loadConfigFile(path: string): Promise<ControllerConfig> {
 }
 
 /** The local state store (a JSON file; missing = empty state, created on the first save). */
-export function openStateStore(path: string): StateStore {
+export function openStateStore(path: string): FileStateStore {
   return new FileStateStore(path);
 }
 

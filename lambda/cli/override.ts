@@ -1,6 +1,8 @@
 /**
- * `medlb drain|halt|online <service>/<target> --config F --state-file S [--reason TEXT] [--force]`: records an operator
- * override (who: `MEDLB_OPERATOR` or the OS user; when; why) in the state and the audit trail. The next round
+ * `medlb drain|halt|online <service>/<target> --config F --state-file S [--reason TEXT] [--force] [--operator NAME]`: records an
+ * operator override (who: the caller's AWS principal from STS beside a display name — `--operator`,
+ * `MEDLB_OPERATOR` or the OS user —, or `identity: unverified` without credentials; when; why; the config
+ * version) in the state and the audit trail. The next round
  * applies it: drain and halt both deregister (open connections may finish within the target group's
  * deregistration delay, then are closed; ELB has no instant per-target cut-off), online clears either.
  * Prints one JSON line describing what was recorded. Names match regardless of case.
@@ -14,8 +16,15 @@ import { StateConflictError } from '../reconcile/ports';
 import { withPersistedDiscovery } from '../reconcile/discovery';
 import type { ControllerState } from '../reconcile/state';
 import { applyOperatorAction, OPERATOR_ACTIONS, OverrideRefusedError, parseTargetPath, UnknownTargetError, type OperatorAction } from '../reconcile/overrides';
-import { COMMON_OPTIONS, EXIT, operatorName, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
+import { awsOptionsOf, COMMON_OPTIONS, EXIT, operatorName, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
+import { createStsClient, resolveCallerIdentity, type CallerIdentity } from '../adapters/caller-identity';
+import { configVersion } from '../../contract/config-version';
+
+/** The audit fields of the caller's identity (docs: README § Audit trail and trust). */
+function auditIdentity(caller: CallerIdentity) {
+  return caller.identity === 'verified' ? { identity: caller.identity, principal: caller.principal } : { identity: caller.identity };
+}
 
 /** What the next round does with each action (make before break: docs/architecture.md § Make before break). */
 const WHAT_HAPPENS_NEXT: Readonly<Record<OperatorAction, string>> = {
@@ -26,11 +35,12 @@ const WHAT_HAPPENS_NEXT: Readonly<Record<OperatorAction, string>> = {
   online: 'the next round registers it once it passes its checks; it takes new connections once healthy in ELB',
 };
 
-const USAGE = `usage: medlb drain|halt|online <service>/<target> (--config controller.json --state-file state.json | --stack NAME) [--reason TEXT] [--force]
+const USAGE = `usage: medlb drain|halt|online <service>/<target> (--config controller.json --state-file state.json | --stack NAME) [--reason TEXT] [--force] [--operator NAME]
   drain     planned removal: leaves once a replacement is healthy in ELB (make before break)
   halt      emergency stop, at once; --reason is required
   online    clears a drain or halt
   --force   drain or halt even the last serving server (or a failover service's active one with no healthy standby)
+  --operator NAME   display name recorded beside the verified AWS principal (default MEDLB_OPERATOR, else the OS user)
   --region R, --profile P   with --stack, as in the AWS CLI
 names match regardless of case. exit codes: 0 recorded; 2 usage error, unknown name, refused without --force, unreadable input`;
 
@@ -42,7 +52,7 @@ export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const [action, ...rest] = args;
     if (!OPERATOR_ACTIONS.includes(action as OperatorAction)) throw new UsageError(`unknown operator action '${action ?? ''}'`);
-    const { values, positionals } = parseCommandArgs(rest, { ...COMMON_OPTIONS, reason: { type: 'string' }, force: { type: 'boolean' } }, true);
+    const { values, positionals } = parseCommandArgs(rest, { ...COMMON_OPTIONS, reason: { type: 'string' }, force: { type: 'boolean' }, operator: { type: 'string' } }, true);
     if (values.help) {
       writeOut(USAGE);
       return EXIT.ok;
@@ -54,11 +64,13 @@ export async function run(args: string[]): Promise<number> {
     if (!path) throw new UsageError(`'${positionals[0]}' is not <service>/<target>`);
     if (action === 'halt' && !values.reason?.trim()) throw new UsageError('halt needs --reason TEXT: it is an emergency stop, and the audit must say why');
     const { config, store } = await loadControllerInputs(values);
+    // Before anything is written: a caller STS refuses changes nothing.
+    const caller = auditIdentity(await resolveCallerIdentity(createStsClient(awsOptionsOf(values))));
     const request = {
       action: action as OperatorAction,
       service: path.service,
       target: path.target,
-      by: operatorName(),
+      by: values.operator ?? operatorName(),
       at: new Date(),
       ...(values.reason !== undefined ? { reason: values.reason } : {}),
       force: values.force === true,
@@ -75,10 +87,11 @@ export async function run(args: string[]): Promise<number> {
         outcome = apply(await store.load());
         if (outcome.changed) await store.save(outcome.state);
       }
-      await store.appendAudit([outcome.audit]);
+      const audit = { ...outcome.audit, ...caller, configVersion: configVersion(config) };
+      await store.appendAudit([audit]);
       writeOut(
         JSON.stringify({
-          ...outcome.audit,
+          ...audit,
           changed: outcome.changed,
           ...(outcome.previous ? { previous: outcome.previous } : {}),
           ...(outcome.changed ? { next: WHAT_HAPPENS_NEXT[request.action] } : {}),

@@ -23,7 +23,14 @@ class StackLookupError extends InputFileError {}
 export interface ControllerInputs {
   readonly config: ControllerConfig;
   readonly store: StateStore;
+  /** Where the audit trail is read from (`medlb audit`). */
+  readonly audit: AuditLocation;
 }
+
+/** The state table of a stack, or the file store's JSON-lines log. */
+export type AuditLocation =
+  | { readonly kind: 'table'; readonly client: DynamoDBDocumentClient; readonly tableName: string }
+  | { readonly kind: 'file'; readonly path: string };
 
 /** Resolves `--stack` or `--config` + `--state-file` (exactly one of the two forms). */
 export async function loadControllerInputs(values: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Promise<ControllerInputs> {
@@ -31,7 +38,8 @@ export async function loadControllerInputs(values: Record<string, unknown>, env:
   if (stack === undefined) {
     const configPath = requireOption(values, 'config');
     const statePath = requireOption(values, 'state-file');
-    return { config: await loadConfigFile(configPath), store: openStateStore(statePath) };
+    const store = openStateStore(statePath);
+    return { config: await loadConfigFile(configPath), store, audit: { kind: 'file', path: store.auditPath } };
   }
   if (typeof stack !== 'string' || stack === '') throw new UsageError('--stack needs a stack name');
   if (values.config !== undefined || values['state-file'] !== undefined) {
@@ -43,6 +51,7 @@ export async function loadControllerInputs(values: Record<string, unknown>, env:
   return {
     config: await loadConfigFromTable(documentClient, tableName),
     store: new DynamoDbStateStore({ client: documentClient, tableName }),
+    audit: { kind: 'table', client: documentClient, tableName },
   };
 }
 

@@ -33,6 +33,7 @@ import {
 } from '../reconcile/reconciler';
 import { serviceState, type AuditRecord, type ControllerState, type DiscoveredInstance, type OperatorOverride } from '../reconcile/state';
 import { ROUND_DEFAULTS } from './round-defaults';
+import { configVersion } from '../../contract/config-version';
 
 /** The probe library's entry point (lambda/probes/index.ts), injectable for tests. */
 export type ProbeFunction = (target: ProbeTarget, check: CheckSpec, options?: ProbeOptions) => Promise<ProbeResult>;
@@ -248,7 +249,9 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
   let stateSaved = false;
   if (!dryRun) {
     await saveState(props.stateStore, { ...decision.state, lastRoundAt: started.toISOString() }, logger);
-    await props.stateStore.appendAudit(decision.audit);
+    // Every record names the config in force (medlb audit shows it).
+    const version = configVersion(props.config);
+    await props.stateStore.appendAudit(decision.audit.map((record) => ({ ...record, configVersion: version })));
     stateSaved = true;
   }
 

@@ -147,7 +147,22 @@ export interface AuditRecord {
   readonly reason?: string;
   /** An operator drain or halt applied with `--force` although it left the service with nothing to serve. */
   readonly forced?: boolean;
+  /**
+   * The AWS principal (ARN) that wrote the record: STS GetCallerIdentity for the CLI, the controller's role
+   * for rounds. Absent in records written before it existed and when no credentials were available.
+   */
+  readonly principal?: string;
+  /** How `who`/`principal` were established (absent in older records: not recorded). */
+  readonly identity?: AuditIdentity;
+  /** Version of the controller config in force (contract/config-version.ts); absent in older records. */
+  readonly configVersion?: string;
 }
+
+/**
+ * `verified`: `principal` came from STS for the caller's credentials; `controller-role`: the controller's
+ * execution role, set by the stack; `unverified`: no credentials, only the self-asserted `who`.
+ */
+export type AuditIdentity = 'verified' | 'controller-role' | 'unverified';
 
 /** The `who` of audit records written by rounds. */
 export const CONTROLLER_ACTOR = 'medlb-controller';

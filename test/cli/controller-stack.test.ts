@@ -4,6 +4,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -32,6 +33,7 @@ describe('controller commands with --stack', () => {
   const cfn = mockClient(CloudFormationClient);
   const ddb = mockClient(DynamoDBDocumentClient);
   const elb = mockClient(ElasticLoadBalancingV2Client);
+  const sts = mockClient(STSClient);
   let stdout: string;
   let stderr: string;
   let spies: jest.SpyInstance[];
@@ -40,6 +42,8 @@ describe('controller commands with --stack', () => {
     cfn.reset();
     ddb.reset();
     elb.reset();
+    sts.reset();
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/medlb-operator/alice', Account: '111122223333', UserId: 'AROA:alice' });
     stdout = '';
     stderr = '';
     spies = [
@@ -77,6 +81,11 @@ describe('controller commands with --stack', () => {
     expect(puts).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ TableName: TABLE, Item: expect.objectContaining({ sk: 'OVERRIDE#PACS#P1', action: 'drain', reason: 'patching' }) }),
+        // The audit record carries the principal STS verified.
+        expect.objectContaining({
+          TableName: TABLE,
+          Item: expect.objectContaining({ pk: 'AUDIT#PACS', action: 'drain', principal: 'arn:aws:sts::111122223333:assumed-role/medlb-operator/alice', identity: 'verified', configVersion: expect.stringMatching(/^[0-9a-f]{12}$/) }),
+        }),
       ]),
     );
     expect(JSON.parse(stdout)).toMatchObject({ action: 'drain', service: 'PACS', target: 'P1', changed: true });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RoundSummary } from '../../lambda/controller/round';
 import { FakeEc2 } from '../peers/fake-ec2';
+import { StsEndpoint } from '../../lab/sts-endpoint';
 import { FakeElbv2, type FakeCall } from '../peers/fake-elbv2';
 import { startPeersOnSharedPort, type SwitchableTcpPeer } from '../peers/switchable-tcp-peer';
 
@@ -23,17 +24,22 @@ interface CliResult {
 
 let fake: FakeElbv2;
 let fakeEc2: FakeEc2;
+let sts: StsEndpoint;
 let workDir: string;
 
 beforeAll(async () => {
   fake = await FakeElbv2.start({ host: '127.0.0.1' });
   fakeEc2 = await FakeEc2.start({ host: '127.0.0.1' });
+  // Overrides verify the caller with STS (GetCallerIdentity) when credentials are set, as they are here.
+  sts = await StsEndpoint.start('127.0.0.1');
+  sts.putIdentity('AKIDE2ETEST', { arn: 'arn:aws:iam::111122223333:user/e2e' });
   workDir = mkdtempSync(join(tmpdir(), 'medlb-e2e-'));
 });
 
 afterAll(async () => {
   await fake.close();
   await fakeEc2.close();
+  await sts.close();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -47,6 +53,7 @@ function runCli(args: string[]): Promise<CliResult> {
         HOME: workDir,
         AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: fake.endpoint,
         AWS_ENDPOINT_URL_EC2: fakeEc2.endpoint,
+        AWS_ENDPOINT_URL_STS: sts.endpoint,
         AWS_ACCESS_KEY_ID: 'AKIDE2ETEST',
         AWS_SECRET_ACCESS_KEY: 'e2e-secret',
         AWS_REGION: 'us-east-1',

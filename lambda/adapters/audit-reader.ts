@@ -1,0 +1,88 @@
+/**
+ * Reads the audit trail back (`medlb audit`): from the DynamoDB state table (one `AUDIT#<service>` partition per
+ * service, sort key `<when>#<target>#<random>`, see dynamodb-state-store.ts) or from the file store's
+ * `<state-file>.audit.jsonl`. Records of every version are readable: fields added later (principal, identity,
+ * configVersion) are optional, unknown fields are kept.
+ */
+import { readFile } from 'node:fs/promises';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditRecord } from '../reconcile/state';
+
+/** Which records to read: `since` inclusive, `until` exclusive (ISO 8601 in UTC, as records store `when`). */
+export interface AuditRange {
+  readonly since?: Date;
+  readonly until?: Date;
+}
+
+/** A stored record that lacks a field every version writes is reported, never silently dropped. */
+export class AuditRecordError extends Error {
+  override readonly name = 'AuditRecordError';
+}
+
+const REQUIRED = ['who', 'when', 'action', 'service', 'target'] as const;
+
+function asRecord(raw: unknown, source: string): AuditRecord {
+  const item = raw as Record<string, unknown>;
+  const missing = REQUIRED.filter((field) => typeof item?.[field] !== 'string');
+  if (missing.length > 0) throw new AuditRecordError(`${source}: not an audit record (missing ${missing.join(', ')})`);
+  // Keys and the TTL are storage details, not part of the record.
+  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...record } = item;
+  return record as unknown as AuditRecord;
+}
+
+function inRange(record: AuditRecord, range: AuditRange): boolean {
+  const at = Date.parse(record.when);
+  return (range.since === undefined || at >= range.since.getTime()) && (range.until === undefined || at < range.until.getTime());
+}
+
+/** Oldest first; records of the same instant by service, then target. */
+function inTimeOrder(records: readonly AuditRecord[]): AuditRecord[] {
+  return [...records].sort((a, b) => Date.parse(a.when) - Date.parse(b.when) || a.service.localeCompare(b.service) || a.target.localeCompare(b.target));
+}
+
+/** The records of `services` in the table, in time order; the time range is a key condition (no scan). */
+export async function readDynamoDbAudit(client: DynamoDBDocumentClient, tableName: string, services: readonly string[], range: AuditRange): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  // Sort keys start with the ISO time in UTC, so string order is time order; '~' sorts after every '#<target>'.
+  const from = range.since?.toISOString() ?? '';
+  const to = range.until ? range.until.toISOString() : '~';
+  for (const service of services) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': `AUDIT#${encodeURIComponent(service)}`, ':from': from, ':to': to },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) records.push(asRecord(item, `DynamoDB table ${tableName} item ${String(item.pk)}/${String(item.sk)}`));
+      startKey = page.LastEvaluatedKey as Record<string, unknown> | undefined;
+    } while (startKey);
+  }
+  return inTimeOrder(records.filter((r) => inRange(r, range)));
+}
+
+/** The records of a file store's JSON-lines audit log, in time order; a missing log is an empty trail. */
+export async function readFileAudit(path: string, range: AuditRange): Promise<AuditRecord[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new AuditRecordError(`audit log ${path} cannot be read: ${(err as Error).message}`);
+  }
+  const records: AuditRecord[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw new AuditRecordError(`audit log ${path} line ${index + 1}: not JSON`);
+    }
+    records.push(asRecord(parsed, `audit log ${path} line ${index + 1}`));
+  });
+  return inTimeOrder(records.filter((r) => inRange(r, range)));
+}
