@@ -1,9 +1,15 @@
 /**
- * CDK entry. Synthesizes the example site, or a JSON site file given with `npx cdk synth -c site=path/to/site.json`.
+ * CDK entry. Synthesizes the example site, or a site file given with `npx cdk synth -c site=path/to/site.json`.
  * A site with problems prints every problem (path and value) and exits non-zero, without a stack trace.
+ * An unknown `-c` key is a warning naming the known ones, and synthesizing the example says so on stderr
+ * (lib/app-context.ts); a site with placeholder ids synthesizes but its stack refuses to deploy
+ * (lib/constructs/placeholder-guard.ts).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { contextNotices } from '../lib/app-context';
 import { MedlbStack } from '../lib/medlb-stack';
 import { exampleSite, loadSiteFile, parseSite, Site, SiteFileError, SiteValidationError, siteWarnings } from '../lib/site';
 
@@ -20,7 +26,18 @@ function loadSite(app: App): Site {
   }
 }
 
+/** The keys of cdk.json's context: the project's own settings, not typos. */
+function projectContextKeys(): string[] {
+  try {
+    const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+    return Object.keys(cdkJson.context ?? {});
+  } catch {
+    return [];
+  }
+}
+
 const app = new App();
+for (const notice of contextNotices(app.node.getAllContext(), projectContextKeys())) process.stderr.write(`${notice}\n`);
 const site = loadSite(app);
 // Warnings do not stop the synth: the site is valid, but its administrator should know (stderr: stdout is the template).
 for (const warning of siteWarnings(site)) process.stderr.write(`WARNING ${warning.path}: ${warning.message}\n`);

@@ -6,6 +6,7 @@ import { Controller, fingerprintOf } from './constructs/controller';
 import { medlbProbeCommand } from '../contract/probe-command';
 import { CONFIG_ITEM_KEY, STATE_TABLE_OUTPUT } from '../contract/state-table';
 import { Monitoring } from './constructs/monitoring';
+import { PlaceholderGuard } from './constructs/placeholder-guard';
 import { SiteNetwork } from './constructs/site-network';
 import { SECURITY_GROUP_RULES_PER_DIRECTION } from './constructs/construct-defaults';
 import { TcpService } from './constructs/tcp-service';
@@ -13,6 +14,7 @@ import { Viewer } from './constructs/viewer';
 import type { VipSubnetMapping } from './constructs/vip-subnet-mapping';
 import { checkEgressOf, deriveControllerConfig, OwnedTargetGroup, usesDiscovery } from './controller-config';
 import type { Site } from './site';
+import { findPlaceholderIds } from './site/placeholders';
 import { realServerCidrsOf, staticVipAddressesOf, vipAddressesOf } from './site';
 
 export interface MedlbStackProps extends StackProps {
@@ -42,6 +44,9 @@ export class MedlbStack extends Stack {
       ...props,
     });
     const site = props.site;
+    // The example (and a copied site not yet filled in) synthesizes, but CloudFormation refuses to deploy it.
+    const placeholderIds = findPlaceholderIds(site);
+    if (placeholderIds.length > 0) new PlaceholderGuard(this, 'PlaceholderGuard', { siteName: site.name, placeholderIds });
     for (const [key, value] of Object.entries(site.tags)) Tags.of(this).add(key, value);
 
     this.key = new kms.Key(this, 'SiteKey', {
@@ -168,8 +173,17 @@ export class MedlbStack extends Stack {
       value: this.controller.table.tableName,
     });
     new CfnOutput(this, 'ControllerFunctionName', {
-      description: 'medlb controller function',
+      description: 'medlb controller function (medlb run --stack invokes it)',
       value: this.controller.function.functionName,
+    });
+    // The heartbeat runbook (docs/operating.md) needs these by name: aws logs tail, aws events describe-rule.
+    new CfnOutput(this, 'ControllerLogGroupName', {
+      description: "medlb controller function's log group (round summaries, errors)",
+      value: this.controller.logGroup.logGroupName,
+    });
+    new CfnOutput(this, 'ControllerScheduleRuleName', {
+      description: 'EventBridge rule that starts a controller invocation every minute',
+      value: this.controller.schedule.ruleName,
     });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -6,9 +6,9 @@ import * as path from 'node:path';
 const root = path.join(__dirname, '..');
 
 /** Runs the CDK app as `cdk synth -c site=...` does: context through CDK_CONTEXT_JSON, output to a temp dir. */
-function synthApp(site: string | undefined) {
+function synthApp(site: string | undefined, extraContext: Record<string, string> = {}) {
   const outdir = mkdtempSync(path.join(tmpdir(), 'medlb-app-'));
-  const context = site === undefined ? {} : { site };
+  const context = { ...(site === undefined ? {} : { site }), ...extraContext };
   const result = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'bin/app.ts'], {
     cwd: root,
     env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
@@ -46,6 +46,20 @@ describe('CDK app (bin/app.ts)', () => {
         (r) => r.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer' && r.Properties.Type === 'network',
       );
       expect(nlbs.map((nlb) => nlb.Properties.SubnetMappings[0].PrivateIPv4Address)).toContain('10.12.1.100');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test('a mistyped context key warns, naming the known ones; without a site the example is synthesized with a notice', () => {
+    const { status, stderr, outdir } = synthApp(undefined, { sites: 'my-site.json' });
+    try {
+      expect(status).toBe(0);
+      expect(stderr).toContain("medlb: warning: unknown context key 'sites' (-c sites=...) is ignored; medlb knows: -c site=FILE");
+      expect(stderr).toContain('medlb: no -c site=FILE given: synthesizing the example hospital (placeholder ids: it cannot be deployed)');
+      // ...and that example refuses to deploy (test/stack/deploy-readiness.test.ts has the rule's details).
+      const template = JSON.parse(readFileSync(path.join(outdir, 'Medlb-example-hospital.template.json'), 'utf8'));
+      expect(Object.keys(template.Rules).some((id) => id.startsWith('PlaceholderGuard'))).toBe(true);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

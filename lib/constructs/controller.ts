@@ -33,7 +33,8 @@ export interface CheckEgressRule {
 
 /**
  * How the controller, inside the VPC, reaches the AWS APIs it calls (ELBv2, EC2, DynamoDB):
- * - `create-endpoints`: this construct creates ELBv2 and EC2 interface endpoints (private DNS) and a DynamoDB
+ * - `create-endpoints`: this construct creates an ELBv2 interface endpoint, an EC2 one only when the site uses
+ *   discovery (private DNS: a second EC2 endpoint would collide with one the VPC may have), and a DynamoDB
  *   gateway endpoint (the subnets' route tables must be known); egress goes to those endpoints only.
  * - `existing-endpoints`: the VPC already has them (private DNS); egress is HTTPS to the VPC CIDR and DynamoDB's
  *   prefix list.
@@ -98,6 +99,8 @@ export class Controller extends Construct {
   public readonly securityGroup: ec2.SecurityGroup;
   /** The schedule that starts an invocation every minute. */
   public readonly schedule: events.Rule;
+  /** The controller function's log group (a stack output: the heartbeat runbook reads it). */
+  public readonly logGroup: logs.LogGroup;
   /** Every permission of the controller function (a customer-managed policy: no inline or AWS-managed ones). */
   public readonly policy: iam.ManagedPolicy;
   /** Log group of the deploy-time custom resources (config writer, prefix-list lookup, post-deploy round). */
@@ -142,6 +145,7 @@ export class Controller extends Construct {
       retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.logGroup = logGroup;
 
     const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
@@ -223,11 +227,12 @@ export class Controller extends Construct {
         allowAllOutbound: false,
       });
       endpointSg.addIngressRule(this.securityGroup, ec2.Port.tcp(443), 'controller to AWS APIs');
-      this.securityGroup.addEgressRule(endpointSg, ec2.Port.tcp(443), 'ELBv2 and EC2 interface endpoints');
-      for (const [id, service] of [
-        ['Elbv2Endpoint', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING],
-        ['Ec2Endpoint', ec2.InterfaceVpcEndpointAwsService.EC2],
-      ] as const) {
+      // EC2 only for discovery: an EC2 endpoint with private DNS collides with one the VPC may already have.
+      const discovers = props.discoversInstances === true;
+      this.securityGroup.addEgressRule(endpointSg, ec2.Port.tcp(443), discovers ? 'ELBv2 and EC2 interface endpoints' : 'ELBv2 interface endpoint');
+      const endpoints: Array<readonly [string, ec2.InterfaceVpcEndpointAwsService]> = [['Elbv2Endpoint', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING]];
+      if (discovers) endpoints.push(['Ec2Endpoint', ec2.InterfaceVpcEndpointAwsService.EC2]);
+      for (const [id, service] of endpoints) {
         new ec2.InterfaceVpcEndpoint(this, id, {
           vpc: props.vpc,
           service,
