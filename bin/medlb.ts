@@ -13,23 +13,31 @@ const COMMANDS: Record<string, () => CommandModule> = {
   online: () => require('../lambda/cli/override'),
   diff: () => require('../lambda/cli/diff'),
   audit: () => require('../lambda/cli/audit'),
+  run: () => require('../lambda/cli/run'),
 };
 
 const USAGE = `usage: medlb <command> [options]
 commands:
   probe <protocol> <host>:<port> [options]     check one real server (tcp|dicom|hl7|xds|http|https)
-  reconcile (--config F --state-file S | --stack NAME) [--dry-run]
-  status (--config F --state-file S | --stack NAME)
-  drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT]
+  reconcile (--config F --state-file S | --stack NAME) [--dry-run]   one round from this machine
+  run --stack NAME --rounds N                  N rounds now by the deployed controller (Lambda Invoke)
+  status (--config F --state-file S | --stack NAME) [--wide] [--json]
+  drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT] [--force]
   audit (--config F --state-file S | --stack NAME) [--service S] [--target T] [--since TIME] [--until TIME] [--json]   the audit trail, oldest first
   diff (--template F | --site F) (--stack NAME | --deployed F) [--allow-replacement]   before cdk deploy: refuse replacing what holds traffic
+commands that talk to AWS take --region R and --profile P, as the AWS CLI does; \`medlb <command> --help\` for details
 exit codes: 0 ok / healthy; 1 unhealthy (probe), a service failed (reconcile) or a replacement found (diff); 2 usage or input error, or a target group status cannot read`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h') {
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!command) {
+    // Not asked for: the usage is an error message here, so it goes to stderr with exit 2.
     process.stderr.write(`${USAGE}\n`);
-    return command ? 0 : 2;
+    return 2;
   }
   const load = COMMANDS[command];
   if (!load) {

@@ -7,14 +7,17 @@ import { runRound } from '../controller/round';
 import { awsOptionsOf, COMMON_OPTIONS, EXIT, openDiscovery, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 
-const USAGE = 'usage: medlb reconcile (--config controller.json --state-file state.json | --stack NAME) [--dry-run]';
+const USAGE = `usage: medlb reconcile (--config controller.json --state-file state.json | --stack NAME) [--dry-run] [--region R] [--profile P]
+  one controller round from this machine, for local files and the lab; against a deployed stack use
+  \`medlb run --stack NAME --rounds N\` (the deployed controller's own rounds: no second writer)
+exit codes: 0 done; 1 a service failed; 2 usage or input error`;
 
 /** @public The command: bin/medlb.ts loads this module by name and calls `run`. */
 export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' } }, true);
     if (values.help) {
-      process.stderr.write(`${USAGE}\n`);
+      writeOut(USAGE);
       return EXIT.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);

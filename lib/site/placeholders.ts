@@ -16,7 +16,8 @@ const PATTERNS: readonly RegExp[] = [
   /\b[a-z]+-0?([0-9a-f])\1{7,}[0-9a-f]?\b/g,
   // certificate/00000000-0000-0000-0000-000000000000
   /\b0{8}-0{4}-0{4}-0{4}-0{12}\b/g,
-  new RegExp(`(?<![0-9])(${DOCUMENTATION_ACCOUNTS.join('|')})(?![0-9])`, 'g'),
+  // An account id on its own, not the last group of a UUID.
+  new RegExp(`(?<![0-9a-f-])(${DOCUMENTATION_ACCOUNTS.join('|')})(?![0-9a-f-])`, 'g'),
 ];
 
 /** Every placeholder id in a site (any string anywhere in it), each once, in the order found. */
