@@ -52,7 +52,7 @@ export async function run(args: string[]): Promise<number> {
       false,
     );
     if (values.help) {
-      process.stderr.write(`${USAGE}\n`);
+      writeOut(USAGE);
       return EXIT.ok;
     }
     const range: AuditRange = {
