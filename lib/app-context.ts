@@ -7,7 +7,7 @@
  */
 
 /** The context keys medlb reads. */
-export const MEDLB_CONTEXT_KEYS = ['site'] as const;
+const MEDLB_CONTEXT_KEYS = ['site'] as const;
 
 /** Keys CDK itself (or its CLI) puts into the context. */
 function isCdkKey(key: string, projectKeys: ReadonlySet<string>): boolean {
