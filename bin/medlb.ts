@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   diff: () => require('../lambda/cli/diff'),
   audit: () => require('../lambda/cli/audit'),
   run: () => require('../lambda/cli/run'),
+  failback: () => require('../lambda/cli/failback'),
 };
 
 const USAGE = `usage: medlb <command> [options]
@@ -24,6 +25,7 @@ commands:
   status (--config F --state-file S | --stack NAME) [--wide] [--json]
   drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT] [--force]
   audit (--config F --state-file S | --stack NAME) [--service S] [--target T] [--since TIME] [--until TIME] [--json]   the audit trail, oldest first
+  failback <service> (--config F --state-file S | --stack NAME) [--reason TEXT]   manual failback of a failover service
   diff (--template F | --site F) (--stack NAME | --deployed F) [--allow-replacement]   before cdk deploy: refuse replacing what holds traffic
 commands that talk to AWS take --region R and --profile P, as the AWS CLI does; \`medlb <command> --help\` for details
 exit codes: 0 ok / healthy; 1 unhealthy (probe), a service failed (reconcile) or a replacement found (diff); 2 usage or input error, or a target group status cannot read`;

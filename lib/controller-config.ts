@@ -42,6 +42,7 @@ export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByS
   const services: ControllerServiceInput[] = site.services.map((service) => ({
     name: service.label,
     mode: service.mode,
+    ...(service.failback !== undefined ? { failback: service.failback } : {}),
     rise: service.healthCheck.rise,
     fall: service.healthCheck.fall,
     check: checkOf(service.healthCheck),

@@ -127,6 +127,14 @@ export const serviceSchema = z
       .describe('NLB idle timeout, 60–6000 s (default 3600)'),
     /** balanced: every healthy server; failover: the first healthy one. @default 'balanced' */
     mode: modeSchema.default(defaults.DEFAULT_MODE).describe('balanced or failover (default balanced)'),
+    /**
+     * failover only: `automatic` returns to the first server as soon as it is up again; `manual` stays on the
+     * standby until `medlb failback <service>` (many HL7 teams fail back by hand, at a quiet time). @default 'automatic'
+     */
+    failback: z
+      .enum(['automatic', 'manual'], { error: 'must be automatic or manual' })
+      .optional()
+      .describe('failover only: automatic (default) or manual (stay on the standby until `medlb failback`)'),
     /** Time open connections may finish after a server leaves. @default 300 */
     deregistrationDelaySeconds: deregistrationDelaySchema.default(defaults.DEFAULT_DEREGISTRATION_DELAY_SECONDS).describe('0–3600 s (default 300)'),
     /** Overrides the site-wide allowed client CIDRs. @default the site's allowedClientCidrs */

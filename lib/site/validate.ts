@@ -396,6 +396,13 @@ function checkPorts(pool: PoolView, problems: ProblemList): void {
   });
 }
 
+function checkFailback(pool: PoolView, problems: ProblemList): void {
+  const mode = stringAt(pool.raw.mode) ?? defaults.DEFAULT_MODE;
+  if (pool.raw.failback !== undefined && mode !== 'failover') {
+    problems.add([...pool.path, 'failback'], `applies only to mode failover, not ${mode} (a balanced service serves every up server); remove it`);
+  }
+}
+
 function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
   const check = recordAt(pool.raw.healthCheck);
   const defaultProtocol = pool.isViewer ? defaults.DEFAULT_VIEWER_HEALTH_CHECK_PROTOCOL : defaults.DEFAULT_HEALTH_CHECK_PROTOCOL;
@@ -467,6 +474,7 @@ export function crossFieldProblems(input: unknown): SiteProblem[] {
     checkRealServers(pool, vpc, problems);
     checkDiscover(input, pool, vpc, region, problems);
     checkHealthCheck(pool, problems);
+    checkFailback(pool, problems);
     if (!pool.isViewer) for (const problem of nlbHealthCheckProblems(pool.raw.nlbHealthCheck)) problems.add([...pool.path, 'nlbHealthCheck', ...problem.path], problem.message);
   }
   checkTimeoutsFitInterval(input, pools, problems);

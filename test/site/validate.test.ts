@@ -250,6 +250,13 @@ describe('health checks', () => {
     expect(problemsAfter((s) => ((s.services[1].healthCheck.timeoutMs = 9_000), (s.controller.intervalSeconds = 13)))).toEqual([]);
   });
 
+  it('failback applies to failover services only', () => {
+    expect(problemsAfter((s) => ((s.services[1].mode = 'balanced'), (s.services[1].failback = 'manual')))).toEqual([
+      { path: 'services[1].failback', message: 'applies only to mode failover, not balanced (a balanced service serves every up server); remove it' },
+    ]);
+    expect(problemsAfter((s) => ((s.services[1].mode = 'failover'), (s.services[1].failback = 'manual')))).toEqual([]);
+  });
+
   it('tls on http/https says to use the protocol instead', () => {
     expect(problemsAfter((s) => (s.viewer.healthCheck.tls = true))).toEqual([
       { path: 'viewer.healthCheck.tls', message: 'applies only to protocol tcp or dicom or hl7 or xds, not https (http/https choose TLS by protocol: use protocol https); remove it' },
