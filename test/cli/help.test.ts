@@ -12,6 +12,7 @@ const COMMANDS: ReadonlyArray<[string, string, string[]]> = [
   ['online', 'override', ['online']],
   ['diff', 'diff', []],
   ['audit', 'audit', []],
+  ['failback', 'failback', []],
 ];
 
 describe('--help', () => {
