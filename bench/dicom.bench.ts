@@ -14,6 +14,7 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import * as dimse from 'dcmjs-dimse';
 import { probeDicom } from '../lambda/probes/dicom';
 import type { CheckSpec } from '../lambda/probes/types';
 import { startDicomPeer, type DicomPeer } from '../test/peers/dicom-peers';
@@ -73,8 +74,6 @@ function echoscuOnce(port: number): Promise<boolean> {
   });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dimse = require('dcmjs-dimse') as typeof import('dcmjs-dimse');
 dimse.log.setLevel('silent');
 
 function dcmjsDimseOnce(port: number): Promise<boolean> {

@@ -136,7 +136,9 @@ export class Ec2Endpoint {
   }
 
   private describeInstances(params: Record<string, string>, filters: Record<string, string[]>, requestId: string): string {
-    const ids = Object.keys(params).filter((k) => /^InstanceId\.\d+$/.test(k)).map((k) => params[k]!);
+    const ids = Object.entries(params)
+      .filter(([k]) => /^InstanceId\.\d+$/.test(k))
+      .map(([, id]) => id);
     for (const id of ids) {
       if (!this.instances.has(id)) throw new QueryApiError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
     }
@@ -210,11 +212,14 @@ function parseFilters(params: Record<string, string>): Record<string, string[]> 
   for (const [key, name] of Object.entries(params)) {
     const match = /^Filter\.(\d+)\.Name$/.exec(key);
     if (!match) continue;
-    const values = Object.keys(params)
-      .map((k) => new RegExp(`^Filter\\.${match[1]}\\.Value\\.(\\d+)$`).exec(k))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .sort((a, b) => Number(a[1]) - Number(b[1]))
-      .map((m) => params[m[0]]!);
+    const valuePattern = new RegExp(`^Filter\\.${match[1]}\\.Value\\.(\\d+)$`);
+    const values = Object.entries(params)
+      .flatMap(([k, value]) => {
+        const index = valuePattern.exec(k)?.[1];
+        return index === undefined ? [] : [{ index: Number(index), value }];
+      })
+      .sort((a, b) => a.index - b.index)
+      .map(({ value }) => value);
     filters[name] = values;
   }
   return filters;

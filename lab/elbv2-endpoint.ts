@@ -11,7 +11,7 @@
 import { ScaledClock, type LabClock } from './clock';
 import { AWS_PRIVATE_TARGET_RANGES, cidrContains, ipv4ToNumber, parseCidr, type Ipv4Cidr } from './ip-ranges';
 import { escapeXml, QueryApiError, QueryApiServer, type QueryApi } from './query-api-server';
-import { LabTargetGroup, type EndpointTarget, type TargetStateName } from './target-group';
+import { LabTargetGroup, type EndpointTarget, type TargetSpec, type TargetStateName } from './target-group';
 import type { HealthCheckSettings } from './target-group-settings';
 import type { Vip } from './vip';
 
@@ -287,16 +287,16 @@ export class Elbv2Endpoint {
   private register(arn: string, targets: Elbv2Call['targets']): void {
     const group = this.group(arn);
     // AWS rejects the whole call when one target is invalid, so validate all before registering any.
-    for (const t of targets) this.validateTarget(t);
-    group.register(targets.map((t) => ({ id: t.id, port: t.port!, availabilityZone: t.availabilityZone })));
+    group.register(targets.map((t) => this.validateTarget(t)));
   }
   /**
    * What RegisterTargets checks for an IP target (TargetDescription.AvailabilityZone, docs/architecture.md#aws-facts). The
    * messages are the ones AWS has been seen to answer with (ValidationError, HTTP 400); the wording for a
    * publicly routable address was not found in any source and is this endpoint's own.
    */
-  private validateTarget(t: Elbv2Call['targets'][number]): void {
+  private validateTarget(t: Elbv2Call['targets'][number]): TargetSpec {
     if (t.port === undefined) throw new QueryApiError('ValidationError', `A port must be specified for target '${t.id}'`);
+    const valid = { id: t.id, port: t.port, availabilityZone: t.availabilityZone };
     const address = ipv4ToNumber(t.id);
     if (address === undefined) throw new QueryApiError('ValidationError', `The IP address '${t.id}' is not a valid IPv4 address`);
     if (cidrContains(this.vpcCidr, address)) {
@@ -306,7 +306,7 @@ export class Elbv2Endpoint {
           `The IP address '${t.id}' is within the VPC, and cannot have its Availability Zone overridden to 'all' from '${this.vpcAvailabilityZone}'`,
         );
       }
-      return;
+      return valid;
     }
     if (!this.privateRanges.some((range) => cidrContains(range, address))) {
       throw new QueryApiError(
@@ -320,6 +320,7 @@ export class Elbv2Endpoint {
     if (t.availabilityZone !== 'all') {
       throw new QueryApiError('ValidationError', `Availability Zones for IP address must be all when not within the VPC (IP address '${t.id}')`);
     }
+    return valid;
   }
 
   private deregister(arn: string, targets: Elbv2Call['targets']): void {
@@ -347,10 +348,12 @@ function requiredTargets(targets: Elbv2Call['targets']): Elbv2Call['targets'] {
 
 function parseTargets(params: Record<string, string>): Elbv2Call['targets'] {
   const targets: { id: string; port?: number; availabilityZone?: string }[] = [];
-  for (let n = 1; params[`Targets.member.${n}.Id`] !== undefined; n += 1) {
+  for (let n = 1; ; n += 1) {
+    const id = params[`Targets.member.${n}.Id`];
+    if (id === undefined) break;
     const port = params[`Targets.member.${n}.Port`];
     targets.push({
-      id: params[`Targets.member.${n}.Id`]!,
+      id,
       port: port === undefined ? undefined : Number(port),
       availabilityZone: params[`Targets.member.${n}.AvailabilityZone`],
     });
@@ -388,8 +391,10 @@ function errorXml(error: QueryApiError, requestId: string): string {
 /** `Attributes.member.N.Key` / `.Value` → key → value. */
 function parseAttributes(params: Record<string, string>): Record<string, string> {
   const attributes: Record<string, string> = {};
-  for (let n = 1; params[`Attributes.member.${n}.Key`] !== undefined; n += 1) {
-    attributes[params[`Attributes.member.${n}.Key`]!] = params[`Attributes.member.${n}.Value`] ?? '';
+  for (let n = 1; ; n += 1) {
+    const key = params[`Attributes.member.${n}.Key`];
+    if (key === undefined) break;
+    attributes[key] = params[`Attributes.member.${n}.Value`] ?? '';
   }
   if (Object.keys(attributes).length === 0) throw new QueryApiError('ValidationError', 'Attributes is required');
   return attributes;

@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /** An error the endpoint answers with: the AWS error code, its message and HTTP status. */
 export class QueryApiError extends Error {
@@ -51,7 +50,9 @@ export class QueryApiServer {
 
   /** The URL to give the SDK (`endpoint` option or `AWS_ENDPOINT_URL_<SERVICE>`). */
   get endpoint(): string {
-    const address = this.server.address() as AddressInfo;
+    const address = this.server.address();
+    // A TCP server that is listening has an address object (a string only for pipes, null before listen).
+    if (address === null || typeof address === 'string') throw new Error('the Query API server is not listening on TCP');
     return `http://${address.address}:${address.port}`;
   }
 
@@ -63,7 +64,11 @@ export class QueryApiServer {
 
 async function respond(api: QueryApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  for await (const chunk of req) {
+    // An IncomingMessage without setEncoding yields Buffers.
+    if (!Buffer.isBuffer(chunk)) throw new Error('request body chunk is not a Buffer');
+    chunks.push(chunk);
+  }
   const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
   const action = params.Action ?? '';
   const requestId = randomUUID();
@@ -84,7 +89,15 @@ async function respond(api: QueryApi, req: IncomingMessage, res: ServerResponse)
   res.end(body);
 }
 
+const XML_ESCAPES: ReadonlyMap<string, string> = new Map([
+  ['<', '&lt;'],
+  ['>', '&gt;'],
+  ['&', '&amp;'],
+  ["'", '&apos;'],
+  ['"', '&quot;'],
+]);
+
 /** Escapes text for XML element content and attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+  return text.replace(/[<>&'"]/g, (c) => XML_ESCAPES.get(c) ?? c);
 }

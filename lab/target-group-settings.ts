@@ -83,8 +83,8 @@ export function applyAttributes(current: Readonly<Record<string, string>>, chang
   for (const [key, value] of Object.entries(changes)) {
     if (!(key in DEFAULT_TCP_ATTRIBUTES)) problems.push(`'${key}' is not a valid attribute key for a TCP target group`);
     else if (BOOLEAN_KEYS.has(key) && value !== 'true' && value !== 'false') problems.push(`${key}: '${value}' must be true or false`);
-    else if (INTEGER_RANGES[key]) {
-      const [min, max] = INTEGER_RANGES[key]!;
+    else if (INTEGER_RANGES[key] !== undefined) {
+      const [min, max] = INTEGER_RANGES[key];
       if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) problems.push(`${key}: '${value}' must be an integer from ${min} to ${max}`);
     } else if (key === 'stickiness.type' && value !== 'source_ip') {
       problems.push(`Stickiness type '${value}' is not supported for target groups with the TCP protocol`);

@@ -198,7 +198,8 @@ export class LabTargetGroup {
   /** Puts a target straight into the group in the given state (a registration that predates the test). */
   seed(spec: TargetSpec, state: TargetStateName = 'healthy'): void {
     this.register([spec]);
-    const target = this.members.get(key(spec.id, spec.port))!;
+    const target = this.members.get(key(spec.id, spec.port));
+    if (target === undefined) throw new Error(`seed: ${spec.id}:${spec.port} was not registered`);
     this.stopTimers(target);
     Object.assign(target, { state, reason: undefined, description: undefined, describesLeft: 0 });
     if (this.context.healthModel === 'checks' && this.vip && state !== 'draining') this.startChecks(target, 0);
@@ -239,7 +240,8 @@ export class LabTargetGroup {
     if (candidates.length === 0) return undefined;
     const stickySourceIp = dataPlaneAttributes(this.attributeValues).stickySourceIp;
     const previous = stickySourceIp ? candidates.find((t) => t.key === this.sticky.get(clientIp)) : undefined;
-    const target = previous ?? candidates[this.turn++ % candidates.length]!;
+    const target = previous ?? candidates[this.turn++ % candidates.length];
+    if (target === undefined) return undefined;
     if (stickySourceIp) this.sticky.set(clientIp, target.key);
     return { target, failOpen };
   }

@@ -272,7 +272,8 @@ export class MllpSenderTraffic {
     const socket = this.socket;
     const message = this.queue[0];
     if (this.inFlight || !socket || socket.connecting || socket.destroyed || message === undefined) return;
-    const controlId = message.split('\r')[0]!.split('|')[9]!;
+    // MSH-10, the message control id, is the 10th field of the first segment (the sender wrote it there).
+    const controlId = message.split('\r')[0]?.split('|')[9] ?? '';
     const timer = setTimeout(() => {
       // No ACK in time: an MLLP sender cannot know whether the message arrived, so it starts over.
       this.counts.ackTimeouts += 1;

@@ -8,6 +8,7 @@
  * missing verdict is reported as such and never as a pass.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
 
 const SEVERITIES = ['info', 'low', 'moderate', 'high', 'critical'] as const;
 type Severity = (typeof SEVERITIES)[number];
@@ -28,46 +29,59 @@ export interface AuditFinding {
 }
 
 function isSeverity(value: unknown): value is Severity {
-  return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
+  return SEVERITIES.some((severity) => severity === value);
 }
+
+/** npm audit's report (auditReportVersion 2), as far as CI reads it. */
+const AuditReportSchema = z.object({
+  vulnerabilities: z.record(
+    z.string(),
+    z.object({
+      // An entry whose severity cannot be read is treated as the worst: an unreadable finding must not pass.
+      severity: z.enum(SEVERITIES).catch('critical'),
+      range: z.string().catch('?'),
+      via: z.array(z.union([z.string(), z.object({ title: z.string().catch('?') })])).catch([]),
+      fixAvailable: z.unknown(),
+    }),
+  ),
+  metadata: z.object({ dependencies: z.object({ total: z.number() }).partial().optional() }),
+});
+
+/** What npm writes instead of a report when it could not get one. */
+const AuditErrorSchema = z.object({ message: z.string() });
 
 /** Reads npm audit's JSON report (auditReportVersion 2); `level` is the lowest severity that fails. */
 export function judgeAudit(text: string | undefined, level: Severity): AuditVerdict {
   if (text === undefined || text.trim() === '') return { kind: 'unavailable', why: 'npm audit wrote no report' };
-  let report: unknown;
+  let json: unknown;
   try {
-    report = JSON.parse(text);
+    json = JSON.parse(text);
   } catch {
     return { kind: 'unavailable', why: `npm audit wrote no JSON: ${text.trim().slice(0, 200)}` };
   }
-  if (typeof report !== 'object' || report === null) return { kind: 'unavailable', why: 'npm audit wrote no report object' };
-  const { vulnerabilities, metadata, message } = report as { vulnerabilities?: unknown; metadata?: unknown; message?: unknown };
-  if (typeof vulnerabilities !== 'object' || vulnerabilities === null || typeof metadata !== 'object' || metadata === null) {
-    const why = typeof message === 'string' ? message : 'the report has no vulnerabilities/metadata section';
-    return { kind: 'unavailable', why };
+  const report = AuditReportSchema.safeParse(json);
+  if (!report.success) {
+    const error = AuditErrorSchema.safeParse(json);
+    return { kind: 'unavailable', why: error.success ? error.data.message : 'the report has no vulnerabilities/metadata section' };
   }
   const threshold = SEVERITIES.indexOf(level);
   const findings: AuditFinding[] = [];
   let below = 0;
-  for (const [name, entry] of Object.entries(vulnerabilities as Record<string, unknown>)) {
-    const { severity, range, via, fixAvailable } = (entry ?? {}) as { severity?: unknown; range?: unknown; via?: unknown; fixAvailable?: unknown };
-    // An entry whose severity cannot be read is treated as the worst: an unreadable finding must not pass.
-    const readSeverity: Severity = isSeverity(severity) ? severity : 'critical';
-    if (SEVERITIES.indexOf(readSeverity) < threshold) {
+  for (const [name, entry] of Object.entries(report.data.vulnerabilities)) {
+    if (SEVERITIES.indexOf(entry.severity) < threshold) {
       below += 1;
       continue;
     }
     findings.push({
       name,
-      severity: readSeverity,
-      range: typeof range === 'string' ? range : '?',
-      via: Array.isArray(via) ? via.map((v) => (typeof v === 'string' ? v : String((v as { title?: unknown }).title ?? '?'))).join('; ') : '?',
-      fixAvailable: fixAvailable !== false && fixAvailable !== undefined,
+      severity: entry.severity,
+      range: entry.range,
+      via: entry.via.map((via) => (typeof via === 'string' ? via : via.title)).join('; '),
+      fixAvailable: entry.fixAvailable !== false && entry.fixAvailable !== undefined,
     });
   }
   if (findings.length > 0) return { kind: 'findings', findings };
-  const dependencies = (metadata as { dependencies?: { total?: unknown } }).dependencies?.total;
-  return { kind: 'clean', below, dependencies: typeof dependencies === 'number' ? dependencies : undefined };
+  return { kind: 'clean', below, dependencies: report.data.metadata.dependencies?.total };
 }
 
 /** The lines CI prints for a verdict. */

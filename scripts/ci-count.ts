@@ -8,6 +8,7 @@
  * failure whatever jest's exit code said: a run that cannot prove what passed has not passed.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
 
 /** What one suite adds to CI's totals, and what to print about it. */
 export interface SuiteCount {
@@ -28,17 +29,27 @@ export interface NotRunTest {
   readonly status: string;
 }
 
-const REQUIRED_COUNTS = [
-  'numPassedTests',
-  'numFailedTests',
-  'numPendingTests',
-  'numTodoTests',
-  'numTotalTests',
-  'numFailedTestSuites',
-  'numRuntimeErrorTestSuites',
-] as const;
+const count = z.number().int().nonnegative();
 
-type Counts = Record<(typeof REQUIRED_COUNTS)[number], number>;
+/** The parts of jest's --json results CI reads; per-test detail is optional (a crash may leave none). */
+const JestResultsSchema = z.object({
+  numPassedTests: count,
+  numFailedTests: count,
+  numPendingTests: count,
+  numTodoTests: count,
+  numTotalTests: count,
+  numFailedTestSuites: count,
+  numRuntimeErrorTestSuites: count,
+  success: z.boolean().optional(),
+  testResults: z
+    .array(
+      z.object({
+        name: z.string().catch('(unknown file)'),
+        assertionResults: z.array(z.object({ status: z.string(), fullName: z.string().catch('(unnamed test)') })).catch([]),
+      }),
+    )
+    .catch([]),
+});
 
 const NOT_RUN_STATUSES = new Set(['pending', 'skipped', 'todo', 'disabled']);
 
@@ -47,55 +58,40 @@ export function countJestResults(text: string | undefined, exitCode: number): Su
   const unreadable = (problem: string): SuiteCount => ({ passed: 0, failed: 1, problems: [problem], notRun: [], notRunCount: 0 });
   if (text === undefined) return unreadable(`no results file (jest exited ${exitCode})`);
   if (text.trim() === '') return unreadable(`the results file is empty (jest exited ${exitCode})`);
-  let results: unknown;
+  let json: unknown;
   try {
-    results = JSON.parse(text);
+    json = JSON.parse(text);
   } catch (err) {
     return unreadable(`the results file is not JSON (${err instanceof Error ? err.message : String(err)}; jest exited ${exitCode})`);
   }
-  if (typeof results !== 'object' || results === null) return unreadable('the results file holds no results object');
-  const record = results as Record<string, unknown>;
-  const missing = REQUIRED_COUNTS.filter((key) => !isCount(record[key]));
-  if (missing.length > 0) return unreadable(`the results file lacks counts: ${missing.join(', ')} (jest exited ${exitCode})`);
-  const counts = Object.fromEntries(REQUIRED_COUNTS.map((key) => [key, record[key]])) as Counts;
+  const parsed = JestResultsSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? '')))].filter((field) => field !== '');
+    if (fields.length === 0) return unreadable('the results file holds no results object');
+    return unreadable(`the results file lacks counts: ${fields.join(', ')} (jest exited ${exitCode})`);
+  }
+  const results = parsed.data;
 
   const problems: string[] = [];
-  let failed = counts.numFailedTests + counts.numRuntimeErrorTestSuites;
-  const accountedFor = counts.numPassedTests + counts.numFailedTests + counts.numPendingTests + counts.numTodoTests;
-  if (accountedFor !== counts.numTotalTests) {
-    problems.push(`the counts disagree: passed+failed+pending+todo = ${accountedFor}, total = ${counts.numTotalTests}`);
+  let failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
+  const accountedFor = results.numPassedTests + results.numFailedTests + results.numPendingTests + results.numTodoTests;
+  if (accountedFor !== results.numTotalTests) {
+    problems.push(`the counts disagree: passed+failed+pending+todo = ${accountedFor}, total = ${results.numTotalTests}`);
   }
-  if (counts.numTotalTests === 0) problems.push('ran no test');
-  if (failed === 0 && counts.numFailedTestSuites > 0) {
-    problems.push(`${counts.numFailedTestSuites} test file(s) failed outside any test (a hook or the file itself)`);
+  if (results.numTotalTests === 0) problems.push('ran no test');
+  if (failed === 0 && results.numFailedTestSuites > 0) {
+    problems.push(`${results.numFailedTestSuites} test file(s) failed outside any test (a hook or the file itself)`);
   }
-  if (failed === 0 && problems.length === 0 && (exitCode !== 0 || record.success === false)) {
-    problems.push(`jest exited ${exitCode} (success: ${String(record.success)}) with no failed test`);
+  if (failed === 0 && problems.length === 0 && (exitCode !== 0 || results.success === false)) {
+    problems.push(`jest exited ${exitCode} (success: ${String(results.success)}) with no failed test`);
   }
   failed += problems.length;
-  return { passed: counts.numPassedTests, failed, problems, notRun: notRunTests(record.testResults), notRunCount: counts.numPendingTests + counts.numTodoTests };
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
-}
-
-function notRunTests(testResults: unknown): NotRunTest[] {
-  if (!Array.isArray(testResults)) return [];
-  const found: NotRunTest[] = [];
-  for (const file of testResults as unknown[]) {
-    if (typeof file !== 'object' || file === null) continue;
-    const { name, assertionResults } = file as { name?: unknown; assertionResults?: unknown };
-    if (!Array.isArray(assertionResults)) continue;
-    for (const assertion of assertionResults as unknown[]) {
-      if (typeof assertion !== 'object' || assertion === null) continue;
-      const { status, fullName } = assertion as { status?: unknown; fullName?: unknown };
-      if (typeof status === 'string' && NOT_RUN_STATUSES.has(status)) {
-        found.push({ file: typeof name === 'string' ? name : '(unknown file)', name: String(fullName), status });
-      }
-    }
-  }
-  return found;
+  const notRun = results.testResults.flatMap((file) =>
+    file.assertionResults
+      .filter((assertion) => NOT_RUN_STATUSES.has(assertion.status))
+      .map((assertion) => ({ file: file.name, name: assertion.fullName, status: assertion.status })),
+  );
+  return { passed: results.numPassedTests, failed, problems, notRun, notRunCount: results.numPendingTests + results.numTodoTests };
 }
 
 /** The lines CI prints on stderr about a suite: its failures' causes and, loudly, every test that did not run. */

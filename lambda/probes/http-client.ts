@@ -42,7 +42,7 @@ export interface HttpReply {
 
 /** Maps an error of the HTTP client to an operator-facing reason. */
 function describeHttpError(err: Error, phase: 'response' | 'body'): string {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const code = 'code' in err && typeof err.code === 'string' ? err.code : '';
   if (code.startsWith('HPE_')) return `malformed HTTP response (${code})`;
   if (code === 'ECONNRESET') {
     return phase === 'response' ? 'connection closed by peer before HTTP response' : 'connection closed by peer during HTTP body';
@@ -78,7 +78,7 @@ export async function httpExchange(context: ProbeContext, target: ProbeTarget, o
     };
     const fail = (reason: string): void => settle(() => reject(new ProbeFailure(reason)));
     const onAbort = (): void => {
-      const abort = signal.reason;
+      const abort: unknown = signal.reason;
       fail(abort instanceof ProbeAbort && abort.kind === 'deadline' ? timeoutReason() : 'cancelled');
     };
     const timer = setTimeout(() => fail(timeoutReason()), timeoutMs);

@@ -20,7 +20,8 @@ export function probeHttp(target: ProbeTarget, check: CheckSpec, options?: Probe
     if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) {
       throw new ProbeFailure(`invalid path "${path}" (must start with / and contain no spaces or control characters)`);
     }
-    const expected = check.expect !== undefined && check.expect !== '' ? Buffer.from(check.expect, 'utf8') : undefined;
+    const expectedText = check.expect ?? '';
+    const expected = expectedText !== '' ? Buffer.from(expectedText, 'utf8') : undefined;
     const reply = await httpExchange(context, target, {
       method: 'GET',
       path,
@@ -36,7 +37,7 @@ export function probeHttp(target: ProbeTarget, check: CheckSpec, options?: Probe
     const status = statusLine(reply.status, reply.statusText);
     if (reply.status < 200 || reply.status >= 400) throw new ProbeFailure(status);
     if (!expected) return status;
-    const shown = JSON.stringify(check.expect!.slice(0, MAX_REASON_DETAIL_CHARS));
+    const shown = JSON.stringify(expectedText.slice(0, MAX_REASON_DETAIL_CHARS));
     if (reply.body.includes(expected)) return `${status}, body contains ${shown}`;
     const scope = reply.truncated ? `the first ${reply.body.length} bytes of the body` : `the body (${reply.body.length} bytes)`;
     throw new ProbeFailure(`${status}, but ${scope} does not contain ${shown}`);

@@ -32,7 +32,7 @@ export const MAX_PROBE_TIMEOUT_MS = 300_000;
 /** Problems with a target/check pair that make probing pointless; empty when it can be probed. */
 export function checkProblems(target: ProbeTarget, check: CheckSpec): string[] {
   const problems: string[] = [];
-  if (!(PROBE_PROTOCOLS as readonly string[]).includes(check.protocol)) problems.push(`unknown protocol "${String(check.protocol)}"`);
+  if (!PROBE_PROTOCOLS.some((protocol) => protocol === check.protocol)) problems.push(`unknown protocol "${String(check.protocol)}"`);
   if (typeof target.host !== 'string' || target.host.trim() === '') problems.push('target host is empty');
   if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) problems.push(`target port ${target.port} is not 1-65535`);
   if (!Number.isFinite(check.timeoutMs) || check.timeoutMs <= 0 || check.timeoutMs > MAX_PROBE_TIMEOUT_MS) {

@@ -47,7 +47,8 @@ export class MllpDeframer {
     try {
       return this.consume(chunk);
     } catch (err) {
-      this.failed = err as MllpFramingError;
+      // consume() throws nothing else; anything else is a bug and must not be remembered as a framing error.
+      if (err instanceof MllpFramingError) this.failed = err;
       this.parts = [];
       throw err;
     }
@@ -58,7 +59,7 @@ export class MllpDeframer {
     let index = 0;
     while (index < chunk.length) {
       if (!this.inFrame) {
-        const byte = chunk[index]!;
+        const byte = chunk.readUInt8(index);
         index += 1;
         if (byte === MLLP_START) {
           this.inFrame = true;
@@ -72,7 +73,7 @@ export class MllpDeframer {
       }
       if (this.pendingEnd) {
         this.pendingEnd = false;
-        const byte = chunk[index]!;
+        const byte = chunk.readUInt8(index);
         if (byte !== MLLP_TRAILER) {
           throw new MllpFramingError(`MLLP end byte 0x1C followed by ${hexByte(byte)}, expected 0x0D`);
         }

@@ -269,8 +269,8 @@ function registryErrors(scope: XmlElement): RegistryErrorInfo[] {
 }
 
 function describeErrors(errors: readonly RegistryErrorInfo[]): string {
-  if (errors.length === 0) return '';
-  const first = errors[0]!;
+  const [first] = errors;
+  if (first === undefined) return '';
   const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
   return `: ${clip([first.code, first.text].filter(Boolean).join(' '))}${more}`;
 }
@@ -337,8 +337,9 @@ function judgeRetrieveResponse(content: XmlElement): string {
     return `ITI-43 RetrieveDocumentSetResponse Success (${documents} ${documents === 1 ? 'document' : 'documents'})`;
   }
   const errors = registryErrors(registryResponse);
-  if (errors.length > 0 && errors.every((error) => XDS_UNKNOWN_DOCUMENT_ERROR_CODES.includes(error.code))) {
-    return `ITI-43 RetrieveDocumentSetResponse ${status}: sentinel document unknown (${errors[0]!.code})`;
+  const [firstError] = errors;
+  if (firstError !== undefined && errors.every((error) => XDS_UNKNOWN_DOCUMENT_ERROR_CODES.includes(error.code))) {
+    return `ITI-43 RetrieveDocumentSetResponse ${status}: sentinel document unknown (${firstError.code})`;
   }
   throw new XdsResponseError(`ITI-43 RetrieveDocumentSetResponse status ${status}${describeErrors(errors)}`);
 }

@@ -62,22 +62,26 @@ export function parseXmlDocument(text: string): XmlElement {
     throw new XmlDocumentError(`not well-formed XML: ${printable(err instanceof Error ? err.message : String(err))}`);
   }
   const roots = elementNodes(raw);
-  if (roots.length !== 1) throw new XmlDocumentError(`XML document has ${roots.length} root elements`);
-  return toElement(roots[0]!, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]), 0);
+  const [root] = roots;
+  if (root === undefined || roots.length !== 1) throw new XmlDocumentError(`XML document has ${roots.length} root elements`);
+  return toElement(root, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]), 0);
+}
+
+function isRawNode(value: unknown): value is RawNode {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function elementNodes(list: unknown): RawNode[] {
   if (!Array.isArray(list)) return [];
-  return list.filter(
-    (node): node is RawNode =>
-      typeof node === 'object' && node !== null && Object.keys(node).some((key) => key !== ':@' && key !== '#text'),
-  );
+  return list.filter((node: unknown): node is RawNode => isRawNode(node) && Object.keys(node).some((key) => key !== ':@' && key !== '#text'));
 }
 
 function toElement(node: RawNode, outerScope: ReadonlyMap<string, string>, depth: number): XmlElement {
   if (depth > MAX_DEPTH) throw new XmlDocumentError(`XML nested deeper than ${MAX_DEPTH} levels`);
-  const qname = Object.keys(node).find((key) => key !== ':@')!;
-  const rawAttributes = (node[':@'] ?? {}) as Record<string, unknown>;
+  // elementNodes() keeps only nodes with a key other than ':@' and '#text': the element's name.
+  const qname = Object.keys(node).find((key) => key !== ':@') ?? '';
+  const attributeNode = node[':@'];
+  const rawAttributes: RawNode = isRawNode(attributeNode) ? attributeNode : {};
   const scope = new Map(outerScope);
   for (const [name, value] of Object.entries(rawAttributes)) {
     if (name === 'xmlns') scope.set('', String(value));
@@ -96,8 +100,8 @@ function toElement(node: RawNode, outerScope: ReadonlyMap<string, string>, depth
   let text = '';
   if (Array.isArray(content)) {
     for (const child of content) {
-      if (typeof child !== 'object' || child === null) continue;
-      const childNode = child as RawNode;
+      if (!isRawNode(child)) continue;
+      const childNode = child;
       if ('#text' in childNode && Object.keys(childNode).length === 1) text += String(childNode['#text']);
       else children.push(toElement(childNode, scope, depth + 1));
     }
@@ -125,9 +129,10 @@ export function descendantsNamed(element: XmlElement, ns: string, local: string)
   const found: XmlElement[] = [];
   const stack = [...element.children].reverse();
   while (stack.length > 0) {
-    const next = stack.pop()!;
+    const next = stack.pop();
+    if (next === undefined) break;
     if (next.ns === ns && next.local === local) found.push(next);
-    for (let index = next.children.length - 1; index >= 0; index -= 1) stack.push(next.children[index]!);
+    stack.push(...[...next.children].reverse());
   }
   return found;
 }
