@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fullDiff, ResourceImpact, type ResourceDifference } from '@aws-cdk/cloudformation-diff';
 import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { z } from 'zod';
 import { loadSiteFile } from '../../lib/site';
 import { awsClientConfig, type AwsClientOptions } from '../adapters/aws-client-config';
 import { explainMissingRegion } from '../adapters/aws-retry';
@@ -50,6 +51,33 @@ interface CfnResource {
   readonly Type: string;
   readonly Properties?: Readonly<Record<string, unknown>>;
   readonly Metadata?: Readonly<Record<string, unknown>>;
+}
+
+const CfnResourceSchema = z.looseObject({
+  Type: z.string(),
+  Properties: z.record(z.string(), z.unknown()).optional(),
+  Metadata: z.record(z.string(), z.unknown()).optional(),
+});
+const CfnTemplateSchema = z.looseObject({ Resources: z.record(z.string(), CfnResourceSchema) });
+/** `{ "Fn::GetAtt": [logicalId, attribute] }` and `{ "Ref": logicalId }`. */
+const GetAttSchema = z.object({ 'Fn::GetAtt': z.tuple([z.string()]).rest(z.unknown()) });
+const RefSchema = z.object({ Ref: z.string() });
+const SubnetMappingSchema = z.object({ PrivateIPv4Address: z.string() });
+const CloudAssemblyManifestSchema = z.object({
+  artifacts: z.record(z.string(), z.object({ type: z.string().optional(), properties: z.object({ templateFile: z.string().optional() }).optional() })).optional(),
+});
+
+/** A resource as cloudformation-diff hands it over (untyped), or undefined when absent or not a resource. */
+function cfnResourceOf(value: unknown): CfnResource | undefined {
+  return CfnResourceSchema.safeParse(value).data;
+}
+
+function asUnknown(value: unknown): unknown {
+  return value;
+}
+
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }
 
 /** What the command knows of the site, to name fields by index (`services[0].ports[1].targetPort`). */
@@ -88,11 +116,11 @@ function loadBalancerSecurityGroups(template: CfnTemplate): Set<string> {
   const groups = new Set<string>();
   for (const resource of Object.values(template.Resources ?? {})) {
     if (resource.Type !== 'AWS::ElasticLoadBalancingV2::LoadBalancer') continue;
-    for (const reference of (resource.Properties?.SecurityGroups as unknown[] | undefined) ?? []) {
-      const getAtt = (reference as { 'Fn::GetAtt'?: unknown[] })?.['Fn::GetAtt'];
-      const ref = (reference as { Ref?: unknown })?.Ref;
-      if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') groups.add(getAtt[0]);
-      if (typeof ref === 'string') groups.add(ref);
+    for (const reference of listOf(resource.Properties?.SecurityGroups)) {
+      const getAtt = GetAttSchema.safeParse(reference);
+      if (getAtt.success) groups.add(getAtt.data['Fn::GetAtt'][0]);
+      const ref = RefSchema.safeParse(reference);
+      if (ref.success) groups.add(ref.data.Ref);
     }
   }
   return groups;
@@ -111,8 +139,10 @@ function constructPathOf(resource: CfnResource | undefined): string | undefined 
 }
 
 function vipsOf(resource: CfnResource | undefined): string[] {
-  const mappings = (resource?.Properties?.SubnetMappings as { PrivateIPv4Address?: unknown }[] | undefined) ?? [];
-  return mappings.map((mapping) => mapping.PrivateIPv4Address).filter((ip): ip is string => typeof ip === 'string');
+  return listOf(resource?.Properties?.SubnetMappings).flatMap((mapping) => {
+    const parsed = SubnetMappingSchema.safeParse(mapping);
+    return parsed.success ? [parsed.data.PrivateIPv4Address] : [];
+  });
 }
 
 /** How a construct-path component (a service's `id ?? label`) is named in the site. */
@@ -134,7 +164,8 @@ function siteFieldOf(type: string, property: string, path: string | undefined, s
   if (type === 'AWS::ElasticLoadBalancingV2::TargetGroup' && property === 'Port') {
     if (pool.isViewer) return 'viewer.targetPort';
     const listenerPort = Number(/^TargetGroup(\d+)$/.exec(child)?.[1]);
-    const portIndex = pool.index === undefined ? -1 : site!.services[pool.index].ports.findIndex((port) => port.port === listenerPort);
+    const service = pool.index === undefined ? undefined : site?.services[pool.index];
+    const portIndex = service === undefined ? -1 : service.ports.findIndex((port) => port.port === listenerPort);
     return `${pool.path}.ports[${portIndex >= 0 ? portIndex : `port ${listenerPort}`}].targetPort`;
   }
   if (type === 'AWS::ElasticLoadBalancingV2::LoadBalancer' && (property === 'SubnetMappings' || property === 'Subnets')) {
@@ -188,15 +219,15 @@ export function findTrafficReplacements(deployed: CfnTemplate, synthesized: CfnT
   const removed: { logicalId: string; resource: CfnResource }[] = [];
   const added = new Map<string, { logicalId: string; resource: CfnResource }>();
   diff.resources.forEachDifference((logicalId: string, change: ResourceDifference) => {
-    const oldResource = change.oldValue as CfnResource | undefined;
-    const newResource = change.newValue as CfnResource | undefined;
+    const oldResource = cfnResourceOf(change.oldValue);
+    const newResource = cfnResourceOf(change.newValue);
     if (change.isAddition) {
       const path = constructPathOf(newResource);
-      if (path && holdsTraffic(logicalId, newResource, newGroups)) added.set(`${newResource!.Type} ${path}`, { logicalId, resource: newResource! });
+      if (path && newResource && holdsTraffic(logicalId, newResource, newGroups)) added.set(`${newResource.Type} ${path}`, { logicalId, resource: newResource });
       return;
     }
     if (change.isRemoval) {
-      if (holdsTraffic(logicalId, oldResource, oldGroups)) removed.push({ logicalId, resource: oldResource! });
+      if (oldResource && holdsTraffic(logicalId, oldResource, oldGroups)) removed.push({ logicalId, resource: oldResource });
       return;
     }
     const impact = change.changeImpact;
@@ -205,11 +236,12 @@ export function findTrafficReplacements(deployed: CfnTemplate, synthesized: CfnT
     const path = constructPathOf(newResource) ?? constructPathOf(oldResource);
     const properties = Object.entries(change.propertyUpdates)
       .filter(([, update]) => update.changeImpact === ResourceImpact.WILL_REPLACE || update.changeImpact === ResourceImpact.MAY_REPLACE)
-      .map(([name, update]) => ({ name, oldValue: update.oldValue, newValue: update.newValue }));
+      // cloudformation-diff types property values as any; they are template values of any shape.
+      .map(([name, update]) => ({ name, oldValue: asUnknown(update.oldValue), newValue: asUnknown(update.newValue) }));
     if (properties.length === 0 && oldResource?.Type !== newResource?.Type) {
       properties.push({ name: 'Type', oldValue: oldResource?.Type, newValue: newResource?.Type });
     }
-    const type = newResource?.Type ?? oldResource!.Type;
+    const type = newResource?.Type ?? oldResource?.Type ?? '(no type)';
     found.push({
       kind: impact === ResourceImpact.WILL_REPLACE ? 'replace' : 'may-replace',
       type,
@@ -300,7 +332,7 @@ function readTemplateFile(path: string, what: string): CfnTemplate {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new InputFileError(`${what} ${path} cannot be read: ${(err as Error).message}`);
+    throw new InputFileError(`${what} ${path} cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
   return parseTemplate(text, `${what} ${path}`);
 }
@@ -310,12 +342,11 @@ function parseTemplate(text: string, source: string): CfnTemplate {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new InputFileError(`${source} is not a JSON CloudFormation template: ${(err as Error).message}`);
+    throw new InputFileError(`${source} is not a JSON CloudFormation template: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as CfnTemplate).Resources !== 'object') {
-    throw new InputFileError(`${source} is not a CloudFormation template (no Resources)`);
-  }
-  return parsed as CfnTemplate;
+  const template = CfnTemplateSchema.safeParse(parsed);
+  if (!template.success) throw new InputFileError(`${source} is not a CloudFormation template (no Resources, or a resource without a Type)`);
+  return template.data;
 }
 
 /** The deployed template, as CloudFormation keeps it (GetTemplate, stage Original). */
@@ -345,7 +376,7 @@ function synthesizeSite(siteFile: string): CfnTemplate {
       stdio: ['ignore', 2, 2],
     });
     if (result.status !== 0) throw new InputFileError(`site ${siteFile} did not synthesize (cdk synth exited ${result.status ?? result.signal})`);
-    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts?: Record<string, { type?: string; properties?: { templateFile?: string } }> };
+    const manifest = CloudAssemblyManifestSchema.parse(JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')));
     const stack = Object.values(manifest.artifacts ?? {}).find((artifact) => artifact.type === 'aws:cloudformation:stack');
     if (!stack?.properties?.templateFile) throw new InputFileError(`site ${siteFile} synthesized no stack`);
     return readTemplateFile(join(outdir, stack.properties.templateFile), 'synthesized template');
@@ -379,11 +410,20 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     if ((values.stack === undefined) === (values.deployed === undefined)) throw new UsageError('give the deployed template: --stack NAME or --deployed FILE (one of them)');
 
     const site = siteFile === undefined ? undefined : siteOutlineOf(siteFile);
-    const synthesized = values.template !== undefined ? readTemplateFile(values.template, 'template') : synthesizeSite(siteFile!);
-    const deployed = values.deployed !== undefined ? readTemplateFile(values.deployed, 'deployed template') : await deployedTemplateOf(values.stack!, awsOptionsOf(values), env);
+    const synthesized = values.template !== undefined ? readTemplateFile(values.template, 'template') : synthesizeSite(given(siteFile, '--site'));
+    const deployed =
+      values.deployed !== undefined
+        ? readTemplateFile(values.deployed, 'deployed template')
+        : await deployedTemplateOf(given(values.stack, '--stack'), awsOptionsOf(values), env);
     const found = findTrafficReplacements(deployed, synthesized, site);
     const allowed = values['allow-replacement'] === true;
     writeOut(renderReplacements(found, allowed));
     return found.length === 0 || allowed ? EXIT.ok : EXIT.serviceFailed;
   });
+}
+
+/** An option the checks above have already required. */
+function given(value: string | undefined, option: string): string {
+  if (value === undefined) throw new UsageError(`${option} is required`);
+  return value;
 }

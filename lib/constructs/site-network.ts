@@ -5,7 +5,7 @@ import {
   DEFAULT_NEW_VPC_INTERFACE_ENDPOINTS,
   DEFAULT_NEW_VPC_SUBNET_CIDR_MASK,
 } from './construct-defaults';
-import { Ipv4Cidr, cidrContains, cidrContainsCidr, parseCidr } from '../site/ipv4';
+import { Ipv4Cidr, cidrContains, cidrContainsCidr, parseCidr, requireCidr } from '../site/ipv4';
 import { ProblemList, checkCidr } from './validation';
 
 /** One subnet of an existing VPC, given by attributes (no lookups: synth stays offline). */
@@ -79,10 +79,13 @@ export class SiteNetwork extends Construct {
     const resource = `SiteNetwork ${this.node.path}`;
     validateProps(props).throwIfAny(resource);
 
-    if (props.existingVpc) {
-      const existing = props.existingVpc;
+    const { existingVpc, newVpc } = props;
+    if (existingVpc) {
+      const existing = existingVpc;
       this.vpcCidr = existing.cidr;
-      const routeTablesKnown = existing.subnets.every((subnet) => subnet.routeTableId !== undefined);
+      const routeTableIds = existing.subnets.flatMap((subnet) => (subnet.routeTableId === undefined ? [] : [subnet.routeTableId]));
+      // validateProps allows route tables for every subnet or for none.
+      const routeTablesKnown = routeTableIds.length === existing.subnets.length;
       this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
         vpcId: existing.vpcId,
         vpcCidrBlock: existing.cidr,
@@ -90,9 +93,7 @@ export class SiteNetwork extends Construct {
         availabilityZones: existing.subnets.map((subnet) => subnet.availabilityZone),
         privateSubnetIds: existing.subnets.map((subnet) => subnet.subnetId),
         privateSubnetIpv4CidrBlocks: existing.subnets.map((subnet) => subnet.cidr),
-        privateSubnetRouteTableIds: routeTablesKnown
-          ? existing.subnets.map((subnet) => subnet.routeTableId as string)
-          : undefined,
+        privateSubnetRouteTableIds: routeTablesKnown ? routeTableIds : undefined,
       });
       // The VPC's own imported subnets (Subnet.fromSubnetAttributes inside), so `vpc.selectSubnets()` and
       // `subnets` hand out the same objects.
@@ -106,7 +107,9 @@ export class SiteNetwork extends Construct {
         }
       }
     } else {
-      const settings = props.newVpc as NewVpcSettings;
+      const settings = newVpc;
+      // validateProps (above) threw unless exactly one of the two is given.
+      if (settings === undefined) throw new Error(`${resource}: give exactly one of existingVpc and newVpc`);
       this.vpcCidr = settings.cidr;
       const vpc = new ec2.Vpc(this, 'Vpc', {
         ipAddresses: ec2.IpAddresses.cidr(settings.cidr),
@@ -147,8 +150,8 @@ export class SiteNetwork extends Construct {
       }
     }
 
-    this.vpcBlock = parseCidr(this.vpcCidr) as Ipv4Cidr;
-    this.subnetBlocks = this.subnets.map((subnet) => ({ subnet, block: parseCidr(subnet.ipv4CidrBlock) as Ipv4Cidr }));
+    this.vpcBlock = requireCidr(this.vpcCidr, resource);
+    this.subnetBlocks = this.subnets.map((subnet) => ({ subnet, block: requireCidr(subnet.ipv4CidrBlock, resource) }));
 
     if (props.flowLogs ?? props.newVpc !== undefined) {
       this.flowLogGroup = this.addFlowLogs(props.flowLogRetention ?? DEFAULT_FLOW_LOG_RETENTION);
@@ -223,7 +226,8 @@ function validateProps(props: SiteNetworkProps): ProblemList {
     }
     return problems;
   }
-  const existing = props.existingVpc as ExistingVpcAttributes;
+  const existing = props.existingVpc;
+  if (existing === undefined) return problems;
   const vpcBlock = parseCidr(existing.cidr);
   checkCidr(problems, 'existingVpc.cidr', existing.cidr);
   problems.check(existing.subnets.length > 0, 'existingVpc.subnets: at least one subnet is required');

@@ -65,9 +65,10 @@ export function cidrProblem(text: string): string | undefined {
 /** Parses "a.b.c.d/n" whose host bits are zero; undefined otherwise (see cidrProblem for why). */
 export function parseCidr(text: string): Ipv4Cidr | undefined {
   if (cidrProblem(text) !== undefined) return undefined;
-  const [addressText, prefixText] = text.split('/');
+  const [addressText = '', prefixText] = text.split('/');
   const prefixLength = Number(prefixText);
-  const network = parseIpv4(addressText)!;
+  const network = parseIpv4(addressText);
+  if (network === undefined) return undefined;
   const broadcast = (network | ~maskOf(prefixLength)) >>> 0;
   return { network, prefixLength, broadcast, text: `${formatIpv4(network)}/${prefixLength}` };
 }
@@ -114,8 +115,15 @@ export function awsReservedAddressReason(subnet: Ipv4Cidr, address: number | str
  * (RFC 1918 and RFC 6598). Publicly routable addresses cannot be registered.
  */
 export const REGISTRABLE_NON_VPC_CIDRS: readonly Ipv4Cidr[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].map(
-  (text) => parseCidr(text)!,
+  (text) => requireCidr(text, 'REGISTRABLE_NON_VPC_CIDRS'),
 );
+
+/** parseCidr for a block already known to be valid (a constant, or input validated earlier); throws if it is not. */
+export function requireCidr(text: string, what: string): Ipv4Cidr {
+  const cidr = parseCidr(text);
+  if (cidr === undefined) throw new Error(`${what}: ${text} is not a CIDR block`);
+  return cidr;
+}
 
 /**
  * CIDR blocks that cover every given block, at most `maxBlocks` where possible: the blocks themselves when they
@@ -125,18 +133,14 @@ export const REGISTRABLE_NON_VPC_CIDRS: readonly Ipv4Cidr[] = ['10.0.0.0/8', '17
  * direction by default) usable for large pools.
  */
 export function coveringCidrs(blocks: readonly string[], maxBlocks: number): string[] {
-  const parsed = [...new Set(blocks)].map((text) => {
-    const cidr = parseCidr(text);
-    if (!cidr) throw new Error(`coveringCidrs: ${text} is not a CIDR block`);
-    return cidr;
-  });
+  const parsed = [...new Set(blocks)].map((text) => requireCidr(text, 'coveringCidrs'));
   for (const prefixLength of [32, 24, 16]) {
     const widened = new Map<string, Ipv4Cidr>();
     for (const cidr of parsed) {
       const length = Math.min(prefixLength, cidr.prefixLength);
       const network = (cidr.network & maskOf(length)) >>> 0;
       const text = `${formatIpv4(network)}/${length}`;
-      widened.set(text, parseCidr(text)!);
+      widened.set(text, requireCidr(text, 'coveringCidrs'));
     }
     // A block inside another widened block adds no address.
     const covering = [...widened.values()].filter(

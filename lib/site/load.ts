@@ -43,7 +43,7 @@ function valueAt(input: unknown, path: PathSegments): unknown {
   let current: unknown = input;
   for (const segment of path) {
     if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Record<string | number, unknown>)[segment];
+    current = Reflect.get(current, segment);
   }
   return current;
 }
@@ -89,7 +89,7 @@ function problemsOfIssue(issue: Issue, basePath: PathSegments, input: unknown, p
     default:
       break;
   }
-  const expected = (issue as { expected?: string }).expected ?? 'valid value';
+  const expected = 'expected' in issue && typeof issue.expected === 'string' ? issue.expected : 'valid value';
   const message = issue.message.startsWith('Invalid input') ? `must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}` : issue.message;
   const shown = typeof value === 'object' && value !== null ? '' : ` (got ${renderValue(value)})`;
   problems.push({ path: formatPath(path), message: `${message}${shown}` });
@@ -151,25 +151,40 @@ function readSiteJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new SiteFileError(path, `is not valid JSON: ${(error as Error).message}`);
+    throw new SiteFileError(path, `is not valid JSON: ${messageOf(error)}`);
   }
 }
 
 /** A site module, loaded with the running TypeScript loader (the CDK app runs under tsx, the tests under ts-jest). */
 function readSiteModule(path: string): unknown {
   if (!existsSync(path)) throw new SiteFileError(path, 'cannot read the site file: no such file');
-  let exported: { default?: unknown; site?: unknown };
+  let exported: unknown;
   try {
-    exported = require(resolve(path)) as { default?: unknown; site?: unknown };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a site module is chosen at run time and must load synchronously, through the running TypeScript loader
+    exported = require(resolve(path));
   } catch (error) {
-    throw new SiteFileError(path, `cannot load the site module: ${(error as Error).message.split('\n')[0]}`);
+    throw new SiteFileError(path, `cannot load the site module: ${messageOf(error).split('\n')[0]}`);
   }
-  const site = exported.default ?? exported.site;
+  const site = exportNamed(exported, 'default') ?? exportNamed(exported, 'site');
   if (site === undefined) throw new SiteFileError(path, 'exports no site: use `export default site` or `export const site: SiteInput = {...}`');
   return site;
 }
 
+function exportNamed(moduleExports: unknown, name: string): unknown {
+  return typeof moduleExports === 'object' && moduleExports !== null ? Reflect.get(moduleExports, name) : undefined;
+}
+
+/** A property of a thrown value; read by name because errors from another realm (jest's sandbox) fail instanceof. */
+function propertyOf(error: unknown, name: string): unknown {
+  return typeof error === 'object' && error !== null ? Reflect.get(error, name) : undefined;
+}
+
+function messageOf(error: unknown): string {
+  const message = propertyOf(error, 'message');
+  return typeof message === 'string' ? message : String(error);
+}
+
 function readFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a site file' : (error as Error).message;
+  const code = propertyOf(error, 'code');
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a site file' : messageOf(error);
 }

@@ -34,7 +34,8 @@ export function renderValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'nothing';
   const json = JSON.stringify(value);
-  if (json === undefined) return String(value);
+  // JSON has no text for functions, symbols and bigints: String() names them (never an object, which JSON renders).
+  if (json === undefined) return typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function' ? String(value) : 'nothing';
   return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 

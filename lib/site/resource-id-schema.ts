@@ -34,8 +34,9 @@ export function resourceIdProblems(pools: readonly RawPool[]): ResourceIdProblem
   const problems: ResourceIdProblem[] = [];
   const owners = new Map<string, { pool: RawPool; explicit: boolean }>();
   for (const pool of pools) {
-    const explicit = typeof pool.raw.id === 'string';
-    const id = explicit ? (pool.raw.id as string) : pool.label;
+    const rawId = pool.raw.id;
+    const explicit = typeof rawId === 'string';
+    const id = typeof rawId === 'string' ? rawId : pool.label;
     if (id === undefined) continue;
     const key = id.toLowerCase();
     const first = owners.get(key);
