@@ -192,6 +192,19 @@ export function serverNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** What an XDS patient id must be, for messages. */
+export const XDS_PATIENT_ID_RULE = 'a CX patient id with its ISO assigning authority, ID^^^&<authority OID>&ISO (e.g. 4711^^^&1.2.3.4.5&ISO)';
+
+/**
+ * What is wrong with an XDS patient id (ITI-18 `$XDSDocumentEntryPatientId`: CX with the affinity domain's
+ * assigning authority as an ISO OID, ITI TF-3 4.2.3.1.7), or undefined when it has that form.
+ */
+export function xdsPatientIdProblem(patientId: string): string | undefined {
+  return /^[^\^&|~\\\s]+\^\^\^&(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+&ISO$/.test(patientId)
+    ? undefined
+    : `"${patientId}" is not ${XDS_PATIENT_ID_RULE}`;
+}
+
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 /** Any PEM block that is not a certificate: private keys (PKCS#1/#8, EC, encrypted), but also CSRs and the like. */
 const NON_CERTIFICATE_PEM = /-----BEGIN (?!CERTIFICATE-----)([A-Z0-9 ]+)-----/g;

@@ -18,6 +18,7 @@ import {
   messageTypeProblem,
   serverNameProblem,
   XDS_TRANSACTIONS,
+  xdsPatientIdProblem,
   type CheckOptionProblem,
 } from '../../contract/check';
 import { PROBE_FLAGS as F } from '../../contract/probe-command';
@@ -195,6 +196,9 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
   if (processingIdText !== undefined && processingId === undefined) {
     problems.push(`--${F.processingId} "${processingIdText}" is not one of ${HL7_PROCESSING_IDS.join('|')}`);
   }
+  const patientIdText = values[F.patientId];
+  const patientIdProblem = patientIdText === undefined || patientIdText === '' ? undefined : xdsPatientIdProblem(patientIdText);
+  if (patientIdProblem) problems.push(`--${F.patientId} ${patientIdProblem}`);
   const xdsTransaction = XDS_TRANSACTIONS.find((known) => known === transaction);
   if (transaction !== undefined && xdsTransaction === undefined) {
     problems.push(`--xds-transaction "${transaction}" is not registry or repository`);

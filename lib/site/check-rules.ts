@@ -1,9 +1,9 @@
 /**
- * Health-check rules that reach beyond the check's own options: a real server's `serverName` against its
- * service's check, and the warnings a valid site still deserves (a clinical HL7 message type). The option rules
- * themselves are the contract's (contract/check.ts); validate.ts reports them.
+ * Health-check rules that reach beyond the check's own options: the identities a deployed check must state, a real
+ * server's `serverName` against its service's check, and the warnings a valid site still deserves (a clinical HL7
+ * message type). The option rules themselves are the contract's (contract/check.ts); validate.ts reports them.
  */
-import { clinicalMessageTypeWarning } from '../../contract/check';
+import { clinicalMessageTypeWarning, DEFAULT_XDS_TRANSACTION, XDS_PATIENT_ID_RULE } from '../../contract/check';
 import { formatPath, type PathSegments, type SiteProblem } from './problems';
 import type { Site } from './schema';
 
@@ -17,6 +17,51 @@ function recordAt(value: unknown): UnknownRecord {
 interface PoolProblem {
   readonly path: PathSegments;
   readonly message: string;
+}
+
+/** The calling AE title the probe uses when the site gives none (lambda/probes/dicom/dicom-defaults.ts). */
+const PROBE_CALLING_AE_TITLE = 'MEDLB';
+
+/**
+ * The identities a deployed check must state instead of the probe's test values (`medlb probe` keeps those for
+ * ad-hoc use): a production PACS rejects an unknown called AE, and a registry or repository answers for its own
+ * affinity domain and documents only. Each missing one says what to add and who provides it.
+ * @param check the health check as written
+ * @param protocol the check's protocol, its default resolved
+ */
+export function checkIdentityProblems(check: UnknownRecord, protocol: string): PoolProblem[] {
+  const missing = (field: string, message: string): PoolProblem[] => (check[field] === undefined ? [{ path: ['healthCheck', field], message }] : []);
+  if (protocol === 'dicom') {
+    const calling = typeof check.callingAeTitle === 'string' ? check.callingAeTitle : PROBE_CALLING_AE_TITLE;
+    return missing(
+      'calledAeTitle',
+      `is required for a dicom check (medlb no longer falls back to the test AE title ANY-SCP, which a production PACS rejects): ` +
+        `add calledAeTitle: "<the PACS's AE title>". The PACS administrator provides it, and must accept associations from the ` +
+        `calling AE title "${calling}" (healthCheck.callingAeTitle) coming from the controller's subnets`,
+    );
+  }
+  if (protocol !== 'xds') return [];
+  const transaction = check.transaction ?? DEFAULT_XDS_TRANSACTION;
+  if (transaction === 'registry') {
+    return missing(
+      'patientId',
+      `is required for an xds registry check (medlb no longer queries an IHE test affinity domain): add patientId: ` +
+        `"<id>^^^&<assigning authority OID>&ISO", ${XDS_PATIENT_ID_RULE}. The registry administrator provides the affinity ` +
+        `domain's assigning authority; the id should be a sentinel patient that holds no documents`,
+    );
+  }
+  if (transaction !== 'repository') return [];
+  return [
+    ...missing(
+      'repositoryUniqueId',
+      'is required for an xds repository check: add repositoryUniqueId: "<the repository\'s OID>", which the repository administrator provides (its XDS repositoryUniqueId)',
+    ),
+    ...missing(
+      'documentUniqueId',
+      'is required for an xds repository check: add documentUniqueId: "<OID>", a document unique id the repository does not hold ' +
+        '(it answers XDSDocumentUniqueIdError, which is healthy) in the OID arc the repository administrator assigns',
+    ),
+  ];
 }
 
 /**

@@ -16,7 +16,9 @@ export const exampleSite: SiteInput = {
   name: 'example-hospital',
   description:
     'The Loadbalancer.org medical imaging guide, section 8, on AWS. PLACEHOLDER ids: vpc-0123456789abcdef0, ' +
-    'subnet-0aaaaaaaaaaaaaaa1, subnet-0bbbbbbbbbbbbbbb2 and the certificate ARN are fake; replace them with yours.',
+    'subnet-0aaaaaaaaaaaaaaa1, subnet-0bbbbbbbbbbbbbbb2 and the certificate ARN are fake; replace them with yours. ' +
+    'The check identities (called AE title PACS, the XDS OIDs under 1.2.826.0.1.3680043.10.1234) are placeholders too: ' +
+    'your PACS and XDS administrators provide the real ones.',
   tags: { Project: 'medlb', Site: 'example-hospital' },
   env: { region: 'eu-west-2' },
   network: {
@@ -41,7 +43,8 @@ export const exampleSite: SiteInput = {
       transparent: true,
       persistence: 'source-ip',
       idleTimeoutSeconds: 3600,
-      healthCheck: { protocol: 'dicom', port: 104 },
+      // The PACS administrator gives the called AE title and accepts calling AE MEDLB from the controller's subnets.
+      healthCheck: { protocol: 'dicom', port: 104, callingAeTitle: 'MEDLB', calledAeTitle: 'PACS' },
       realServers: [
         { label: 'DICOM1', ip: '10.12.1.110' },
         { label: 'DICOM2', ip: '10.12.1.111' },
@@ -69,7 +72,8 @@ export const exampleSite: SiteInput = {
       transparent: true,
       persistence: 'source-ip',
       idleTimeoutSeconds: 3600,
-      healthCheck: { protocol: 'xds', transaction: 'registry' },
+      // A sentinel patient of the affinity domain (its assigning authority from the registry administrator) with no documents.
+      healthCheck: { protocol: 'xds', transaction: 'registry', patientId: 'MEDLB-PROBE^^^&1.2.826.0.1.3680043.10.1234&ISO' },
       realServers: [{ label: 'XDS1', ip: '10.12.1.150' }],
     },
     {
@@ -80,7 +84,13 @@ export const exampleSite: SiteInput = {
       transparent: true,
       persistence: 'source-ip',
       idleTimeoutSeconds: 3600,
-      healthCheck: { protocol: 'xds', transaction: 'repository' },
+      // The repository's own OID, and a document id in the hospital's arc that the repository does not hold.
+      healthCheck: {
+        protocol: 'xds',
+        transaction: 'repository',
+        repositoryUniqueId: '1.2.826.0.1.3680043.10.1234.1',
+        documentUniqueId: '1.2.826.0.1.3680043.10.1234.999999999',
+      },
       realServers: [{ label: 'XDSREPO1', ip: '10.12.1.155' }],
     },
   ],

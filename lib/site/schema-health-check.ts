@@ -8,7 +8,9 @@ import {
   hl7HierarchicDesignatorProblem,
   messageTypeProblem,
   PROBE_PROTOCOLS,
+  XDS_PATIENT_ID_RULE,
   XDS_TRANSACTIONS,
+  xdsPatientIdProblem,
 } from '../../contract/check';
 import * as defaults from './site-defaults';
 import { aeTitleSchema, integerIn, serverNameSchema, tcpPortSchema } from './schema-common';
@@ -59,7 +61,7 @@ function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]
     serverName: serverNameSchema.optional(),
     /** dicom: our AE title. @default the probe's default ("MEDLB") */
     callingAeTitle: aeTitleSchema.optional().describe('dicom: calling AE title'),
-    /** dicom: the server's AE title. @default the probe's default */
+    /** dicom: the PACS's AE title, required for a dicom check (validate.ts says who provides it). */
     calledAeTitle: aeTitleSchema.optional().describe('dicom: called AE title'),
     /** hl7: message type sent, e.g. "QRY^A19". @default the probe's default */
     messageType: z
@@ -85,11 +87,17 @@ function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]
     path: z.string().regex(/^\/[\x21-\x7e]*$/, { error: 'must start with "/" and contain no spaces' }).optional().describe('xds/http/https: request path'),
     /** http/https: substring the body must contain. */
     expect: z.string().min(1, { error: 'must not be empty' }).optional().describe('http/https: expected substring of the body'),
-    /** xds registry: sentinel patient id for the stored query. */
-    patientId: z.string().min(1, { error: 'must not be empty' }).optional().describe('xds registry: sentinel patient id'),
-    /** xds repository: sentinel document unique id. */
+    /** xds registry: sentinel patient id for the stored query, in CX form with the domain's ISO assigning authority; required. */
+    patientId: z
+      .string({ error: 'must be a string' })
+      .superRefine((id, ctx) => {
+        if (xdsPatientIdProblem(id) !== undefined) ctx.addIssue({ code: 'custom', message: `is not ${XDS_PATIENT_ID_RULE}` });
+      })
+      .optional()
+      .describe(`xds registry: sentinel patient id, ${XDS_PATIENT_ID_RULE}`),
+    /** xds repository: a document unique id the repository does not hold; required. */
     documentUniqueId: z.string().min(1, { error: 'must not be empty' }).optional().describe('xds repository: sentinel document unique id'),
-    /** xds repository: repository unique id. */
+    /** xds repository: the repository's unique id (OID); required. */
     repositoryUniqueId: z.string().min(1, { error: 'must not be empty' }).optional().describe('xds repository: repository unique id'),
   });
 }

@@ -18,7 +18,7 @@ import {
   REGISTRABLE_NON_VPC_CIDRS,
   type Ipv4Cidr,
 } from './ipv4';
-import { realServerCheckProblems } from './check-rules';
+import { checkIdentityProblems, realServerCheckProblems } from './check-rules';
 import { nlbHealthCheckProblems } from './nlb-health-check-schema';
 import { formatPath, type PathSegments, type SiteProblem } from './problems';
 import { resourceIdProblems } from './resource-id-schema';
@@ -411,6 +411,7 @@ function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
   for (const problem of checkOptionProblems({ ...check, protocol })) {
     problems.add([...path, problem.option], optionProblemText(problem, protocol));
   }
+  for (const problem of checkIdentityProblems(check, protocol)) problems.add([...pool.path, ...problem.path], problem.message);
   for (const problem of realServerCheckProblems(pool.raw, protocol)) problems.add([...pool.path, ...problem.path], problem.message);
 }
 

@@ -80,3 +80,60 @@ describe('siteWarnings', () => {
     expect(siteWarnings(parseSite(exampleWith(() => undefined)))).toEqual([]);
   });
 });
+
+describe('no silent test identities in a deployed site', () => {
+  it('a site written for the previous version is told exactly what to add, and who provides it', () => {
+    const problems = problemsAfter((s) => {
+      delete s.services[0].healthCheck.calledAeTitle;
+      delete s.services[2].healthCheck.patientId;
+      delete s.services[3].healthCheck.repositoryUniqueId;
+      delete s.services[3].healthCheck.documentUniqueId;
+    });
+    expect(problems).toEqual([
+      {
+        path: 'services[0].healthCheck.calledAeTitle',
+        message:
+          'is required for a dicom check (medlb no longer falls back to the test AE title ANY-SCP, which a production PACS rejects): ' +
+          'add calledAeTitle: "<the PACS\'s AE title>". The PACS administrator provides it, and must accept associations from the ' +
+          'calling AE title "MEDLB" (healthCheck.callingAeTitle) coming from the controller\'s subnets',
+      },
+      { path: 'services[2].healthCheck.patientId', message: expect.stringMatching(/^is required for an xds registry check .*add patientId: "<id>\^\^\^&<assigning authority OID>&ISO".*registry administrator provides/) },
+      { path: 'services[3].healthCheck.repositoryUniqueId', message: expect.stringMatching(/^is required for an xds repository check: add repositoryUniqueId: .*repository administrator provides/) },
+      { path: 'services[3].healthCheck.documentUniqueId', message: expect.stringMatching(/^is required for an xds repository check: add documentUniqueId: .*does not hold/) },
+    ]);
+  });
+
+  it('names the calling AE title the site gives', () => {
+    const [problem] = problemsAfter((s) => {
+      delete s.services[0].healthCheck.calledAeTitle;
+      s.services[0].healthCheck.callingAeTitle = 'LB-PROBE';
+    });
+    expect(problem!.message).toContain('calling AE title "LB-PROBE"');
+  });
+
+  it('asks for a registry patient id only for the registry transaction (the default one)', () => {
+    expect(problemsAfter((s) => (s.services[2].healthCheck = { protocol: 'xds' }))).toEqual([
+      { path: 'services[2].healthCheck.patientId', message: expect.stringMatching(/^is required for an xds registry check/) },
+    ]);
+  });
+
+  test.each([
+    ['4711^^^&1.2.3.4.5&ISO', true],
+    ['MEDLB-PROBE^^^&1.3.6.1.4.1.21367.2005.3.7&ISO', true],
+    ['4711', false],
+    ['4711^^^1.2.3&ISO', false],
+    ['4711^^^&1.2.3', false],
+    ['4711^^^&HOSP&L', false],
+    ['^^^&1.2.3&ISO', false],
+  ])('patient id %s usable: %s', (patientId, usable) => {
+    const problems = problemsAfter((s) => (s.services[2].healthCheck.patientId = patientId));
+    expect(problems).toEqual(usable ? [] : [{ path: 'services[2].healthCheck.patientId', message: expect.stringMatching(/^is not a CX patient id with its ISO assigning authority/) }]);
+  });
+
+  it('the example site states its identities; the controller config carries them', () => {
+    const checks = configOf(exampleWith(() => undefined)).services.map((service) => service.check);
+    expect(checks[0]).toMatchObject({ calledAeTitle: 'PACS', callingAeTitle: 'MEDLB' });
+    expect(checks[2]).toMatchObject({ patientId: 'MEDLB-PROBE^^^&1.2.826.0.1.3680043.10.1234&ISO' });
+    expect(checks[3]).toMatchObject({ repositoryUniqueId: '1.2.826.0.1.3680043.10.1234.1', documentUniqueId: '1.2.826.0.1.3680043.10.1234.999999999' });
+  });
+});

@@ -173,7 +173,8 @@ describe('field rules (schema)', () => {
     ['fall', (s: any) => (s.services[0].healthCheck.fall = 11), 'services[0].healthCheck.fall', 'must be an integer from 1 to 10 (got 11)'],
     ['check port', (s: any) => (s.services[0].healthCheck.port = 65536), 'services[0].healthCheck.port', 'must be an integer from 1 to 65535 (got 65536)'],
     ['interval', (s: any) => (s.controller.intervalSeconds = 61), 'controller.intervalSeconds', 'must be an integer from 5 to 60 s (got 61)'],
-    ['check protocol', (s: any) => (s.services[0].healthCheck.protocol = 'icmp'), 'services[0].healthCheck.protocol', 'must be one of tcp, dicom, hl7, xds, http, https (got "icmp")'],
+    // On the HL7 check: the DICOM one's AE titles would (rightly) be reported as not applying to icmp too.
+    ['check protocol', (s: any) => (s.services[1].healthCheck.protocol = 'icmp'), 'services[1].healthCheck.protocol', 'must be one of tcp, dicom, hl7, xds, http, https (got "icmp")'],
     ['persistence', (s: any) => (s.services[0].persistence = 'cookie'), 'services[0].persistence', 'must be source-ip or none (got "cookie")'],
     ['mode', (s: any) => (s.services[0].mode = 'round-robin'), 'services[0].mode', 'must be balanced or failover (got "round-robin")'],
     ['weight', (s: any) => (s.services[0].realServers[0].weight = -1), 'services[0].realServers[0].weight', 'must be an integer from 0 to 65535 (got -1)'],

@@ -275,7 +275,7 @@ describe('health checks', () => {
     expect(problemsAfter((s) => (s.services[2].healthCheck.documentUniqueId = '1.2.3.4'))).toEqual([
       { path: 'services[2].healthCheck.documentUniqueId', message: 'applies only to transaction repository, not registry; remove it' },
     ]);
-    expect(problemsAfter((s) => (s.services[3].healthCheck.patientId = 'SENTINEL'))).toEqual([
+    expect(problemsAfter((s) => (s.services[3].healthCheck.patientId = 'SENTINEL^^^&1.2.3&ISO'))).toEqual([
       { path: 'services[3].healthCheck.patientId', message: 'applies only to transaction registry, not repository; remove it' },
     ]);
     expect(problemsAfter((s) => Object.assign(s.services[3].healthCheck, { documentUniqueId: '1.2.3', repositoryUniqueId: '1.2.4', path: '/xds/iti43' }))).toEqual([]);
