@@ -200,7 +200,7 @@ export const XDS_PATIENT_ID_RULE = 'a CX patient id with its ISO assigning autho
  * assigning authority as an ISO OID, ITI TF-3 4.2.3.1.7), or undefined when it has that form.
  */
 export function xdsPatientIdProblem(patientId: string): string | undefined {
-  return /^[^\^&|~\\\s]+\^\^\^&(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+&ISO$/.test(patientId)
+  return /^[^&^|~\\\s]+\^\^\^&(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+&ISO$/.test(patientId)
     ? undefined
     : `"${patientId}" is not ${XDS_PATIENT_ID_RULE}`;
 }

@@ -163,9 +163,10 @@ export function describeTlsError(err: Error): string {
   if (code === 'ECONNRESET') return 'TLS handshake failed: connection reset by peer';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     // Node's own text ("IP: x is not in the cert's list: ") hides the names the certificate does hold.
-    const { host, cert } = err as { host?: unknown; cert?: { subjectaltname?: unknown } };
-    const names = typeof cert?.subjectaltname === 'string' && cert.subjectaltname ? cert.subjectaltname.slice(0, 200) : 'no subject alternative names';
-    return `TLS handshake failed: the certificate names ${names}, not ${String(host)}; set serverName to one of its DNS names (${code})`;
+    const host = 'host' in err ? String(err.host) : 'the address probed';
+    const altNames = 'cert' in err && typeof err.cert === 'object' && err.cert !== null && 'subjectaltname' in err.cert ? err.cert.subjectaltname : undefined;
+    const names = typeof altNames === 'string' && altNames ? altNames.slice(0, 200) : 'no subject alternative names';
+    return `TLS handshake failed: the certificate names ${names}, not ${host}; set serverName to one of its DNS names (${code})`;
   }
   // OpenSSL errors carry a short `reason` ("wrong version number"); their message is a multi-line dump.
   const openSslReason = (err as { reason?: unknown }).reason;

@@ -9,8 +9,11 @@ import type { Site } from './schema';
 
 type UnknownRecord = Record<string, unknown>;
 
+function isRecord(value: unknown): value is UnknownRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 function recordAt(value: unknown): UnknownRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as UnknownRecord) : {};
+  return isRecord(value) ? value : {};
 }
 
 /** A problem relative to the pool (service or viewer) it was found in. */
@@ -91,14 +94,13 @@ export function realServerCheckProblems(rawPool: UnknownRecord, protocol: string
  */
 export function siteWarnings(site: Site): SiteProblem[] {
   const warnings: SiteProblem[] = [];
-  const pools: Array<[PathSegments, { readonly healthCheck: { readonly protocol: string; readonly messageType?: string } }]> = [
-    ...site.services.map((service, index): [PathSegments, typeof service] => [['services', index], service]),
-    ...(site.viewer ? [[['viewer'], site.viewer] as [PathSegments, typeof site.viewer]] : []),
+  const checks: Array<{ readonly at: PathSegments; readonly check: { readonly protocol: string; readonly messageType?: string } }> = [
+    ...site.services.map((service, index) => ({ at: ['services', index], check: service.healthCheck })),
+    ...(site.viewer ? [{ at: ['viewer'], check: site.viewer.healthCheck }] : []),
   ];
-  for (const [path, pool] of pools) {
-    const { protocol, messageType } = pool.healthCheck;
-    const warning = protocol === 'hl7' && messageType !== undefined ? clinicalMessageTypeWarning(messageType) : undefined;
-    if (warning) warnings.push({ path: formatPath([...path, 'healthCheck', 'messageType']), message: warning });
+  for (const { at, check } of checks) {
+    const warning = check.protocol === 'hl7' && check.messageType !== undefined ? clinicalMessageTypeWarning(check.messageType) : undefined;
+    if (warning) warnings.push({ path: formatPath([...at, 'healthCheck', 'messageType']), message: warning });
   }
   return warnings;
 }
