@@ -11,6 +11,11 @@ export const CONTROLLER_ENV = {
   configPath: 'MEDLB_CONFIG_PATH',
   /** Seconds audit records are kept (their TTL). */
   auditRetentionSeconds: 'MEDLB_AUDIT_RETENTION_SECONDS',
+  /** Optional: the CloudWatch Logs group and stream of the append-only audit copy (both or neither). */
+  auditLogGroup: 'MEDLB_AUDIT_LOG_GROUP',
+  auditLogStream: 'MEDLB_AUDIT_LOG_STREAM',
+  /** Optional: the controller's execution role ARN, recorded as the principal of the rounds' audit records. */
+  roleArn: 'MEDLB_CONTROLLER_ROLE_ARN',
 } as const;
 
 /** Name of the controller in logs (Powertools `serviceName`) and in the Lambda's `POWERTOOLS_SERVICE_NAME`. */

@@ -13,8 +13,12 @@ export const CONFIG_ITEM_KEY = { pk: 'CONFIG', sk: 'v1' } as const;
 /** Attribute of the config item holding the config as JSON text. */
 export const CONFIG_DOCUMENT_ATTRIBUTE = 'document';
 
-/** Days audit records are kept when the stack does not say otherwise (their TTL). */
-export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
+/** Days audit records are kept when the site does not say otherwise (their TTL): 6 years, as HIPAA documentation. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 2190;
+
+/** Stack outputs naming the append-only audit copy (a CloudWatch Logs group and the stream in it). */
+export const AUDIT_LOG_GROUP_OUTPUT = 'AuditLogGroupName';
+export const AUDIT_LOG_STREAM_OUTPUT = 'AuditLogStreamName';
 
 /** Name of the TTL attribute on audit items (epoch seconds), the table's `timeToLiveAttribute`. */
 export const TTL_ATTRIBUTE = 'expiresAt';

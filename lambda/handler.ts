@@ -22,6 +22,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { loadConfigFromTable } from '../contract/config-loader';
 import { CONTROLLER_ENV, CONTROLLER_SERVICE_NAME, POST_DEPLOY_EVENT_SOURCE } from '../contract/environment';
 import { DynamoDbStateStore } from './adapters/dynamodb-state-store';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { AuditLogCopy, withAuditCopy } from './adapters/audit-log-copy';
 import { createEc2Client, Ec2InstanceDiscovery } from './adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from './adapters/elbv2';
 import { createControllerMetrics, publishRoundMetrics } from './adapters/metrics';
@@ -120,17 +122,26 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
   if (!site) problems.push(`${CONTROLLER_ENV.site} is not set (the Site metric dimension)`);
   const retentionSeconds = retentionText === undefined ? undefined : Number(retentionText);
   if (retentionSeconds !== undefined && !(retentionSeconds > 0)) problems.push(`${CONTROLLER_ENV.auditRetentionSeconds} must be a positive number of seconds, got '${retentionText}'`);
+  const auditLogGroup = env[CONTROLLER_ENV.auditLogGroup];
+  const auditLogStream = env[CONTROLLER_ENV.auditLogStream];
+  if (Boolean(auditLogGroup) !== Boolean(auditLogStream)) problems.push(`${CONTROLLER_ENV.auditLogGroup} and ${CONTROLLER_ENV.auditLogStream} are set together or not at all`);
+  const roleArn = env[CONTROLLER_ENV.roleArn];
   if (problems.length > 0 || !tableName || !site) throw new ControllerSetupError(problems);
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const logger = new Logger({ serviceName: CONTROLLER_SERVICE_NAME, persistentKeys: { site } });
   return {
     loadConfig: configPath ? configFromFile(configPath) : configFromTable(client, tableName),
     site,
-    stateStore: new DynamoDbStateStore({
-      client,
-      tableName,
-      ...(retentionSeconds !== undefined ? { auditRetentionDays: retentionSeconds / 86_400 } : {}),
-    }),
+    // Every audit record also goes to the append-only copy, stamped with the controller's role.
+    stateStore: withAuditCopy(
+      new DynamoDbStateStore({
+        client,
+        tableName,
+        ...(retentionSeconds !== undefined ? { auditRetentionDays: retentionSeconds / 86_400 } : {}),
+      }),
+      auditLogGroup && auditLogStream ? new AuditLogCopy({ client: new CloudWatchLogsClient({}), logGroupName: auditLogGroup, logStreamName: auditLogStream }) : undefined,
+      roleArn ? { principal: roleArn, identity: 'controller-role' } : {},
+    ),
     // Capped retries: every AWS call of a round is bounded, so the round budget is a number (contract/round-budget.ts).
     elb: new Elbv2TargetGroups({ client: createElbv2Client(env), maxAttempts: ROUND_BUDGET.awsMaxAttempts, retryBudgetMs: ROUND_BUDGET.awsRetryBudgetMs }),
     discovery: new Ec2InstanceDiscovery({ client: createEc2Client(env), maxAttempts: ROUND_BUDGET.awsMaxAttempts, retryBudgetMs: ROUND_BUDGET.awsRetryBudgetMs }),

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { Controller, fingerprintOf } from './constructs/controller';
 import { medlbProbeCommand } from '../contract/probe-command';
-import { CONFIG_ITEM_KEY, STATE_TABLE_OUTPUT } from '../contract/state-table';
+import { AUDIT_LOG_GROUP_OUTPUT, AUDIT_LOG_STREAM_OUTPUT, CONFIG_ITEM_KEY, STATE_TABLE_OUTPUT } from '../contract/state-table';
 import { Monitoring } from './constructs/monitoring';
 import { PlaceholderGuard } from './constructs/placeholder-guard';
 import { SiteNetwork } from './constructs/site-network';
@@ -167,10 +167,19 @@ export class MedlbStack extends Stack {
       discoversInstances: usesDiscovery(site),
       encryptionKey: this.key,
       awsApiAccess: site.controller.awsApiAccess,
+      auditRetention: Duration.days(site.audit.retentionDays),
     });
     new CfnOutput(this, STATE_TABLE_OUTPUT, {
       description: `medlb state table: controller config (${CONFIG_ITEM_KEY.pk}/${CONFIG_ITEM_KEY.sk}), counters, overrides, audit records`,
       value: this.controller.table.tableName,
+    });
+    new CfnOutput(this, AUDIT_LOG_GROUP_OUTPUT, {
+      description: 'medlb append-only audit copy (CloudWatch Logs group): every audit record, kept audit.retentionDays',
+      value: this.controller.auditLogGroup.logGroupName,
+    });
+    new CfnOutput(this, AUDIT_LOG_STREAM_OUTPUT, {
+      description: 'the stream of the audit copy that the controller and medlb overrides append to',
+      value: this.controller.auditLogStream.logStreamName,
     });
     new CfnOutput(this, 'ControllerFunctionName', {
       description: 'medlb controller function (medlb run --stack invokes it)',

@@ -296,7 +296,8 @@ describe('dependenciesFromEnvironment', () => {
     const deps = dependenciesFromEnvironment({ MEDLB_CONFIG_PATH: path, MEDLB_TABLE_NAME: 't', MEDLB_SITE: 'example', AWS_REGION: 'eu-west-1' });
     expect(deps.site).toBe('example');
     expect((await deps.loadConfig()).services.map((s) => s.name)).toEqual(['S1']);
-    expect(deps.stateStore.constructor.name).toBe('DynamoDbStateStore');
+    // The DynamoDB store, its audit records also copied to the append-only log (when the stack names one).
+    expect(deps.stateStore.constructor.name).toBe('AuditCopyingStateStore');
     expect(deps.elb.constructor.name).toBe('Elbv2TargetGroups');
   });
 });

@@ -9,7 +9,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfigFromTable } from '../../contract/config-loader';
 import type { ControllerConfig } from '../../contract/controller-config';
-import { STATE_TABLE_OUTPUT } from '../../contract/state-table';
+import { AUDIT_LOG_GROUP_OUTPUT, AUDIT_LOG_STREAM_OUTPUT, STATE_TABLE_OUTPUT } from '../../contract/state-table';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { AuditLogCopy, withAuditCopy } from '../adapters/audit-log-copy';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store';
 import { awsClientConfig } from '../adapters/aws-client-config';
 import { explainMissingRegion } from '../adapters/aws-retry';
@@ -46,16 +48,23 @@ export async function loadControllerInputs(values: Record<string, unknown>, env:
     throw new UsageError('--stack replaces --config and --state-file; give one form or the other');
   }
   const clientConfig = awsClientConfig(awsOptionsOf(values), env);
-  const tableName = await stateTableOf(stack, clientConfig);
+  const outputs = await outputsOf(stack, clientConfig);
+  const tableName = outputs.get(STATE_TABLE_OUTPUT)!;
   const documentClient = DynamoDBDocumentClient.from(explainMissingRegion(new DynamoDBClient(clientConfig)));
+  const logGroupName = outputs.get(AUDIT_LOG_GROUP_OUTPUT);
+  const logStreamName = outputs.get(AUDIT_LOG_STREAM_OUTPUT);
+  // Overrides also go to the stack's append-only audit copy (stacks deployed before it existed have none).
+  const copy =
+    logGroupName && logStreamName ? new AuditLogCopy({ client: explainMissingRegion(new CloudWatchLogsClient(clientConfig)), logGroupName, logStreamName }) : undefined;
   return {
     config: await loadConfigFromTable(documentClient, tableName),
-    store: new DynamoDbStateStore({ client: documentClient, tableName }),
+    store: withAuditCopy(new DynamoDbStateStore({ client: documentClient, tableName }), copy),
     audit: { kind: 'table', client: documentClient, tableName },
   };
 }
 
-async function stateTableOf(stackName: string, clientConfig: { region?: string; profile?: string }): Promise<string> {
+/** The stack's outputs by key; it must have {@link STATE_TABLE_OUTPUT}. */
+async function outputsOf(stackName: string, clientConfig: { region?: string; profile?: string }): Promise<Map<string, string>> {
   const client = explainMissingRegion(new CloudFormationClient(clientConfig));
   try {
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -66,7 +75,7 @@ async function stateTableOf(stackName: string, clientConfig: { region?: string; 
         `stack ${stackName} has no output ${STATE_TABLE_OUTPUT} (outputs: ${outputs.map((o) => o.OutputKey).join(', ') || 'none'}); is it a medlb stack?`,
       );
     }
-    return table;
+    return new Map(outputs.flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue] as const] : [])));
   } catch (err) {
     if (err instanceof StackLookupError) throw err;
     throw new StackLookupError(`stack ${stackName} cannot be described: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -74,8 +74,9 @@ export interface ControllerProps {
   /** Customer-managed key for the table, the log group and the dead-letter queue. */
   readonly encryptionKey: kms.IKey;
   /**
-   * How long audit records are kept (DynamoDB TTL).
-   * @default Duration.days(90)
+   * How long audit records are kept: the table's TTL, and the append-only CloudWatch Logs copy (the next
+   * retention CloudWatch offers at or above it).
+   * @default Duration.days(2190)
    */
   readonly auditRetention?: Duration;
   /**
@@ -103,6 +104,10 @@ export class Controller extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** Every permission of the controller function (a customer-managed policy: no inline or AWS-managed ones). */
   public readonly policy: iam.ManagedPolicy;
+  /** The append-only copy of every audit record (KMS-encrypted; writers may only append). */
+  public readonly auditLogGroup: logs.LogGroup;
+  /** The stream in {@link auditLogGroup} every writer appends to (created here: writers need no CreateLogStream). */
+  public readonly auditLogStream: logs.LogStream;
   /** Log group of the deploy-time custom resources (config writer, prefix-list lookup, post-deploy round). */
   private readonly deployTimeLogGroup: logs.LogGroup;
 
@@ -147,6 +152,18 @@ export class Controller extends Construct {
     });
     this.logGroup = logGroup;
 
+    const auditRetention = props.auditRetention ?? DEFAULT_AUDIT_RETENTION;
+    this.auditLogGroup = new logs.LogGroup(this, 'AuditLogGroup', {
+      encryptionKey: props.encryptionKey,
+      retention: cloudWatchRetentionAtLeast(auditRetention.toDays()),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.auditLogStream = new logs.LogStream(this, 'AuditLogStream', {
+      logGroup: this.auditLogGroup,
+      logStreamName: AUDIT_LOG_STREAM_NAME,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,
@@ -184,7 +201,11 @@ export class Controller extends Construct {
       environment: {
         [CONTROLLER_ENV.site]: props.siteName,
         [CONTROLLER_ENV.tableName]: this.table.tableName,
-        [CONTROLLER_ENV.auditRetentionSeconds]: String((props.auditRetention ?? DEFAULT_AUDIT_RETENTION).toSeconds()),
+        [CONTROLLER_ENV.auditRetentionSeconds]: String(auditRetention.toSeconds()),
+        [CONTROLLER_ENV.auditLogGroup]: this.auditLogGroup.logGroupName,
+        [CONTROLLER_ENV.auditLogStream]: AUDIT_LOG_STREAM_NAME,
+        // The principal of the rounds' audit records, without an STS call from the VPC.
+        [CONTROLLER_ENV.roleArn]: role.roleArn,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_SERVICE_NAME: CONTROLLER_SERVICE_NAME,
         NODE_OPTIONS: CONTROLLER_NODE_OPTIONS,
@@ -228,9 +249,17 @@ export class Controller extends Construct {
       });
       endpointSg.addIngressRule(this.securityGroup, ec2.Port.tcp(443), 'controller to AWS APIs');
       // EC2 only for discovery: an EC2 endpoint with private DNS collides with one the VPC may already have.
+      // CloudWatch Logs always: the append-only audit copy (PutLogEvents).
       const discovers = props.discoversInstances === true;
-      this.securityGroup.addEgressRule(endpointSg, ec2.Port.tcp(443), discovers ? 'ELBv2 and EC2 interface endpoints' : 'ELBv2 interface endpoint');
-      const endpoints: Array<readonly [string, ec2.InterfaceVpcEndpointAwsService]> = [['Elbv2Endpoint', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING]];
+      this.securityGroup.addEgressRule(
+        endpointSg,
+        ec2.Port.tcp(443),
+        discovers ? 'ELBv2, EC2 and CloudWatch Logs interface endpoints' : 'ELBv2 and CloudWatch Logs interface endpoints',
+      );
+      const endpoints: Array<readonly [string, ec2.InterfaceVpcEndpointAwsService]> = [
+        ['Elbv2Endpoint', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING],
+        ['LogsEndpoint', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+      ];
       if (discovers) endpoints.push(['Ec2Endpoint', ec2.InterfaceVpcEndpointAwsService.EC2]);
       for (const [id, service] of endpoints) {
         new ec2.InterfaceVpcEndpoint(this, id, {
@@ -323,6 +352,12 @@ export class Controller extends Construct {
           sid: 'Logs',
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           resources: [logGroup.logGroupArn],
+        }),
+        new iam.PolicyStatement({
+          // Append only: no logs:Delete*, PutRetentionPolicy or CreateLogStream on the audit copy.
+          sid: 'AppendAuditCopy',
+          actions: ['logs:PutLogEvents'],
+          resources: [auditLogStreamArn(this.auditLogGroup)],
         }),
         new iam.PolicyStatement({
           // What AWSLambdaVPCAccessExecutionRole grants: the function's network interfaces in the VPC.
@@ -455,4 +490,27 @@ function dedupeEgress(rules: readonly CheckEgressRule[]): CheckEgressRule[] {
   const seen = new Map<string, CheckEgressRule>();
   for (const rule of rules) seen.set(`${rule.cidr}:${rule.port}`, rule);
   return [...seen.values()].sort((a, b) => a.port - b.port || a.cidr.localeCompare(b.cidr));
+}
+
+/** Name of the audit copy's stream; fixed so the CLI and the controller append to the same one. */
+const AUDIT_LOG_STREAM_NAME = 'medlb-audit';
+
+/** The ARN of the audit stream (PutLogEvents is authorized on the stream). */
+function auditLogStreamArn(group: logs.LogGroup): string {
+  return Stack.of(group).formatArn({
+    service: 'logs',
+    resource: 'log-group',
+    resourceName: `${group.logGroupName}:log-stream:${AUDIT_LOG_STREAM_NAME}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** CloudWatch Logs offers fixed retentions: the smallest one that keeps records at least `days`. */
+function cloudWatchRetentionAtLeast(days: number): logs.RetentionDays {
+  const offered = Object.values(logs.RetentionDays)
+    .filter((value): value is logs.RetentionDays => typeof value === 'number' && value !== logs.RetentionDays.INFINITE)
+    .sort((a, b) => a - b);
+  const retention = offered.find((value) => value >= days);
+  if (retention === undefined) throw new RangeError(`audit retention of ${days} days exceeds CloudWatch Logs' longest fixed retention (${offered.at(-1)} days)`);
+  return retention;
 }

@@ -60,6 +60,17 @@ export const controllerSchema = z.strictObject({
     .describe('How the controller reaches AWS APIs: create-endpoints (default), existing-endpoints or nat'),
 });
 
+/** The audit trail (README § Audit trail and trust). */
+export const auditSchema = z.strictObject({
+  /**
+   * Days every audit record is kept: the table's TTL, and the retention of the append-only CloudWatch Logs copy
+   * (the next retention CloudWatch offers at or above it, e.g. 2190 → 2192). @default 2190 (6 years)
+   */
+  retentionDays: integerIn(defaults.AUDIT_RETENTION_RANGE.min, defaults.AUDIT_RETENTION_RANGE.max, ' days')
+    .default(defaults.AUDIT_RETENTION_DAYS)
+    .describe('Days audit records are kept, 1–3653 (default 2190 = 6 years)'),
+});
+
 /** Who hears about alarms. */
 export const notificationsSchema = z.strictObject({
   /** E-mail addresses subscribed to the alarm topic. @default [] */
@@ -107,6 +118,8 @@ const siteObjectSchema = z.strictObject({
   notifications: notificationsSchema.prefault({}).describe('Alarm notifications'),
   /** Alarm periods, evaluation windows and thresholds (docs/operating.md). @default every default of monitoring-defaults.ts */
   monitoring: monitoringSchema.prefault({}).describe('Alarm periods, windows and thresholds (every field has a default)'),
+  /** The audit trail's retention. @default { retentionDays: 2190 } */
+  audit: auditSchema.prefault({}).describe('Audit trail settings'),
 });
 
 /** The VPC CIDR (primary) of either network kind. */

@@ -3,6 +3,7 @@
  * the README's appliance → AWS table quotes them. See docs/architecture.md#appliance-mapping.
  * Defaults the runtime shares (check timeout, round interval) are the contract's, named here for the site.
  */
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../contract/state-table';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../contract/check';
 import { DEFAULT_INTERVAL_SECONDS } from '../../contract/controller-config';
 
@@ -10,6 +11,11 @@ import { DEFAULT_INTERVAL_SECONDS } from '../../contract/controller-config';
 export const DEFAULT_CONTROLLER_INTERVAL_SECONDS = DEFAULT_INTERVAL_SECONDS;
 /** Bounds of the controller round interval. */
 export const CONTROLLER_INTERVAL_RANGE = { min: 5, max: 60 } as const;
+
+/** Days audit records are kept (table TTL and the append-only copy): 6 years, the usual HIPAA documentation retention. */
+export const AUDIT_RETENTION_DAYS = DEFAULT_AUDIT_RETENTION_DAYS;
+/** Range of `audit.retentionDays`: CloudWatch Logs keeps at most 3,653 days (10 years) with a fixed retention. */
+export const AUDIT_RETENTION_RANGE = { min: 1, max: 3653 } as const;
 
 /** Whether a service preserves the client IP (appliance: Layer 4 DR/NAT = transparent; SNAT = not). */
 export const DEFAULT_TRANSPARENT = false;

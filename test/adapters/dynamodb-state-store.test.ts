@@ -160,7 +160,7 @@ describe('DynamoDbStateStore', () => {
     await expect(store().load()).rejects.toThrow('no table');
   });
 
-  test('audit: one item per record under AUDIT#<service>, sorted by time, with a 90-day TTL in expiresAt', async () => {
+  test('audit: one item per record under AUDIT#<service>, sorted by time, with a 2190-day (6-year) TTL in expiresAt', async () => {
     ddb.on(PutCommand).resolves({});
     const when = '2026-11-24T10:00:00.000Z';
     await store().appendAudit([]);
@@ -172,7 +172,7 @@ describe('DynamoDbStateStore', () => {
         pk: 'AUDIT#S%231',
         sk: expect.stringMatching(/^2026-11-24T10:00:00\.000Z#B#[0-9a-f]{8}$/),
         who: 'alice', when, action: 'halt', service: 'S#1', target: 'B', reason: 'smoke',
-        expiresAt: Date.parse(when) / 1000 + 90 * 86_400,
+        expiresAt: Date.parse(when) / 1000 + 2190 * 86_400,
       },
     });
     const custom = new DynamoDbStateStore({ client: doc, tableName: TABLE, auditRetentionDays: 1 });

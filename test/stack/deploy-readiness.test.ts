@@ -66,17 +66,18 @@ describe('VPC endpoints', () => {
       .filter((e: Loose) => e.Properties.VpcEndpointType === 'Interface')
       .map((e: Loose) => JSON.stringify(e.Properties.ServiceName));
 
-  test('a site without discovery gets no EC2 interface endpoint (only ELBv2)', () => {
+  test('a site without discovery gets no EC2 interface endpoint (only ELBv2, and CloudWatch Logs for the audit copy)', () => {
     const services = interfaceServices(exampleTemplate);
-    expect(services).toHaveLength(1);
+    expect(services).toHaveLength(2);
     expect(services[0]).toMatch(/elasticloadbalancing/);
+    expect(services[1]).toMatch(/\.logs"/);
   });
 
   test('a site with discovery gets the EC2 interface endpoint too', () => {
     const discovering = structuredClone(exampleSite) as Loose;
     discovering.services[0].discover = { tags: { Role: ['pacs-dicom'] } };
     const services = interfaceServices(templateOf(discovering));
-    expect(services).toHaveLength(2);
+    expect(services).toHaveLength(3);
     expect(services.some((s) => /\.ec2"/.test(s))).toBe(true);
   });
 });
