@@ -10,18 +10,27 @@
  *   and a state file, rounds and switch-following timed by `lab.clock` — the clock the endpoint's delays and
  *   health checks run on. Operator actions (drain, online) and config changes go through the state store and
  *   the config the loop is given; servers fail and recover with {@link Pool.stopServer} / {@link Pool.startServer}.
+ * - operator commands run the real `medlb drain|halt|online` (lambda/cli/override.ts, in-process, against the
+ *   loop's `--config` and `--state-file`, the caller verified by the lab's STS endpoint) between two rounds
+ *   ({@link ControllerLoop.operator}); a config change rewrites the file the loop reads every round
+ *   ({@link ControllerLoop.replaceConfig}); EC2 instances live on the lab's EC2 endpoint ({@link TrafficLab.ec2}).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Ec2InstanceDiscovery } from '../../lambda/adapters/ec2-discovery';
 import { Elbv2TargetGroups } from '../../lambda/adapters/elbv2';
 import { FileStateStore } from '../../lambda/adapters/file-state-store';
 import { followPendingSwitches } from '../../lambda/controller/pending-switches';
 import { runRound, type RoundResult } from '../../lambda/controller/round';
+import { run as runOperatorCommand } from '../../lambda/cli/override';
 import { parseControllerConfig } from '../../contract/controller-config';
 import { ScaledClock, type LabClock } from '../../lab/clock';
+import { Ec2Endpoint } from '../../lab/ec2-endpoint';
 import { Elbv2Endpoint } from '../../lab/elbv2-endpoint';
+import { StsEndpoint } from '../../lab/sts-endpoint';
 import type { HealthCheckSettings } from '../../lab/target-group-settings';
 import { DicomAssociationTraffic, MllpSenderTraffic, type DicomTrafficReport, type MllpTrafficReport } from '../../lab/traffic';
 import type { Vip, VipCounters } from '../../lab/vip';
@@ -57,6 +66,8 @@ export class TrafficLab {
   private readonly pools: Pool[] = [];
   /** Traffic still running, stopped by {@link close} so a failed test cannot leave clients running. */
   readonly running = new Set<Traffic>();
+  private ec2Endpoint: Promise<Ec2Endpoint> | undefined;
+  private operatorIdentity: Promise<{ sts: StsEndpoint; restoreEnv: () => void }> | undefined;
 
   private constructor(readonly endpoint: Elbv2Endpoint) {
     this.elb = new ElbCalls(sdkClient(endpoint.endpoint));
@@ -108,10 +119,51 @@ export class TrafficLab {
     return pool;
   }
 
+  /** The lab's EC2 endpoint (started on first use), where scenarios launch and terminate instances. */
+  ec2(): Promise<Ec2Endpoint> {
+    this.ec2Endpoint ??= Ec2Endpoint.start();
+    return this.ec2Endpoint;
+  }
+
+  /**
+   * The SDK environment of an operator's terminal: credentials that the lab's STS endpoint (started on first use)
+   * verifies, so an override records a principal as it does against AWS. Restored by {@link close}.
+   */
+  async operatorEnvironment(): Promise<void> {
+    this.operatorIdentity ??= (async () => {
+      const sts = await StsEndpoint.start('127.0.0.1');
+      sts.putIdentity('AKIDTRAFFICOPERATOR', { arn: 'arn:aws:iam::111122223333:user/traffic-operator' });
+      const settings: Record<string, string> = {
+        AWS_ENDPOINT_URL_STS: sts.endpoint,
+        AWS_ACCESS_KEY_ID: 'AKIDTRAFFICOPERATOR',
+        AWS_SECRET_ACCESS_KEY: 'traffic-secret',
+        AWS_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        MEDLB_OPERATOR: 'traffic-operator',
+      };
+      const previous = Object.fromEntries(Object.keys(settings).map((key) => [key, process.env[key]]));
+      Object.assign(process.env, settings);
+      const restoreEnv = () => {
+        for (const [key, value] of Object.entries(previous)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+      };
+      return { sts, restoreEnv };
+    })();
+    await this.operatorIdentity;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.running].map((traffic) => traffic.stop(0)));
     this.elb.client.destroy();
     await this.endpoint.close();
+    if (this.ec2Endpoint) await (await this.ec2Endpoint).close();
+    if (this.operatorIdentity) {
+      const { sts, restoreEnv } = await this.operatorIdentity;
+      restoreEnv();
+      await sts.close();
+    }
     await Promise.all(this.pools.map((pool) => pool.closeServers()));
   }
 }
@@ -122,6 +174,18 @@ export interface PoolGroup {
   /** The servers' shared port, registered as the targets' port. */
   readonly port: number;
   readonly vip: Vip;
+}
+
+/** What a scenario changes in {@link Pool.controllerService}. */
+export interface ControllerServiceOptions {
+  /** @default 2 */
+  readonly rise?: number;
+  /** @default 2 */
+  readonly fall?: number;
+  /** Static targets. @default every host of the pool, named `<service><n>` */
+  readonly targets?: readonly { readonly name: string; readonly ip: string }[];
+  /** EC2 discovery (the loop then needs {@link ControllerLoopOptions.discoveryEndpoint}). @default none */
+  readonly discovery?: { readonly tags?: Record<string, string[]>; readonly instanceIds?: string[] };
 }
 
 /** Servers on several addresses, sharing a DICOM port and an HL7 port. */
@@ -174,8 +238,11 @@ export class Pool {
     this.lab.running.delete(traffic);
   }
 
-  /** The service block of a controller config (v1) for this pool, for controller-driven scenarios. */
-  controllerService(name: string, mode: 'balanced' | 'failover', options: { rise?: number; fall?: number } = {}) {
+  /**
+   * The service block of a controller config (v1) for this pool, for controller-driven scenarios: by default
+   * every host of the pool as a static target named `<name><n>`, in the pool's order (failover priority).
+   */
+  controllerService(name: string, mode: 'balanced' | 'failover', options: ControllerServiceOptions = {}) {
     return {
       name,
       mode,
@@ -186,7 +253,8 @@ export class Pool {
         { arn: this.dicom.arn, port: this.dicom.port },
         { arn: this.hl7.arn, port: this.hl7.port },
       ],
-      targets: [...this.servers.byHost.keys()].map((ip, i) => ({ name: `${name}${i + 1}`, ip })),
+      targets: options.targets ?? [...this.servers.byHost.keys()].map((ip, i) => ({ name: `${name}${i + 1}`, ip })),
+      ...(options.discovery ? { discovery: options.discovery } : {}),
     };
   }
 
@@ -221,29 +289,60 @@ export interface ControllerLoopOptions {
   readonly makeBeforeBreak?: boolean;
   /** Model seconds between two re-reads of the waiting target groups while a switch is pending. @default 2 */
   readonly followEverySeconds?: number;
+  /** The lab's EC2 endpoint, for services with a `discovery` block. @default none (such a service fails) */
+  readonly discoveryEndpoint?: Ec2Endpoint;
+}
+
+/** The config a {@link ControllerLoop} runs (a controller config v1 without its version). */
+export interface LoopConfig {
+  readonly intervalSeconds: number;
+  readonly services: readonly object[];
+}
+
+/** What `medlb drain|halt|online` answered. */
+export interface OperatorOutcome {
+  readonly exitCode: number;
+  /** The JSON line it printed on success (the audit record, `changed`, `next`). */
+  readonly stdout: string;
+  /** Its message on refusal or error. */
+  readonly stderr: string;
 }
 
 /**
  * The controller as the Lambda runs it, on the lab's clock: a round every `intervalSeconds` (model time) with
- * the real ELBv2 adapter, the real probes and a state file; between rounds, while a make-before-break switch is
- * pending, the waiting groups are re-read every few seconds and the kept target leaves as soon as its
- * replacement is healthy.
+ * the real ELBv2 adapter (and EC2 discovery adapter), the real probes and a state file; between rounds, while a
+ * make-before-break switch is pending, the waiting groups are re-read every few seconds and the kept target
+ * leaves as soon as its replacement is healthy. The config is read from {@link configPath} at every round, as
+ * the Lambda reads it from the state table at every invocation.
  */
 export class ControllerLoop {
   readonly rounds: RoundResult[] = [];
   private readonly dir = mkdtempSync(join(tmpdir(), 'medlb-traffic-'));
   /** The loop's state file (operator overrides are recorded here, as `medlb drain --state-file` does). */
   readonly statePath = join(this.dir, 'state.json');
+  /** The loop's controller config (`medlb drain --config` reads it too). */
+  readonly configPath = join(this.dir, 'controller.json');
   private readonly client: ElasticLoadBalancingV2Client;
+  private readonly ec2Client: EC2Client | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
+  /**
+   * Rounds and operator commands take turns: the file state store assumes one writer at a time (the Lambda's
+   * DynamoDB store guards with conditional writes instead), and a round that saved over an override written
+   * during the round would lose it — a fault of the harness, not of the product.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly lab: TrafficLab,
-    private readonly config: { readonly intervalSeconds: number; readonly services: readonly object[] },
+    config: LoopConfig,
     private readonly options: ControllerLoopOptions = {},
   ) {
     this.client = lab.elbv2Client();
+    this.ec2Client = options.discoveryEndpoint
+      ? new EC2Client({ endpoint: options.discoveryEndpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLAB', secretAccessKey: 'lab-secret' }, maxAttempts: 1 })
+      : undefined;
+    this.writeConfig(config);
   }
 
   start(): this {
@@ -251,29 +350,84 @@ export class ControllerLoop {
     return this;
   }
 
+  /** A changed site deployed: the next round runs the new config. */
+  async replaceConfig(config: LoopConfig): Promise<void> {
+    await this.inTurn(async () => this.writeConfig(config));
+  }
+
+  /**
+   * `medlb <action> <service>/<target> --config … --state-file … [extra]` as an operator types it, run between
+   * two rounds. Its output is captured and returned rather than printed.
+   */
+  async operator(action: 'drain' | 'halt' | 'online', path: string, ...extra: string[]): Promise<OperatorOutcome> {
+    await this.lab.operatorEnvironment();
+    return this.inTurn(() => captureOutput(() => runOperatorCommand([action, path, '--config', this.configPath, '--state-file', this.statePath, ...extra])));
+  }
+
+  /** Resolves once `count` more rounds have completed (model time passes meanwhile; bounded in wall ms as a hang check). */
+  async afterRounds(count: number, boundMs = 20_000): Promise<void> {
+    const target = this.rounds.length + count;
+    await waitFor(`${count} more controller rounds`, () => this.rounds.length >= target, boundMs);
+  }
+
   /** Finishes the round in progress, stops, and removes the state file. */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.running;
     this.client.destroy();
+    this.ec2Client?.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  private writeConfig(config: LoopConfig): void {
+    writeFileSync(this.configPath, JSON.stringify({ version: 1, ...config }, null, 2));
+  }
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(work);
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+
   private async loop(): Promise<void> {
-    const config = parseControllerConfig({ version: 1, ...this.config }, 'traffic scenario');
     const stateStore = new FileStateStore(this.statePath);
+    const discovery = this.ec2Client ? new Ec2InstanceDiscovery({ client: this.ec2Client }) : undefined;
     const clock = this.lab.clock;
     while (!this.stopping) {
-      const nextRoundAt = clock.now() + config.intervalSeconds * 1000;
+      const roundStartedAt = clock.now();
       const elb = new Elbv2TargetGroups({ client: this.client });
-      const result = await runRound({ config, stateStore, elb, makeBeforeBreak: this.options.makeBeforeBreak ?? true });
+      const { result, intervalSeconds } = await this.inTurn(async () => {
+        const config = parseControllerConfig(JSON.parse(readFileSync(this.configPath, 'utf8')), 'traffic scenario');
+        const round = await runRound({ config, stateStore, elb, ...(discovery ? { discovery } : {}), makeBeforeBreak: this.options.makeBeforeBreak ?? true });
+        return { result: round, intervalSeconds: config.intervalSeconds };
+      });
       this.rounds.push(result);
+      const nextRoundAt = roundStartedAt + intervalSeconds * 1000;
       let pending = result.pending;
       while (!this.stopping && clock.now() < nextRoundAt) {
         await clock.sleep(Math.min((this.options.followEverySeconds ?? 2) * 1000, nextRoundAt - clock.now()));
         if (pending.length > 0) pending = (await followPendingSwitches({ elb, pending, logger: SILENT })).waiting;
       }
     }
+  }
+}
+
+/** Runs `command` with stdout and stderr captured (the CLI prints; the scenario wants the text). */
+async function captureOutput(command: () => Promise<number>): Promise<OperatorOutcome> {
+  const captured = { stdout: '', stderr: '' };
+  const original = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
+  const into = (stream: 'stdout' | 'stderr') => ((chunk: string | Uint8Array) => {
+    captured[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = into('stdout');
+  process.stderr.write = into('stderr');
+  try {
+    const exitCode = await command();
+    return { exitCode, ...captured };
+  } finally {
+    process.stdout.write = original.stdout;
+    process.stderr.write = original.stderr;
   }
 }
 
