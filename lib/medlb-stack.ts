@@ -2,7 +2,8 @@ import { CfnOutput, Duration, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { Controller, fingerprintOf } from './constructs/controller';
+import { Controller, auditLogStreamArn, fingerprintOf } from './constructs/controller';
+import { OperatorPolicies } from './constructs/operator-policies';
 import { medlbProbeCommand } from '../contract/probe-command';
 import { AUDIT_LOG_GROUP_OUTPUT, AUDIT_LOG_STREAM_OUTPUT, CONFIG_ITEM_KEY, STATE_TABLE_OUTPUT } from '../contract/state-table';
 import { Monitoring } from './constructs/monitoring';
@@ -195,6 +196,22 @@ export class MedlbStack extends Stack {
       value: this.controller.schedule.ruleName,
     });
 
+    const roles = new OperatorPolicies(this, 'OperatorPolicies', {
+      siteName: site.name,
+      table: this.controller.table,
+      encryptionKey: this.key,
+      controllerFunction: this.controller.function,
+      auditLogGroup: this.controller.auditLogGroup,
+      auditLogStreamArn: auditLogStreamArn(this.controller.auditLogGroup),
+    });
+    for (const [output, policy, allows] of [
+      ['ReadOnlyPolicyArn', roles.readOnly, 'medlb status, medlb audit'],
+      ['OperatorPolicyArn', roles.operator, 'status, audit, drain/halt/online, windows, pin, failback, medlb run'],
+      ['AdministratorPolicyArn', roles.administrator, 'cdk deploy and medlb diff of this stack'],
+    ] as const) {
+      new CfnOutput(this, output, { description: `IAM managed policy to attach for: ${allows} (docs/deploying.md)`, value: policy.managedPolicyArn });
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       siteName: site.name,
       services: [
@@ -210,6 +227,7 @@ export class MedlbStack extends Stack {
             targets: service.realServers.map((server) => server.label),
             mode: service.mode,
             probeCommand: medlbProbeCommand(service.healthCheck),
+            sourceNatToOnPremises: !service.transparent && service.realServers.some((server) => server.onPremises),
           };
         }),
         ...(site.viewer && this.viewer

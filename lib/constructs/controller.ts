@@ -496,7 +496,7 @@ function dedupeEgress(rules: readonly CheckEgressRule[]): CheckEgressRule[] {
 const AUDIT_LOG_STREAM_NAME = 'medlb-audit';
 
 /** The ARN of the audit stream (PutLogEvents is authorized on the stream). */
-function auditLogStreamArn(group: logs.LogGroup): string {
+export function auditLogStreamArn(group: logs.LogGroup): string {
   return Stack.of(group).formatArn({
     service: 'logs',
     resource: 'log-group',

@@ -147,6 +147,28 @@ function addNlbAlarms(ctx: MonitoringContext, scope: Construct, service: Monitor
       'target fails its TCP health check: clients reach servers that do not answer. Treat as an outage: ' +
       `\`npx medlb status --stack ${ctx.stackName}\`, probe each server, check the path to the servers.`,
   });
+  if (service.sourceNatToOnPremises) addPortAllocationAlarm(ctx, scope, service, where);
+}
+
+/** Source NAT to on-premises servers: the NLB runs out of source ports (README: NLB limits, AWS-FACTS §5). */
+function addPortAllocationAlarm(ctx: MonitoringContext, scope: Construct, service: MonitoredNlbService, where: string): void {
+  ctx.addAlarm(scope, 'PortAllocationErrors', {
+    severity: 'CRITICAL',
+    subject: service.name,
+    kind: 'nlb-port-allocation',
+    // Reported only when non-zero, per LoadBalancer: a sum over the period.
+    metric: service.loadBalancer.metrics.custom('PortAllocationErrorCount', { statistic: 'Sum', period: ctx.period }),
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    threshold: 0,
+    window: ctx.settings.nlbPortAllocationErrors,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    description:
+      `${where}: the NLB could not allocate a source port for new connections to its on-premises servers ` +
+      '(PortAllocationErrorCount > 0): with client-IP preservation off each NLB address has about 55,000 ports per ' +
+      'minute per server address and port, and new associations are refused beyond that. Find the clients opening ' +
+      'connections in a loop (flow logs, NewFlowCount on the dashboard); spread the load over more real servers, or ' +
+      "give the NLB more source addresses (load-balancer attribute secondary_ips.auto_assigned.per_subnet, which cannot be lowered again).",
+  });
 }
 
 function addAlbAlarms(ctx: MonitoringContext, scope: Construct, service: MonitoredAlbService, where: string): void {

@@ -26,6 +26,12 @@ export interface MonitoredNlbService extends MonitoredServiceBase {
   readonly loadBalancer: elbv2.INetworkLoadBalancer;
   /** One target group per port, each attached to a listener of `loadBalancer`. */
   readonly targetGroups: readonly elbv2.INetworkTargetGroup[];
+  /**
+   * The NLB reaches real servers outside the VPC with client-IP preservation off (source NAT): each connection
+   * takes a source port of the NLB's address, about 55,000 per minute per server address and port, and the
+   * `PortAllocationErrorCount` alarm watches for running out. @default false
+   */
+  readonly sourceNatToOnPremises?: boolean;
 }
 
 /** An HTTPS service (the viewer) on an ALB. */

@@ -45,6 +45,8 @@ export const DEFAULT_PER_TARGET_WINDOW: AlarmWindowDefaults = { evaluationPeriod
 export const DEFAULT_NLB_UNHEALTHY_HOSTS_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 2, datapointsToAlarm: 2 };
 /** NLB UnhealthyRoutingFlowCount > 0: the NLB itself is failing open; any minute of it matters. */
 export const DEFAULT_NLB_FAIL_OPEN_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 1, datapointsToAlarm: 1 };
+/** NLB PortAllocationErrorCount > 0 (source NAT to on-premises servers out of ports): every refused connection is a lost association. */
+export const DEFAULT_NLB_PORT_ALLOCATION_ERRORS_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 1, datapointsToAlarm: 1 };
 
 /** Viewer target 5xx rate (percent of requests) above which the viewer alarm fires. */
 export const DEFAULT_ALB_5XX_RATE_PERCENT = 5;

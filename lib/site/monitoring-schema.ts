@@ -88,6 +88,12 @@ export const monitoringSchema = z
     nlbUnhealthyHosts: alarmSchema(defaults.DEFAULT_NLB_UNHEALTHY_HOSTS_WINDOW, {}, 'NLB UnHealthyHostCount > 0 per target group'),
     /** NLB UnhealthyRoutingFlowCount > 0 (the NLB fails open). @default 1 of 1 */
     nlbFailOpen: alarmSchema(defaults.DEFAULT_NLB_FAIL_OPEN_WINDOW, {}, 'NLB UnhealthyRoutingFlowCount > 0 (NLB fail-open)'),
+    /** NLB PortAllocationErrorCount > 0, for services reaching on-premises servers through source NAT. @default 1 of 1 */
+    nlbPortAllocationErrors: alarmSchema(
+      defaults.DEFAULT_NLB_PORT_ALLOCATION_ERRORS_WINDOW,
+      {},
+      'NLB PortAllocationErrorCount > 0 (services with on-premises servers and transparent: false)',
+    ),
     /** Viewer (ALB) target 5xx rate. @default > 5 % of at least 10 requests, 3 of 5 */
     alb5xxRate: alarmSchema(
       defaults.DEFAULT_ALB_5XX_WINDOW,

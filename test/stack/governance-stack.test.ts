@@ -1,0 +1,110 @@
+/**
+ * Governance in the template (issue 12): the three role policies as stack outputs, each scoped to the site's
+ * own resources; cdk-nag over the whole example stack is in medlb-stack.test.ts.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { MedlbStack } from '../../lib/medlb-stack';
+import { exampleSite, parseSite, type SiteInput } from '../../lib/site';
+import { newProjectApp } from '../helpers/cdk-app';
+
+function synth(input: SiteInput): { stack: MedlbStack; template: Template } {
+  const site = parseSite(input);
+  const stack = new MedlbStack(newProjectApp(), 'Governance', { site, env: { region: site.env.region, account: site.env.account } });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string };
+const actionsOf = (statement: Statement): string[] => [statement.Action].flat();
+
+describe('role policies (read-only, operator, administrator)', () => {
+  const { template } = synth(exampleSite);
+  const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: any }>; Outputs: Record<string, any> };
+  const policyByOutput = (output: string): Statement[] => {
+    const ref = json.Outputs[output].Value.Ref as string;
+    expect(json.Resources[ref].Type).toBe('AWS::IAM::ManagedPolicy');
+    return json.Resources[ref].Properties.PolicyDocument.Statement as Statement[];
+  };
+  const tableRef = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::DynamoDB::GlobalTable')![0];
+
+  test('each policy is a stack output (its ARN), and no statement allows a service-wide or "*" action', () => {
+    for (const output of ['ReadOnlyPolicyArn', 'OperatorPolicyArn', 'AdministratorPolicyArn']) {
+      const statements = policyByOutput(output);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+      }
+    }
+  });
+
+  test('read-only: reads the table, the audit copy and ELB, writes nothing', () => {
+    const statements = policyByOutput('ReadOnlyPolicyArn');
+    const actions = statements.flatMap(actionsOf);
+    expect(actions.filter((a) => /:(Put|Update|Delete|Create|Invoke|Execute|Register|Deregister|Modify|Encrypt|GenerateDataKey)/.test(a))).toEqual([]);
+    const table = statements.find((s) => s.Sid === 'ReadStateTable')!;
+    expect(table.Resource).toEqual({ 'Fn::GetAtt': [tableRef, 'Arn'] });
+    expect(statements.find((s) => s.Sid === 'FindTheSiteByStackOutputs')!.Resource).toEqual({ Ref: 'AWS::StackId' });
+    expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadAuditCopy')!.Resource)).toMatch(/AuditLogGroup/);
+    // The only "*" resource: ELB Describe actions have no resource-level permissions.
+    const wildcard = statements.filter((s) => s.Resource === '*');
+    expect(wildcard.flatMap(actionsOf).sort()).toEqual(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth']);
+  });
+
+  test('operator: the read-only rights plus writes to the exact table, the audit stream and invoking the controller', () => {
+    const statements = policyByOutput('OperatorPolicyArn');
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
+    expect(actionsOf(bySid('WriteOverrides')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(bySid('WriteOverrides').Resource).toEqual({ 'Fn::GetAtt': [tableRef, 'Arn'] });
+    expect(JSON.stringify(bySid('AppendAuditCopy').Resource)).toMatch(/:log-stream:medlb-audit/);
+    expect(bySid('RunControllerRounds').Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ControllerFunction/), 'Arn'] });
+    for (const sid of ['ReadStateTable', 'ReadAuditCopy', 'DescribeElb', 'FindTheSiteByStackOutputs']) expect(bySid(sid)).toBeDefined();
+    const actions = statements.flatMap(actionsOf);
+    expect(actions.filter((a) => /^(logs:(Delete|PutRetention|CreateLogStream)|cloudformation:(Create|Execute|Update|Delete)|iam:|sts:)/.test(a))).toEqual([]);
+  });
+
+  test('administrator: CloudFormation on this stack only, and assuming the CDK bootstrap roles of this account and region', () => {
+    const statements = policyByOutput('AdministratorPolicyArn');
+    const deploy = statements.find((s) => s.Sid === 'DeployThisStack')!;
+    expect(deploy.Resource).toEqual({ Ref: 'AWS::StackId' });
+    expect(actionsOf(deploy)).toEqual(expect.arrayContaining(['cloudformation:CreateChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:GetTemplate']));
+    const assume = statements.find((s) => s.Sid === 'AssumeCdkBootstrapRoles')!;
+    expect(actionsOf(assume)).toEqual(['sts:AssumeRole']);
+    const roles = JSON.stringify(assume.Resource);
+    for (const kind of ['deploy', 'file-publishing', 'lookup']) expect(roles).toContain(`:role/cdk-hnb659fds-${kind}-role-`);
+    expect(roles).not.toContain('*');
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:') || a.startsWith('lambda:'))).toEqual([]);
+  });
+});
+
+describe('PortAllocationErrorCount alarm for source NAT to on-premises servers', () => {
+  // HL7 (transparent: false) with one server on-premises; DICOM (transparent) keeps its servers in the VPC.
+  const onPremisesHl7: SiteInput = {
+    ...exampleSite,
+    services: (exampleSite.services ?? []).map((service) =>
+      service.label === 'HL7' ? { ...service, realServers: [{ label: 'HL71', ip: '10.12.1.130' }, { label: 'HL7DC', ip: '192.168.50.10' }] } : service,
+    ),
+  };
+  const alarmsOf = (template: Template) =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) => alarm.Properties.MetricName === 'PortAllocationErrorCount');
+
+  test('a non-transparent service with an on-premises server gets the alarm on its NLB, with its runbook', () => {
+    const alarms = alarmsOf(synth(onPremisesHl7).template);
+    expect(alarms).toHaveLength(1);
+    const [alarm] = alarms;
+    expect(alarm.Properties).toMatchObject({
+      AlarmName: 'medlb-example-hospital-CRITICAL-HL7-nlb-port-allocation',
+      Namespace: 'AWS/NetworkELB',
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      TreatMissingData: 'notBreaching',
+      EvaluationPeriods: 1,
+    });
+    expect(alarm.Properties.Dimensions).toEqual([{ Name: 'LoadBalancer', Value: expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/^HL7LoadBalancer/), 'LoadBalancerFullName'] }) }]);
+    expect(alarm.Properties.AlarmDescription).toContain('docs/operating.md (nlb-port-allocation)');
+  });
+
+  test('no alarm when the non-transparent service has every server in the VPC (the example site)', () => {
+    expect(alarmsOf(synth(exampleSite).template)).toHaveLength(0);
+  });
+});
