@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   audit: () => require('../lambda/cli/audit'),
   run: () => require('../lambda/cli/run'),
   failback: () => require('../lambda/cli/failback'),
+  preflight: () => require('../lambda/cli/preflight'),
 };
 
 const USAGE = `usage: medlb <command> [options]
@@ -26,9 +27,10 @@ commands:
   drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT] [--force]
   audit (--config F --state-file S | --stack NAME) [--service S] [--target T] [--since TIME] [--until TIME] [--json]   the audit trail, oldest first
   failback <service> (--config F --state-file S | --stack NAME) [--reason TEXT]   manual failback of a failover service
+  preflight (<site file> | --stack NAME) [--json] [--wide]   every check once against every real server, before or after deploy
   diff (--template F | --site F) (--stack NAME | --deployed F) [--allow-replacement]   before cdk deploy: refuse replacing what holds traffic
 commands that talk to AWS take --region R and --profile P, as the AWS CLI does; \`medlb <command> --help\` for details
-exit codes: 0 ok / healthy; 1 unhealthy (probe), a service failed (reconcile) or a replacement found (diff); 2 usage or input error, or a target group status cannot read`;
+exit codes: 0 ok / healthy; 1 unhealthy (probe, preflight), a service failed (reconcile) or a replacement found (diff); 2 usage or input error, or a target group status cannot read`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -12,7 +12,8 @@
  * `MEDLB_CONFIG_PATH`, e.g. shipped in the asset) takes precedence when set.
  * Environment: contract/environment.ts (table, site — the `Site` dimension —, config file, audit TTL).
  * Event: a scheduled event's `time` bounds the invocation to its minute; the post-deploy event
- * (`source: "medlb.post-deploy"`) or `{ "maxRounds": n }` limits the rounds.
+ * (`source: "medlb.post-deploy"`) or `{ "maxRounds": n }` limits the rounds; `{ "preflight": true }` (`medlb preflight
+ * --stack`) runs every check once from the controller's subnets and returns the results, writing nothing.
  */
 import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -31,6 +32,7 @@ import type { InstanceDiscoveryPort, TargetGroupPort } from './reconcile/ports';
 import type { StateStore } from './reconcile/ports';
 import { ROUND_BUDGET, roundBudgetMs } from '../contract/round-budget';
 import { followPendingSwitches } from './controller/pending-switches';
+import { runPreflight, type PreflightReport } from './controller/preflight';
 import { runRound, type ProbeFunction, type RoundLogger } from './controller/round';
 import { HANDLER_DEFAULTS } from './handler-defaults';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../contract/controller-config';
@@ -49,6 +51,8 @@ export interface ControllerEvent {
   readonly source?: string;
   /** Stop after this many rounds. */
   readonly maxRounds?: number;
+  /** Run no round: probe every real server once and return the results (no ELB call, no state, no metric). */
+  readonly preflight?: boolean;
 }
 
 /** Everything an invocation uses; built once per container from the environment, injected in tests. */
@@ -83,6 +87,11 @@ export interface InvocationResult {
   readonly roundsAborted: number;
   /** Why no round ran (the invocation started too late for one round's budget). */
   readonly skippedReason?: string;
+}
+
+/** What a preflight invocation returns (`medlb preflight --stack` renders it). */
+export interface PreflightInvocationResult {
+  readonly preflight: PreflightReport;
 }
 
 /** The Lambda's environment is incomplete. */
@@ -246,10 +255,28 @@ async function followSwitchesUntil(args: {
   return pending;
 }
 
+/**
+ * A preflight from the controller's subnets (the network path its rounds use): reads the config and, for
+ * discovery, EC2; probes every real server once through the round's probe path. It touches neither ELB nor the
+ * state store nor the metrics, so it cannot change what serves.
+ */
+export async function runPreflightInvocation(deps: ControllerDependencies): Promise<PreflightInvocationResult> {
+  const config = await deps.loadConfig();
+  const preflight = await runPreflight({
+    config,
+    discovery: deps.discovery ? { port: deps.discovery } : { skipped: 'the controller has no EC2 client' },
+    ...(deps.probe ? { probe: deps.probe } : {}),
+    ranFrom: 'controller',
+  });
+  deps.logger.info('preflight finished', { ok: preflight.ok, servers: preflight.results.length, failing: preflight.results.filter((r) => !r.healthy).length });
+  return { preflight };
+}
+
 let cached: ControllerDependencies | undefined;
 
 /** Lambda entry point. */
-export async function handler(event: ControllerEvent | undefined, context: InvocationContext): Promise<InvocationResult> {
+export async function handler(event: ControllerEvent | undefined, context: InvocationContext): Promise<InvocationResult | PreflightInvocationResult> {
   cached ??= dependenciesFromEnvironment();
+  if (event?.preflight === true) return runPreflightInvocation(cached);
   return runInvocation(cached, context, event ?? {});
 }

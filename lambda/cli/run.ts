@@ -71,7 +71,8 @@ export async function invokeController(stackName: string, rounds: number, client
   return failed ? EXIT.serviceFailed : EXIT.ok;
 }
 
-async function functionOf(stackName: string, client: CloudFormationClient): Promise<string> {
+/** The controller function named by the stack's output (what `run` and `preflight --stack` invoke). */
+export async function functionOf(stackName: string, client: CloudFormationClient): Promise<string> {
   let outputs;
   try {
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));

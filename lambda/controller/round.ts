@@ -17,7 +17,7 @@
  */
 import type { InstanceDiscoveryPort, ObservedTarget, TargetGroupPort, TargetRef } from '../reconcile/ports';
 import { StateConflictError, type StateStore } from '../reconcile/ports';
-import type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from '../probes/types';
+import type { ProbeResult } from '../probes/types';
 import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
 import { resolveDiscovery, withTargets, type DiscoveryAnswer, type TargetSource } from '../reconcile/discovery';
 import {
@@ -33,10 +33,10 @@ import {
 } from '../reconcile/reconciler';
 import { serviceState, type AuditRecord, type ControllerState, type DiscoveredInstance, type OperatorOverride } from '../reconcile/state';
 import { ROUND_DEFAULTS } from './round-defaults';
+import { loadDefaultProbe, probeTarget, type ProbeFunction } from './target-check';
 import { configVersion } from '../../contract/config-version';
 
-/** The probe library's entry point (lambda/probes/index.ts), injectable for tests. */
-export type ProbeFunction = (target: ProbeTarget, check: CheckSpec, options?: ProbeOptions) => Promise<ProbeResult>;
+export type { ProbeFunction } from './target-check';
 
 /** Structured logging sink; compatible with @aws-lambda-powertools/logger's Logger. */
 export interface RoundLogger {
@@ -279,11 +279,6 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
   return { summary, reports, failed: !summary.ok, durationMs, elb: elbCounts, pending };
 }
 
-function loadDefaultProbe(): ProbeFunction {
-  // Loaded on first use so that code paths which never probe (status, overrides) do not pay for it.
-  return (require('../probes') as { probe: ProbeFunction }).probe;
-}
-
 /** The config and state a round reconciles once discovery is resolved. */
 interface ResolvedRound {
   /** Static targets followed by discovered ones. */
@@ -382,41 +377,12 @@ function difference(now: Ec2CallSummary, before: Ec2CallSummary): Ec2CallSummary
 /** Probes every target of every service, `limit` at a time; a probe never rejects the round. */
 async function probeAll(config: ControllerConfig, probe: ProbeFunction, limit: number): Promise<Verdicts> {
   const jobs = config.services.flatMap((service) => service.targets.map((target) => ({ service, target })));
-  const results = await mapConcurrent(jobs, limit, ({ service, target }) => probeOne(probe, service, target.ip, target.serverName));
+  const results = await mapConcurrent(jobs, limit, ({ service, target }) => probeTarget(probe, service, target));
   const verdicts: Record<string, Record<string, ProbeResult>> = {};
   jobs.forEach(({ service, target }, i) => {
     (verdicts[service.name] ??= {})[target.name] = results[i]!;
   });
   return verdicts;
-}
-
-async function probeOne(probe: ProbeFunction, service: ServiceConfig, host: string, serverName: string | undefined): Promise<ProbeResult> {
-  // A real server's own certificate name overrides the service's (contract/controller-config.ts).
-  const check = { ...service.check, ...(serverName !== undefined ? { serverName } : {}) } as CheckSpec & { port: number };
-  const started = performance.now();
-  const abandonAfterMs = check.timeoutMs + ROUND_DEFAULTS.probeGraceMs;
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const abandoned = new Promise<ProbeResult>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      resolve({ healthy: false, latencyMs: performance.now() - started, reason: `probe did not finish within ${abandonAfterMs} ms` });
-    }, abandonAfterMs);
-  });
-  try {
-    return await Promise.race([
-      probe({ host, port: check.port }, check, { signal: controller.signal }).catch(
-        (err: unknown): ProbeResult => ({
-          healthy: false,
-          latencyMs: performance.now() - started,
-          reason: `probe error: ${err instanceof Error ? err.message : String(err)}`,
-        }),
-      ),
-      abandoned,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Describes every target group of the config once; a failure becomes that group's observation error. */

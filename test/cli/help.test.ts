@@ -13,6 +13,7 @@ const COMMANDS: ReadonlyArray<[string, string, string[]]> = [
   ['diff', 'diff', []],
   ['audit', 'audit', []],
   ['failback', 'failback', []],
+  ['preflight', 'preflight', []],
 ];
 
 describe('--help', () => {
