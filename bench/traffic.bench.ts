@@ -3,9 +3,13 @@
  * endpoint with its data plane in scaled time (lab/), a modality opening a new C-ECHO association every 50 ms
  * and an MLLP sender with a message every 50 ms through the VIPs, stand-in servers on 127.0.0.x. Times are
  * model seconds (wall time x scale), observed by polling DescribeTargetHealth (resolution about 0.5 s).
+ * The controller-driven operator and replacement scenarios are those of test/traffic/scenarios.ts (the real
+ * `medlb drain|online`, a new config file, the lab's EC2 endpoint).
  * Exit 1 when a planned scenario fails an association or loses a message, or a control experiment fails none.
  */
+import { cpus, loadavg } from 'node:os';
 import { ControllerLoop, TrafficLab, type Pool, type TrafficReport } from '../test/traffic/harness';
+import { configReplacement, drainActiveThenOnline, ec2Replacement, rollingPatch, type ScenarioResult } from '../test/traffic/scenarios';
 
 const SCALE = 50;
 const ASSUMPTIONS = [
@@ -14,6 +18,9 @@ const ASSUMPTIONS = [
   'unhealthy targets drain for the deregistration delay instead of being reset (the stack\'s setting); controller rounds every 10 s, rise 2, fall 2',
   'while a switch waits, the controller re-reads the waiting groups every 2 s; new connections go to healthy targets only, round-robin (AWS: flow hash)',
   'the controller\'s own work is scaled too (a round of 100-300 wall ms is 5-15 model s), so controller-side times are upper bounds',
+  'operator scenarios run the real `medlb drain|online` between two rounds; the operator repeats a refused drain every 2 s and stops a drained server only once ELB has drained it',
+  'a config change is read by the next round (as a deploy writes the Lambda\'s config); an EC2 replacement starts the new instance and terminates the old one in one step, the old server answering until its target has left (a lifecycle hook that waits for it)',
+  'times are from the moment the change was asked for: "old leaves" = the old server deregistered (the change completed for new connections), "old drained" = its deregistration delay over (open connections closed)',
 ];
 
 interface Row {
@@ -42,7 +49,7 @@ async function measure(lab: TrafficLab, from: number, events: Record<string, () 
     await event();
     times[label] = seconds(lab, from);
   }));
-  return Object.fromEntries(Object.keys(events).map((label) => [label, times[label]!]));
+  return times;
 }
 
 /** A test-driven move of a balanced pool from A to B, in the given order. */
@@ -128,14 +135,47 @@ function crash(): Promise<Row> {
   });
 }
 
+/** A row of a controller-driven scenario of test/traffic/scenarios.ts. */
+function rowOf(scenario: string, planned: boolean, result: ScenarioResult): Row {
+  return { scenario, planned, report: result.report, times: result.times };
+}
+
+/** (a) drain of the active server of a failover service and (b) online of it: two rows from one run. */
+async function drainAndOnline(): Promise<Row[]> {
+  return withLab(async (lab) => {
+    const { drain, online } = await drainActiveThenOnline(lab, { name: 'drain', hosts: ['127.0.0.20', '127.0.0.21', '127.0.0.22'], thenOnline: true });
+    if (!online) throw new Error('drainActiveThenOnline: asked for the online phase, got none');
+    return [
+      rowOf('`medlb drain` of the active server (failover; controller, rule 6a on)', true, drain),
+      rowOf('`medlb online` of the drained server (failback; controller, rule 6a on)', true, online),
+    ];
+  });
+}
+
 function controllerFor(lab: TrafficLab, pool: Pool, makeBeforeBreak: boolean): ControllerLoop {
   return new ControllerLoop(lab, { intervalSeconds: 10, services: [pool.controllerService('SVC', 'failover')] }, { makeBeforeBreak }).start();
 }
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  for (const scenario of [() => move(true), () => move(false), () => failback(true), () => failback(false), () => crash()]) rows.push(await scenario());
+  const scenarios: (() => Promise<Row | Row[]>)[] = [
+    () => move(true),
+    () => move(false),
+    () => failback(true),
+    () => failback(false),
+    drainAndOnline,
+    () => withLab(async (lab) => rowOf('`medlb drain` of the active server (failover; rule 6a off: control)', false, (await drainActiveThenOnline(lab, { name: 'drain-off', hosts: ['127.0.0.23', '127.0.0.24', '127.0.0.25'], thenOnline: false, makeBeforeBreak: false })).drain)),
+    () => withLab(async (lab) => rowOf('rolling patch of a balanced pair (drain, stop, start, online A; then B; controller)', true, await rollingPatch(lab, { name: 'rolling', hosts: ['127.0.0.26', '127.0.0.27', '127.0.0.28'] }))),
+    () => withLab(async (lab) => rowOf('server address replaced in the config (failover primary; controller, rule 6a on)', true, await configReplacement(lab, { name: 'cfg', hosts: ['127.0.0.30', '127.0.0.31', '127.0.0.32'] }))),
+    () => withLab(async (lab) => rowOf('server address replaced in the config (rule 6a off: control)', false, await configReplacement(lab, { name: 'cfg-off', hosts: ['127.0.0.33', '127.0.0.34', '127.0.0.35'], makeBeforeBreak: false }))),
+    () => withLab(async (lab) => rowOf('EC2 instance replaced (discovery by tag, one server; controller, rule 6a on)', true, await ec2Replacement(lab, { name: 'ec2', hosts: ['127.0.0.36', '127.0.0.37', '127.0.0.38'] }))),
+    () => withLab(async (lab) => rowOf('EC2 instance replaced (rule 6a off: control)', false, await ec2Replacement(lab, { name: 'ec2-off', hosts: ['127.0.0.39', '127.0.0.40', '127.0.0.41'], makeBeforeBreak: false }))),
+    () => crash(),
+  ];
+  const startedAt = new Date();
+  for (const scenario of scenarios) rows.push(...[await scenario()].flat());
 
+  process.stdout.write(`Run ${startedAt.toISOString()}; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end; Node ${process.version}\n`);
   process.stdout.write('Model results (lab data plane, not AWS measurements). Assumptions:\n');
   for (const line of ASSUMPTIONS) process.stdout.write(`- ${line}\n`);
   process.stdout.write('\n| scenario | associations | failed | client timeouts | HL7 sent / acked / unacked | HL7 reconnects | times (model s) |\n|---|---:|---:|---:|---|---:|---|\n');
