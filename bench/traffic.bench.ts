@@ -97,7 +97,7 @@ function failback(makeBeforeBreak: boolean): Promise<Row> {
       await pool.startServer(primary);
       const times = await measure(lab, start, {
         'recovery → serving': () => pool.waitFor(primary, 'healthy'),
-        'old leaves': () => pool.waitFor(backup, 'draining'),
+        'old leaves': () => pool.waitFor(backup, ['draining', 'gone']),
         'old drained': () => pool.waitFor(backup, 'gone'),
       });
       await lab.clock.sleep(10_000);
@@ -121,7 +121,7 @@ function crash(): Promise<Row> {
       const start = lab.clock.now();
       await pool.stopServer(active);
       const times = await measure(lab, start, {
-        'failure → deregistered': () => pool.waitFor(active, 'draining'),
+        'failure → deregistered': () => pool.waitFor(active, ['draining', 'gone']),
         'failure → backup serving': () => pool.waitFor(backup, 'healthy'),
       });
       await lab.clock.sleep(20_000);

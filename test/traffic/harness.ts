@@ -215,12 +215,17 @@ export class Pool {
     for (const group of [this.dicom, this.hl7]) await this.lab.elb.deregister(group.arn, ...hosts.map((ip) => ({ ip, port: group.port })));
   }
 
-  /** Waits until DescribeTargetHealth reports `state` for `host` in both groups (`gone`: no longer listed). */
-  async waitFor(host: string, state: string, boundMs = 20_000): Promise<void> {
-    await waitFor(`${host} ${state} in ${this.name}`, async () => {
+  /**
+   * Waits until DescribeTargetHealth reports `state` (or one of several) for `host` in both groups (`gone`: no
+   * longer listed). Give a short-lived state with what follows it (`['draining', 'gone']`): a poll starved by a
+   * loaded machine may miss the 2.4 wall seconds of a 120 s draining.
+   */
+  async waitFor(host: string, state: string | readonly string[], boundMs = 20_000): Promise<void> {
+    const wanted: readonly string[] = typeof state === 'string' ? [state] : state;
+    await waitFor(`${host} ${wanted.join(' or ')} in ${this.name}`, async () => {
       for (const group of [this.dicom, this.hl7]) {
         const states = await this.lab.elb.states(group.arn);
-        if ((states[host] ?? 'gone') !== state) return false;
+        if (!wanted.includes(states[host] ?? 'gone')) return false;
       }
       return true;
     }, boundMs);

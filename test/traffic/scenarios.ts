@@ -28,6 +28,8 @@ export interface ScenarioOptions {
 }
 
 const INTERVAL_SECONDS = 10;
+/** The old server has left the target group: deregistered and draining, or already drained. */
+const LEFT = ['draining', 'gone'] as const;
 
 /** Model seconds since `from`, to a tenth. */
 function since(lab: TrafficLab, from: number): number {
@@ -100,7 +102,7 @@ export async function drainActiveThenOnline(lab: TrafficLab, options: ScenarioOp
     let moments = new Moments(lab);
     let waitingBefore = roundsWaiting(loop);
     await drainWhenAccepted(lab, loop, 'PACS/PACS1');
-    await Promise.all([moments.see('replacement serving', pool.waitFor(b, 'healthy')), moments.see('old leaves', pool.waitFor(a, 'draining'))]);
+    await Promise.all([moments.see('replacement serving', pool.waitFor(b, 'healthy')), moments.see('old leaves', pool.waitFor(a, LEFT))]);
     await moments.see('old drained', pool.waitFor(a, 'gone'));
     await lab.clock.sleep(10_000);
     const drain: ScenarioResult = { report: await traffic.stop(), times: moments.times, roundsWaiting: roundsWaiting(loop) - waitingBefore };
@@ -111,7 +113,7 @@ export async function drainActiveThenOnline(lab: TrafficLab, options: ScenarioOp
     moments = new Moments(lab);
     waitingBefore = roundsWaiting(loop);
     await online(loop, 'PACS/PACS1');
-    await Promise.all([moments.see('replacement serving', pool.waitFor(a, 'healthy')), moments.see('old leaves', pool.waitFor(b, 'draining'))]);
+    await Promise.all([moments.see('replacement serving', pool.waitFor(a, 'healthy')), moments.see('old leaves', pool.waitFor(b, LEFT))]);
     await moments.see('old drained', pool.waitFor(b, 'gone'));
     await lab.clock.sleep(10_000);
     return { drain, online: { report: await traffic.stop(), times: moments.times, roundsWaiting: roundsWaiting(loop) - waitingBefore } };
@@ -172,7 +174,7 @@ export async function configReplacement(lab: TrafficLab, options: ScenarioOption
     const moments = new Moments(lab);
     const waitingBefore = roundsWaiting(loop);
     await loop.replaceConfig({ intervalSeconds: INTERVAL_SECONDS, services: [serviceWith(c)] });
-    await Promise.all([moments.see('replacement serving', pool.waitFor(c, 'healthy')), moments.see('old leaves', pool.waitFor(a, 'draining'))]);
+    await Promise.all([moments.see('replacement serving', pool.waitFor(c, 'healthy')), moments.see('old leaves', pool.waitFor(a, LEFT))]);
     await moments.see('old drained', pool.waitFor(a, 'gone'));
     await lab.clock.sleep(10_000);
     return { report: await traffic.stop(), times: moments.times, roundsWaiting: roundsWaiting(loop) - waitingBefore };
@@ -204,7 +206,7 @@ export async function ec2Replacement(lab: TrafficLab, options: ScenarioOptions):
     const waitingBefore = roundsWaiting(loop);
     ec2.putInstance({ instanceId: newId, privateIp: c, tags });
     ec2.instance(oldId).state = 'terminated';
-    await Promise.all([moments.see('replacement serving', pool.waitFor(c, 'healthy')), moments.see('old leaves', pool.waitFor(a, 'draining'))]);
+    await Promise.all([moments.see('replacement serving', pool.waitFor(c, 'healthy')), moments.see('old leaves', pool.waitFor(a, LEFT))]);
     await moments.see('old drained', pool.waitFor(a, 'gone'));
     await pool.stopServer(a);
     await lab.clock.sleep(10_000);
