@@ -33,10 +33,12 @@ import type { StateStore } from './reconcile/ports';
 import { ROUND_BUDGET, roundBudgetMs } from '../contract/round-budget';
 import { followPendingSwitches } from './controller/pending-switches';
 import { runPreflight, type PreflightReport } from './controller/preflight';
-import { runRound, type ProbeFunction, type RoundLogger } from './controller/round';
+import { runRound } from './controller/round';
+import type { ProbeFunction } from './controller/target-check';
+import type { RoundLogger } from './controller/round-logger';
 import { HANDLER_DEFAULTS } from './handler-defaults';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../contract/controller-config';
-import type { PendingDeregistration } from './reconcile/reconciler';
+import type { PendingDeregistration } from './reconcile/reconcile-types';
 
 /** The parts of the Lambda context the controller uses. */
 export interface InvocationContext {

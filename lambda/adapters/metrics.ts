@@ -8,7 +8,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, type ControllerMetricName, type ControllerMetricUnit, type MetricDimension } from '../../contract/metrics';
-import type { ServiceReport } from '../reconcile/reconciler';
+import type { ServiceReport } from '../reconcile/reconcile-types';
 
 /** One metric value. */
 export interface MetricValue {

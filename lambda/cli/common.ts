@@ -11,7 +11,7 @@ import { MissingRegionError } from '../adapters/aws-retry';
 import { createEc2Client, Ec2InstanceDiscovery } from '../adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from '../adapters/elbv2';
 import { FileStateStore, StateFileError } from '../adapters/file-state-store';
-import type { RoundLogger } from '../controller/round';
+import type { RoundLogger } from '../controller/round-logger';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import { StateFormatError } from '../reconcile/state';
 

@@ -17,7 +17,7 @@
 import type { ObservedTarget } from '../reconcile/ports';
 import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
 import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
-import { overrideOf } from '../reconcile/reconciler';
+import { overrideOf } from '../reconcile/selection';
 import { serviceState, type ControllerState, type LastProbe, type OperatorOverride, type PendingSwitch, type ServiceState } from '../reconcile/state';
 
 /** What DescribeTargetHealth said per target group: the targets, or why it could not be described. */

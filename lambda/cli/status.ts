@@ -15,7 +15,7 @@
  * Exit 0; 2 on errors (docs/architecture.md#cli): usage errors, an unreadable config or state, and a target group that
  * could not be described (the table is still printed, with the error in that group's ELB column).
  */
-import { describeAll } from '../controller/round';
+import { describeAll } from '../controller/elb-steps';
 import { ROUND_DEFAULTS } from '../controller/round-defaults';
 import type { ControllerConfig } from '../../contract/controller-config';
 import type { ControllerState } from '../reconcile/state';

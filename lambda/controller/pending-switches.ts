@@ -8,8 +8,10 @@
  * here: the next round sees the result (the target `draining`) and clears the switch from the state.
  */
 import type { TargetGroupPort, TargetRef } from '../reconcile/ports';
-import { observedState, replacementIsHealthy, type ObservedTargetGroups, type PendingDeregistration } from '../reconcile/reconciler';
-import type { RoundLogger } from './round';
+import type { ObservedTargetGroups, PendingDeregistration } from '../reconcile/reconcile-types';
+import { observedState } from '../reconcile/target-groups';
+import { replacementIsHealthy } from '../reconcile/make-before-break';
+import type { RoundLogger } from './round-logger';
 
 /** What following the switches needs. */
 export interface FollowSwitchesProps {

@@ -14,7 +14,7 @@ import { DEFAULT_HL7_MESSAGE_TYPE, DEFAULT_HTTP_PATH } from '../probes/probe-def
 import { discoveredTargets, sourceText, type ResolvedTarget } from '../reconcile/discovery';
 import type { InstanceDiscoveryPort } from '../reconcile/ports';
 import type { DiscoveredInstance } from '../reconcile/state';
-import { mapConcurrent } from './round';
+import { mapConcurrent } from './concurrency';
 import { ROUND_DEFAULTS } from './round-defaults';
 import { loadDefaultProbe, probeTarget, targetCheckOf, type ProbeFunction } from './target-check';
 

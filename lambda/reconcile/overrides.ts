@@ -15,7 +15,7 @@
  */
 import { findService, type ControllerConfig, type ServiceConfig } from '../../contract/controller-config';
 import type { ResolvedTarget } from './discovery';
-import { overrideOf } from './reconciler';
+import { overrideOf } from './selection';
 import {
   emptyServiceState,
   type AuditRecord,

@@ -1,7 +1,7 @@
 import { aws_ec2 as ec2, aws_elasticloadbalancingv2 as elbv2, aws_kms as kms, aws_lambda as lambda, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { roundMetricGroups } from '../../lambda/adapters/metrics';
-import type { ServiceReport } from '../../lambda/reconcile/reconciler';
+import type { ServiceReport } from '../../lambda/reconcile/reconcile-types';
 import { ConstructPropsError } from '../../lib/constructs/validation';
 import { Monitoring, MonitoringProps } from '../../lib/constructs/monitoring';
 import { MedlbStack } from '../../lib/medlb-stack';

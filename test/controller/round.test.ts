@@ -1,7 +1,9 @@
 import type { ObservedTarget, TargetGroupPort, TargetRef } from '../../lambda/reconcile/ports';
 import { StateConflictError, type StateStore } from '../../lambda/reconcile/ports';
 import { followPendingSwitches } from '../../lambda/controller/pending-switches';
-import { mapConcurrent, runRound, type ProbeFunction } from '../../lambda/controller/round';
+import { runRound } from '../../lambda/controller/round';
+import { mapConcurrent } from '../../lambda/controller/concurrency';
+import type { ProbeFunction } from '../../lambda/controller/target-check';
 import { parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import { emptyState, type AuditRecord, type ControllerState } from '../../lambda/reconcile/state';
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RoundSummary } from '../../lambda/controller/round';
+import type { RoundSummary } from '../../lambda/controller/round-summary';
 import { FakeEc2 } from '../peers/fake-ec2';
 import { StsEndpoint } from '../../lab/sts-endpoint';
 import { FakeElbv2, type FakeCall } from '../peers/fake-elbv2';

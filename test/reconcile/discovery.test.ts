@@ -5,7 +5,8 @@
  */
 import type { InstanceDescription, InstanceDiscoveryPort, InstanceSelector, ObservedTarget, TargetGroupPort, TargetRef } from '../../lambda/reconcile/ports';
 import type { StateStore } from '../../lambda/reconcile/ports';
-import { runRound, type ProbeFunction } from '../../lambda/controller/round';
+import { runRound } from '../../lambda/controller/round';
+import type { ProbeFunction } from '../../lambda/controller/target-check';
 import { parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import { discoveredTargets, resolveDiscovery, withPersistedDiscovery } from '../../lambda/reconcile/discovery';
 import { applyOperatorAction } from '../../lambda/reconcile/overrides';

@@ -1,6 +1,7 @@
 import type { ElbTargetState, TargetRef } from '../../lambda/reconcile/ports';
 import type { ControllerConfig } from '../../contract/controller-config';
-import { reconcile, type ReconcileResult, type ServiceCounts, type TargetGroupActions } from '../../lambda/reconcile/reconciler';
+import { reconcile } from '../../lambda/reconcile/reconciler';
+import type { ReconcileResult, ServiceCounts, TargetGroupActions } from '../../lambda/reconcile/reconcile-types';
 import { emptyState, type ControllerState, type TargetHealthState } from '../../lambda/reconcile/state';
 import { IP, TG1, TG2, TG3, fail, makeConfig, pass, registered, verdictsOf, type ServiceOptions } from './fixtures';
 
