@@ -1,8 +1,11 @@
 import { CfnOutput, Duration, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { Controller, auditLogStreamArn, fingerprintOf } from './constructs/controller';
+import { Controller, auditLogStreamArn, cloudWatchRetentionAtLeast, fingerprintOf } from './constructs/controller';
+import { ConnectionLogs } from './constructs/connection-logs';
+import { StateTableTrail } from './constructs/state-table-trail';
 import { OperatorPolicies } from './constructs/operator-policies';
 import { medlbProbeCommand } from '../contract/probe-command';
 import { AUDIT_LOG_GROUP_OUTPUT, AUDIT_LOG_STREAM_OUTPUT, CONFIG_ITEM_KEY, STATE_TABLE_OUTPUT } from '../contract/state-table';
@@ -70,11 +73,15 @@ export class MedlbStack extends Stack {
       existingVpc: site.network.existingVpc,
       // The controller creates the endpoints it needs; a new VPC gets none of its own.
       newVpc: site.network.newVpc && { ...site.network.newVpc, interfaceEndpoints: [], dynamoDbGatewayEndpoint: false },
+      flowLogRetention: cloudWatchRetentionAtLeast(site.flowLogs.retentionDays),
     });
+    // Every subnet that holds a load balancer: the connection logs record these.
+    const loadBalancerSubnets = new Map<string, ec2.ISubnet>();
     const mappingsOf = (vips: readonly string[], owner: string): VipSubnetMapping[] =>
       vips.map((ip) => {
         const subnet = network.subnetFor(ip);
         if (!subnet) throw new Error(`${owner}: VIP ${ip} is in no subnet of the site network`);
+        loadBalancerSubnets.set(subnet.subnetId, subnet);
         return { subnet, privateIpv4Address: ip };
       });
 
@@ -143,6 +150,7 @@ export class MedlbStack extends Stack {
         staticVips: viewerSite.staticVip ? mappingsOf(staticVipAddressesOf(viewerSite), viewerSite.label) : undefined,
       });
       this.viewer = viewer;
+      for (const subnet of network.subnets) loadBalancerSubnets.set(subnet.subnetId, subnet);
       targetGroups.set(viewerSite.label, [{ arn: viewer.targetGroup.targetGroupArn, port: viewer.port }]);
       new CfnOutput(this, `${viewerSite.label}DnsName`, {
         description: `${viewerSite.label}: DNS name (HTTPS ${viewer.listenerPort})`,
@@ -195,6 +203,39 @@ export class MedlbStack extends Stack {
       description: 'EventBridge rule that starts a controller invocation every minute',
       value: this.controller.schedule.ruleName,
     });
+
+    const connectionLogGroup =
+      network.flowLogGroup ??
+      (site.flowLogs.enabled
+        ? new ConnectionLogs(this, 'ConnectionLogs', {
+            subnets: [...loadBalancerSubnets.values()],
+            encryptionKey: this.key,
+            retention: cloudWatchRetentionAtLeast(site.flowLogs.retentionDays),
+          }).logGroup
+        : undefined);
+    if (connectionLogGroup) {
+      new CfnOutput(this, 'ConnectionLogGroupName', {
+        description: "VPC flow logs of the load balancers' subnets (README: Connection logs)",
+        value: connectionLogGroup.logGroupName,
+      });
+    }
+    if (site.audit.cloudTrailDataEvents) {
+      const trail = new StateTableTrail(this, 'StateTableTrail', {
+        siteName: site.name,
+        table: this.controller.table,
+        encryptionKey: this.key,
+        retention: Duration.days(site.audit.retentionDays),
+        logRetention: cloudWatchRetentionAtLeast(site.audit.retentionDays),
+      });
+      new CfnOutput(this, 'StateTableTrailLogGroupName', {
+        description: 'CloudTrail data events of the state table (who read or wrote which item), as CloudWatch Logs',
+        value: trail.logGroup.logGroupName,
+      });
+      new CfnOutput(this, 'StateTableTrailBucketName', {
+        description: 'CloudTrail data events of the state table: the trail\'s log files (log-file validation on)',
+        value: trail.bucket.bucketName,
+      });
+    }
 
     const roles = new OperatorPolicies(this, 'OperatorPolicies', {
       siteName: site.name,

@@ -506,7 +506,7 @@ export function auditLogStreamArn(group: logs.LogGroup): string {
 }
 
 /** CloudWatch Logs offers fixed retentions: the smallest one that keeps records at least `days`. */
-function cloudWatchRetentionAtLeast(days: number): logs.RetentionDays {
+export function cloudWatchRetentionAtLeast(days: number): logs.RetentionDays {
   const offered = Object.values(logs.RetentionDays)
     .filter((value): value is logs.RetentionDays => typeof value === 'number' && value !== logs.RetentionDays.INFINITE)
     .sort((a, b) => a - b);

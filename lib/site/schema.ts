@@ -69,6 +69,31 @@ export const auditSchema = z.strictObject({
   retentionDays: integerIn(defaults.AUDIT_RETENTION_RANGE.min, defaults.AUDIT_RETENTION_RANGE.max, ' days')
     .default(defaults.AUDIT_RETENTION_DAYS)
     .describe('Days audit records are kept, 1–3653 (default 2190 = 6 years)'),
+  /**
+   * Record every DynamoDB data event on the state table with CloudTrail (a trail for exactly that table, to a
+   * KMS-encrypted bucket and log group kept `retentionDays`): the record that the table's writers cannot alter.
+   * @default false
+   */
+  cloudTrailDataEvents: z
+    .boolean({ error: 'must be true or false' })
+    .default(defaults.DEFAULT_CLOUDTRAIL_DATA_EVENTS)
+    .describe('CloudTrail data events of the state table, the independent record of who wrote it (default false)'),
+});
+
+/** Connection logs: VPC flow logs of the load balancers' subnets (README § Connection logs). */
+export const flowLogsSchema = z.strictObject({
+  /**
+   * Turn on flow logs for the subnets that hold a load balancer (an existing VPC; a new VPC always has flow logs
+   * of the whole VPC). @default false
+   */
+  enabled: z
+    .boolean({ error: 'must be true or false' })
+    .default(defaults.DEFAULT_FLOW_LOGS_ENABLED)
+    .describe("Flow logs of the load balancers' subnets (an existing VPC; a new VPC always has them) (default false)"),
+  /** Days the flow logs are kept (the next CloudWatch Logs retention at or above). @default 365 */
+  retentionDays: integerIn(defaults.FLOW_LOG_RETENTION_RANGE.min, defaults.FLOW_LOG_RETENTION_RANGE.max, ' days')
+    .default(defaults.DEFAULT_FLOW_LOG_RETENTION_DAYS)
+    .describe('Days flow logs are kept, 1–3653 (default 365)'),
 });
 
 /** Who hears about alarms. */
@@ -120,6 +145,8 @@ const siteObjectSchema = z.strictObject({
   monitoring: monitoringSchema.prefault({}).describe('Alarm periods, windows and thresholds (every field has a default)'),
   /** The audit trail's retention. @default { retentionDays: 2190 } */
   audit: auditSchema.prefault({}).describe('Audit trail settings'),
+  /** Connection logs (VPC flow logs). @default { enabled: false, retentionDays: 365 } */
+  flowLogs: flowLogsSchema.prefault({}).describe("Connection logs: VPC flow logs of the load balancers' subnets"),
 });
 
 /** The VPC CIDR (primary) of either network kind. */

@@ -17,6 +17,15 @@ export const AUDIT_RETENTION_DAYS = DEFAULT_AUDIT_RETENTION_DAYS;
 /** Range of `audit.retentionDays`: CloudWatch Logs keeps at most 3,653 days (10 years) with a fixed retention. */
 export const AUDIT_RETENTION_RANGE = { min: 1, max: 3653 } as const;
 
+/** CloudTrail data events of the state table: off unless the site asks (a trail and its storage cost money). */
+export const DEFAULT_CLOUDTRAIL_DATA_EVENTS = false;
+/** Flow logs of the load balancers' subnets in an existing VPC: off unless the site asks (its owner may log already). */
+export const DEFAULT_FLOW_LOGS_ENABLED = false;
+/** Days flow logs are kept (CloudWatch Logs keeps them for the next retention it offers at or above). */
+export const DEFAULT_FLOW_LOG_RETENTION_DAYS = 365;
+/** Range of `flowLogs.retentionDays`. */
+export const FLOW_LOG_RETENTION_RANGE = { min: 1, max: 3653 } as const;
+
 /** Whether a service preserves the client IP (appliance: Layer 4 DR/NAT = transparent; SNAT = not). */
 export const DEFAULT_TRANSPARENT = false;
 /** Proxy protocol v2 is an explicit opt-in: a real server that does not expect it breaks. */

@@ -3,6 +3,7 @@
  * own resources; cdk-nag over the whole example stack is in medlb-stack.test.ts.
  */
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { MedlbStack } from '../../lib/medlb-stack';
 import { exampleSite, parseSite, type SiteInput } from '../../lib/site';
 import { newProjectApp } from '../helpers/cdk-app';
@@ -106,5 +107,67 @@ describe('PortAllocationErrorCount alarm for source NAT to on-premises servers',
 
   test('no alarm when the non-transparent service has every server in the VPC (the example site)', () => {
     expect(alarmsOf(synth(exampleSite).template)).toHaveLength(0);
+  });
+});
+
+describe('connection logs and the state-table trail (site settings)', () => {
+  const governed: SiteInput = { ...exampleSite, flowLogs: { enabled: true, retentionDays: 400 }, audit: { cloudTrailDataEvents: true, retentionDays: 30 } };
+  const { stack, template } = synth(governed);
+  const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>; Outputs: Record<string, any> };
+  const resources = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+  const tableRef = resources('AWS::DynamoDB::GlobalTable')[0][0];
+  const siteKeyArn = { 'Fn::GetAtt': [expect.stringMatching(/^SiteKey/), 'Arn'] };
+
+  test('off by default: the example (an existing VPC) has no flow log and no trail', () => {
+    const example = synth(exampleSite).template;
+    example.resourceCountIs('AWS::EC2::FlowLog', 0);
+    example.resourceCountIs('AWS::CloudTrail::Trail', 0);
+  });
+
+  test("flow logs: one per load-balancer subnet of the existing VPC, all traffic per minute, to a KMS log group with the retention", () => {
+    const flowLogs = resources('AWS::EC2::FlowLog').map(([, r]) => r.Properties);
+    expect(flowLogs.map((p) => p.ResourceId).sort()).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
+    for (const properties of flowLogs) {
+      expect(properties).toMatchObject({ ResourceType: 'Subnet', TrafficType: 'ALL', MaxAggregationInterval: 60, LogDestinationType: 'cloud-watch-logs' });
+    }
+    const groupRef = flowLogs[0].LogGroupName.Ref as string;
+    expect(json.Resources[groupRef].Properties).toMatchObject({ RetentionInDays: 400, KmsKeyId: siteKeyArn });
+    expect(json.Resources[groupRef].DeletionPolicy).toBe('Retain');
+    expect(json.Outputs.ConnectionLogGroupName.Value).toEqual({ Ref: groupRef });
+  });
+
+  test('the trail records data events of exactly the state table, encrypted, validated, to a bucket and a log group kept audit.retentionDays', () => {
+    const [[, trail]] = resources('AWS::CloudTrail::Trail');
+    expect(trail.Properties).toMatchObject({
+      TrailName: 'medlb-example-hospital-state-table',
+      IsLogging: true,
+      IsMultiRegionTrail: false,
+      EnableLogFileValidation: true,
+      KMSKeyId: siteKeyArn,
+      AdvancedEventSelectors: [
+        {
+          FieldSelectors: [
+            { Field: 'eventCategory', Equals: ['Data'] },
+            { Field: 'resources.type', Equals: ['AWS::DynamoDB::Table'] },
+            { Field: 'resources.ARN', Equals: [{ 'Fn::GetAtt': [tableRef, 'Arn'] }] },
+          ],
+        },
+      ],
+    });
+    expect(trail.Properties.EventSelectors).toBeUndefined();
+    const bucket = json.Resources[trail.Properties.S3BucketName.Ref];
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toMatchObject({ SSEAlgorithm: 'aws:kms' });
+    expect(bucket.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(30);
+    const logGroup = json.Resources[trail.Properties.CloudWatchLogsLogGroupArn['Fn::GetAtt'][0]];
+    expect(logGroup.Properties).toMatchObject({ RetentionInDays: 30, KmsKeyId: siteKeyArn });
+    // CloudTrail may use the key for this trail only.
+    const keyStatements = resources('AWS::KMS::Key').find(([id]) => id.startsWith('SiteKey'))![1].Properties.KeyPolicy.Statement as any[];
+    const grant = keyStatements.find((s) => s.Principal?.Service === 'cloudtrail.amazonaws.com');
+    expect(JSON.stringify(grant.Condition.StringEquals['aws:SourceArn'])).toContain(':trail/medlb-example-hospital-state-table');
+  });
+
+  test('cdk-nag AwsSolutions and HIPAA.Security: zero unacknowledged findings with both settings on', () => {
+    const violations = [new AwsSolutionsChecks(), new HIPAASecurityChecks()].flatMap((checks) => checks.validateScope(stack).violations);
+    expect(violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
   });
 });
