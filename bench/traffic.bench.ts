@@ -166,6 +166,7 @@ async function main(): Promise<void> {
     drainAndOnline,
     () => withLab(async (lab) => rowOf('`medlb drain` of the active server (failover; rule 6a off: control)', false, (await drainActiveThenOnline(lab, { name: 'drain-off', hosts: ['127.0.0.23', '127.0.0.24', '127.0.0.25'], thenOnline: false, makeBeforeBreak: false })).drain)),
     () => withLab(async (lab) => rowOf('rolling patch of a balanced pair (drain, stop, start, online A; then B; controller)', true, await rollingPatch(lab, { name: 'rolling', hosts: ['127.0.0.26', '127.0.0.27', '127.0.0.28'] }))),
+    () => withLab(async (lab) => rowOf('rolling patch (rule 6a off: control)', false, await rollingPatch(lab, { name: 'rolling-off', hosts: ['127.0.0.42', '127.0.0.43', '127.0.0.44'], makeBeforeBreak: false }))),
     () => withLab(async (lab) => rowOf('server address replaced in the config (failover primary; controller, rule 6a on)', true, await configReplacement(lab, { name: 'cfg', hosts: ['127.0.0.30', '127.0.0.31', '127.0.0.32'] }))),
     () => withLab(async (lab) => rowOf('server address replaced in the config (rule 6a off: control)', false, await configReplacement(lab, { name: 'cfg-off', hosts: ['127.0.0.33', '127.0.0.34', '127.0.0.35'], makeBeforeBreak: false }))),
     () => withLab(async (lab) => rowOf('EC2 instance replaced (discovery by tag, one server; controller, rule 6a on)', true, await ec2Replacement(lab, { name: 'ec2', hosts: ['127.0.0.36', '127.0.0.37', '127.0.0.38'] }))),

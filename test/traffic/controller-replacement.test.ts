@@ -7,8 +7,8 @@
  * associations (refused, reset, no target) and every HL7 message acknowledged; client timeouts are reported
  * apart, not asserted. With rule 6a switched off, both replacements fail associations.
  * Model: scale 50, rounds every 10 s, rise 2, fall 2, registration delay 30 s, check 5 s x 2, deregistration
- * delay 120 s. Time budget (serial, the dataplane project): about 40 s of wall time on an idle machine, 2 min
- * under heavy load; hang bounds only (20 s of wall time per awaited state).
+ * delay 120 s. Time budget (serial, the dataplane project): about 30 s of wall time, measured 21–31 s at load
+ * average 17 on 2 cores; 2 min at most; hang bounds only (20 s of wall time per awaited state).
  */
 import { expectNothingLost } from './expect-nothing-lost';
 import { TrafficLab } from './harness';
