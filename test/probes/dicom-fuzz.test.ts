@@ -8,15 +8,8 @@ import * as net from 'node:net';
 import { probeDicom } from '../../lambda/probes/dicom';
 import { MAX_INCOMING_PDU_LENGTH } from '../../lambda/probes/dicom/dicom-defaults';
 import { parseCommandSet } from '../../lambda/probes/dicom/dimse';
-import {
-  DicomProtocolError,
-  PduReader,
-  parseAbort,
-  parseAssociateAc,
-  parseAssociateRj,
-  parsePDataTf,
-  type RawPdu,
-} from '../../lambda/probes/dicom/pdu';
+import { DicomProtocolError, PduReader, type RawPdu } from '../../lambda/probes/dicom/pdu';
+import { parseAbort, parseAssociateAc, parseAssociateRj, parsePDataTf } from '../../lambda/probes/dicom/pdu-parse';
 import { samplePeerPdus, startDicomPeer, type DicomPeer, type DicomPeerBehaviour } from '../peers/dicom-peers';
 import { prng } from './fuzz-helpers';
 

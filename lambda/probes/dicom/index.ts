@@ -30,23 +30,9 @@ import {
   VERIFICATION_SOP_CLASS_UID,
 } from './dicom-defaults';
 import { CommandField, encodeCEchoRq, hex4, parseCommandSet, type DimseResponse } from './dimse';
-import {
-  DicomProtocolError,
-  PduReader,
-  PduType,
-  PresentationContextResult,
-  encodeAbort,
-  encodeAssociateRq,
-  encodeCommandPData,
-  encodeReleaseRp,
-  encodeReleaseRq,
-  parseAbort,
-  parseAssociateAc,
-  parseAssociateRj,
-  parsePDataTf,
-  pduName,
-  type RawPdu,
-} from './pdu';
+import { DicomProtocolError, PduReader, PduType, pduName, type RawPdu } from './pdu';
+import { encodeAbort, encodeAssociateRq, encodeCommandPData, encodeReleaseRp, encodeReleaseRq } from './pdu-encode';
+import { PresentationContextResult, parseAbort, parseAssociateAc, parseAssociateRj, parsePDataTf } from './pdu-parse';
 import { describeAbort, describeAssociateReject, describePresentationContextRejection } from './reasons';
 
 /**

@@ -3,7 +3,7 @@
  * e.g. "association rejected (rejected-permanent, service-user: called AE title not recognized)".
  * Unknown codes are shown as numbers rather than guessed.
  */
-import type { Abort, AssociateReject } from './pdu';
+import type { Abort, AssociateReject } from './pdu-parse';
 
 const REJECT_RESULTS: Record<number, string> = {
   1: 'rejected-permanent',
