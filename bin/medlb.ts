@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => CommandModule> = {
   run: () => require('../lambda/cli/run'),
   failback: () => require('../lambda/cli/failback'),
   preflight: () => require('../lambda/cli/preflight'),
+  // The lab plays AWS on this machine; it lives in lab/, which lambda/ must never import.
+  lab: () => require('../lab/lab-command'),
 };
 
 const USAGE = `usage: medlb <command> [options]
@@ -28,6 +30,7 @@ commands:
   audit (--config F --state-file S | --stack NAME) [--service S] [--target T] [--since TIME] [--until TIME] [--json]   the audit trail, oldest first
   failback <service> (--config F --state-file S | --stack NAME) [--reason TEXT]   manual failback of a failover service
   preflight (<site file> | --stack NAME) [--json] [--wide]   every check once against every real server, before or after deploy
+  lab <site file> [--dir D] [--speed N] | lab stop|start <service>/<target>   the site on this machine: loopback VIPs, stand-in servers, the controller's rounds
   diff (--template F | --site F) (--stack NAME | --deployed F) [--allow-replacement]   before cdk deploy: refuse replacing what holds traffic
 commands that talk to AWS take --region R and --profile P, as the AWS CLI does; \`medlb <command> --help\` for details
 exit codes: 0 ok / healthy; 1 unhealthy (probe, preflight), a service failed (reconcile) or a replacement found (diff); 2 usage or input error, or a target group status cannot read`;
