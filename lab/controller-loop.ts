@@ -7,7 +7,8 @@
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Elbv2TargetGroups } from '../lambda/adapters/elbv2';
 import { followPendingSwitches } from '../lambda/controller/pending-switches';
-import { runRound, type RoundLogger, type RoundResult } from '../lambda/controller/round';
+import { runRound, type RoundResult } from '../lambda/controller/round';
+import type { RoundLogger } from '../lambda/controller/round-logger';
 import type { ControllerConfig } from '../contract/controller-config';
 import type { StateStore } from '../lambda/reconcile/ports';
 import type { LabClock } from './clock';

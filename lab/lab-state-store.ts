@@ -40,7 +40,8 @@ export class LabStateStore implements StateStore {
     try {
       return await readFile(this.path, 'utf8');
     } catch (err) {
-      if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
+      // Structural: errors of node's fs need not be instances of this realm's Error (jest's VM, for one).
+      if (typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT') return undefined;
       throw err;
     }
   }
