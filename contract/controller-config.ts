@@ -89,6 +89,9 @@ export const TargetConfigSchema = z.looseObject({
   availabilityZone: z.literal('all').optional().describe('"all" for an IP outside the VPC (set by the CDK app)'),
   drained: z.boolean().optional().describe('true for a real server the site gives weight 0: never registered'),
   serverName: serverName.optional().describe("TLS checks: this server's certificate name and SNI, instead of the check's serverName"),
+  port: port
+    .optional()
+    .describe("This server's own port (appliance real server port): registered with it instead of the target group's port, and checked on it instead of check.port; services with one target group only"),
 });
 
 /**
@@ -181,6 +184,13 @@ export const ControllerConfigSchema = z
           ctx.addIssue({ code: 'custom', path: ['services', s, 'targets', t, 'ip'], message: `duplicate target ip ${target.ip} in service '${service.name}' (ELB knows a target by ip and port)` });
         }
         targetIps.add(target.ip);
+        if (target.port !== undefined && service.targetGroups.length > 1) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', s, 'targets', t, 'port'],
+            message: `a target's own port needs a service with one target group; '${service.name}' has ${service.targetGroups.length} (ports ${service.targetGroups.map((tg) => tg.port).join(', ')}), and one port cannot replace all of them`,
+          });
+        }
       });
     });
   });

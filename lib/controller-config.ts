@@ -15,7 +15,7 @@ export type OwnedTargetGroup = {
 /** A service's target groups, keyed by service label (the viewer included). */
 export type TargetGroupsByService = ReadonlyMap<string, readonly OwnedTargetGroup[]>;
 
-/** One egress rule the controller needs: a real server's network and its check port. */
+/** One egress rule the controller needs: a real server's network and its check port (its own port, when it has one). */
 export interface CheckEgress {
   readonly cidr: string;
   readonly port: number;
@@ -90,7 +90,8 @@ export function checkEgressOf(site: Site): CheckEgress[] {
 function staticCheckEgressOf(site: Site): CheckEgress[] {
   const hostsByPort = new Map<number, string[]>();
   const add = (port: number, ip: string) => hostsByPort.set(port, [...(hostsByPort.get(port) ?? []), `${ip}/32`]);
-  for (const service of site.services) for (const server of service.realServers) add(service.healthCheck.port, server.ip);
+  // A server with its own port is checked on it (lib/site/server-ports.ts).
+  for (const service of site.services) for (const server of service.realServers) add(server.port ?? service.healthCheck.port, server.ip);
   for (const server of site.viewer?.realServers ?? []) add(site.viewer!.healthCheck.port, server.ip);
   const perPortBudget = Math.floor(MAX_HOST_EGRESS_RULES / Math.max(1, hostsByPort.size));
   return [...hostsByPort].flatMap(([port, hosts]) => ipv4.coveringCidrs(hosts, perPortBudget).map((cidr) => ({ cidr, port })));
@@ -119,6 +120,7 @@ function targetOf(server: RealServer): ControllerServiceInput['targets'][number]
     ...(server.onPremises ? { availabilityZone: 'all' as const } : {}),
     ...(server.weight === 0 ? { drained: true } : {}),
     ...(server.serverName !== undefined ? { serverName: server.serverName } : {}),
+    ...(server.port !== undefined ? { port: server.port } : {}),
   };
 }
 

@@ -19,7 +19,7 @@ import type { VipSubnetMapping } from './constructs/vip-subnet-mapping';
 import { checkEgressOf, deriveControllerConfig, OwnedTargetGroup, usesDiscovery } from './controller-config';
 import type { Site } from './site';
 import { findPlaceholderIds } from './site/placeholders';
-import { realServerCidrsOf, staticVipAddressesOf, vipAddressesOf } from './site';
+import { ownServerPortsOf, realServerCidrsOf, staticVipAddressesOf, vipAddressesOf } from './site';
 
 export interface MedlbStackProps extends StackProps {
   /** The parsed site definition (see lib/site): everything the stack builds comes from it. */
@@ -100,7 +100,7 @@ export class MedlbStack extends Stack {
         realServerCidrs: realServerCidrsOf(
           service,
           site,
-          Math.floor(SECURITY_GROUP_RULES_PER_DIRECTION / new Set([...service.ports.map((p) => p.targetPort), service.healthCheck.port]).size),
+          Math.floor(SECURITY_GROUP_RULES_PER_DIRECTION / new Set([...service.ports.map((p) => p.targetPort), service.healthCheck.port, ...ownServerPortsOf(service)]).size),
         ),
         transparent: service.transparent,
         proxyProtocolV2: service.proxyProtocolV2 || undefined,
@@ -108,6 +108,7 @@ export class MedlbStack extends Stack {
         idleTimeout: Duration.seconds(service.idleTimeoutSeconds),
         deregistrationDelay: Duration.seconds(service.deregistrationDelaySeconds),
         healthCheckPort: service.healthCheck.port,
+        realServerPorts: ownServerPortsOf(service),
         healthCheck: {
           interval: Duration.seconds(service.nlbHealthCheck.intervalSeconds),
           timeout: Duration.seconds(service.nlbHealthCheck.timeoutSeconds),

@@ -18,6 +18,7 @@ import type { ObservedTarget } from '../reconcile/ports';
 import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
 import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
 import { overrideOf } from '../reconcile/selection';
+import { registrationPortOf } from '../reconcile/target-groups';
 import { serviceState, type ControllerState, type LastProbe, type OperatorOverride, type PendingSwitch, type ServiceState } from '../reconcile/state';
 
 /** What DescribeTargetHealth said per target group: the targets, or why it could not be described. */
@@ -179,7 +180,7 @@ function elbStates(service: ServiceConfig, target: ResolvedTarget, views: Target
     const view = views.get(tg.arn);
     if (view === undefined) states[tg.port] = 'unknown';
     else if (!Array.isArray(view)) states[tg.port] = `error: ${errorCode((view as { error: string }).error)}`;
-    else states[tg.port] = (view as readonly ObservedTarget[]).find((o) => o.ip === target.ip && o.port === tg.port)?.state ?? 'not registered';
+    else states[tg.port] = (view as readonly ObservedTarget[]).find((o) => o.ip === target.ip && o.port === registrationPortOf(target, tg))?.state ?? 'not registered';
   }
   return states;
 }

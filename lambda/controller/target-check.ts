@@ -18,11 +18,14 @@ export interface TargetCheck {
   readonly check: CheckSpec;
 }
 
-/** The check of `target` in `service`: the service's check, with what the server overrides (contract/controller-config.ts). */
+/**
+ * The check of `target` in `service`: the service's check, with what the server overrides (contract/controller-config.ts):
+ * its own certificate name, and its own port — a server registered on its own port is checked there.
+ */
 export function targetCheckOf(service: ServiceConfig, target: TargetConfig): TargetCheck {
   const { port, ...check } = service.check;
   return {
-    target: { host: target.ip, port },
+    target: { host: target.ip, port: target.port ?? port },
     check: { ...check, ...(target.serverName !== undefined ? { serverName: target.serverName } : {}) },
   };
 }

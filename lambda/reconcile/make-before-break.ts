@@ -8,7 +8,7 @@ import type { ElbTargetState, TargetRef } from './ports';
 import type { ServiceConfig } from '../../contract/controller-config';
 import type { ResolvedTarget } from './discovery';
 import { CONTROLLER_ACTOR, type AuditRecord, type ServiceState } from './state';
-import { isRegistered, observedState, refKey, targetRef, type ObservedGroup } from './target-groups';
+import { isRegistered, observedState, refKey, registrationPortOf, targetRef, type ObservedGroup } from './target-groups';
 import type { AwaitingReplacement, ObservedTargetGroups, PendingDeregistration, TargetGroupActions, TargetGroupRef } from './reconcile-types';
 
 /** What planning a service's writes needs. */
@@ -56,7 +56,7 @@ export function replacementIsHealthy(
 export function planSwitches(input: SwitchPlanInput): SwitchPlan {
   const { service, groups, desired, previousPending, makeBeforeBreak, at } = input;
   const addressesOf = (target: ResolvedTarget, inGroups: readonly { tg: { arn: string; port: number } }[]): TargetGroupRef[] =>
-    inGroups.map(({ tg }) => ({ targetGroupArn: tg.arn, ip: target.ip, port: tg.port }));
+    inGroups.map(({ tg }) => ({ targetGroupArn: tg.arn, ip: target.ip, port: registrationPortOf(target, tg) }));
   // A failover service switches as a whole: its replacement must be healthy in every target group.
   const replacementsIn = (group: ObservedGroup): PendingDeregistration['replacements'] =>
     desired.map((t) => ({ name: t.name, addresses: addressesOf(t, service.mode === 'failover' ? groups : [group]) }));
@@ -79,9 +79,9 @@ export function planSwitches(input: SwitchPlanInput): SwitchPlan {
   for (const group of groups) {
     const { tg, list, byKey } = group;
     const register = desired
-      .filter((t) => !isRegistered(byKey.get(refKey(t.ip, tg.port)) ?? 'unregistered'))
-      .map((t) => targetRef(t, tg.port));
-    const configuredByKey = new Map(input.targets.map((t) => [refKey(t.ip, tg.port), t] as const));
+      .filter((t) => !isRegistered(byKey.get(refKey(t.ip, registrationPortOf(t, tg))) ?? 'unregistered'))
+      .map((t) => targetRef(t, registrationPortOf(t, tg)));
+    const configuredByKey = new Map(input.targets.map((t) => [refKey(t.ip, registrationPortOf(t, tg)), t] as const));
     const deregister: TargetRef[] = [];
     for (const observed of list) {
       if (!isRegistered(observed.state)) continue;
@@ -95,7 +95,7 @@ export function planSwitches(input: SwitchPlanInput): SwitchPlan {
         else keep(observed.ip, { targetGroupArn: tg.arn, ...ref }, replacementsIn(group));
       } else if (!input.keepsRegistration(target)) {
         // Down targets and an operator halt leave at once; everything else waits for its replacement.
-        const ref = targetRef(target, tg.port);
+        const ref = targetRef(target, registrationPortOf(target, tg));
         if (mayLeave(input.plannedRemoval(target), group)) deregister.push(ref);
         else keep(target.name, { targetGroupArn: tg.arn, ...ref }, replacementsIn(group));
       }

@@ -28,6 +28,14 @@ export function isRegistered(state: ElbTargetState | 'unregistered'): boolean {
   return state !== 'unregistered' && !isDraining(state);
 }
 
+/**
+ * The port a target is registered with in a group: its own (config `targets[].port`, the appliance's "real server
+ * port"; single-group services only), else the group's. ELB knows a target by address and port.
+ */
+export function registrationPortOf(target: { readonly port?: number }, tg: { readonly port: number }): number {
+  return target.port ?? tg.port;
+}
+
 export function refKey(ip: string, port: number): string {
   return `${ip}:${port}`;
 }
@@ -62,11 +70,11 @@ export function observedGroupsOf(service: ServiceConfig, observed: ObservedTarge
   });
 }
 
-/** A target's ELB state in each of the service's groups, at that group's port. */
+/** A target's ELB state in each of the service's groups, at the port it is registered with there. */
 export function membershipOf(target: ResolvedTarget, groups: readonly ObservedGroup[]): TargetGroupMembership[] {
   return groups.map(({ tg, byKey }) => ({
     targetGroupArn: tg.arn,
-    port: tg.port,
-    state: byKey.get(refKey(target.ip, tg.port)) ?? 'unregistered',
+    port: registrationPortOf(target, tg),
+    state: byKey.get(refKey(target.ip, registrationPortOf(target, tg))) ?? 'unregistered',
   }));
 }

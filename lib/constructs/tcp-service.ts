@@ -75,6 +75,13 @@ export interface TcpServiceProps {
   readonly deregistrationDelay?: Duration;
   /** Real-server port of the NLB's native TCP health check. @default - the first port's target port */
   readonly healthCheckPort?: number;
+  /**
+   * Ports some real servers listen on instead of their target group's port (the appliance's per-server "real server
+   * port", registered with `TargetDescription.Port`). The NLB's health check then runs on `traffic-port` — each target
+   * on the port it is registered with — instead of `healthCheckPort`, and egress allows these ports too.
+   * @default - none: every target on its group's port
+   */
+  readonly realServerPorts?: readonly number[];
   /** NLB health-check timing. @default - see DEFAULT_NLB_HEALTH_CHECK */
   readonly healthCheck?: NlbHealthCheckSettings;
   /**
@@ -120,18 +127,23 @@ export class TcpService extends Construct {
   public readonly vipAddresses: readonly string[];
   /** DNS name of the NLB (resolves to the VIPs). */
   public readonly dnsName: string;
-  /** Real-server port the NLB's health check connects to. */
-  public readonly healthCheckPort: number;
+  /** Real-server port the NLB's health check connects to; `traffic-port` when some servers have their own port. */
+  public readonly healthCheckPort: number | 'traffic-port';
 
   private readonly serviceName: string;
   private readonly realServerCidrs = new Set<string>();
+  /** Servers' own ports (deduplicated). */
+  private readonly realServerPorts: readonly number[];
 
   constructor(scope: Construct, id: string, props: TcpServiceProps) {
     super(scope, id);
     this.serviceName = props.serviceName;
     const resolvedPorts = props.ports.map((port) => ({ listenerPort: port.port, targetPort: port.targetPort ?? port.port }));
-    this.healthCheckPort = props.healthCheckPort ?? resolvedPorts[0]?.targetPort;
-    validateProps(props, this.healthCheckPort).throwIfAny(`TcpService "${props.serviceName}" (${this.node.path})`);
+    const fixedHealthCheckPort = props.healthCheckPort ?? resolvedPorts[0]?.targetPort;
+    this.realServerPorts = [...new Set(props.realServerPorts ?? [])];
+    // A fixed check port would check a server with its own port somewhere it does not listen.
+    this.healthCheckPort = this.realServerPorts.length > 0 ? 'traffic-port' : fixedHealthCheckPort;
+    validateProps(props, fixedHealthCheckPort).throwIfAny(`TcpService "${props.serviceName}" (${this.node.path})`);
 
     Tags.of(this).add('medlb:service', props.serviceName);
     this.vipAddresses = props.subnetMappings.map((mapping) => mapping.privateIpv4Address);
@@ -266,9 +278,10 @@ export class TcpService extends Construct {
     }
   }
 
-  /** Real-server ports the NLB connects to: every target port and the health-check port. */
+  /** Real-server ports the NLB connects to: every target port, every server's own port and the health-check port. */
   private egressPorts(): number[] {
-    return [...new Set([...this.targetGroups.map((group) => group.port), this.healthCheckPort])];
+    const checkPort = this.healthCheckPort === 'traffic-port' ? [] : [this.healthCheckPort];
+    return [...new Set([...this.targetGroups.map((group) => group.port), ...this.realServerPorts, ...checkPort])];
   }
 }
 
@@ -291,6 +304,11 @@ function validateProps(props: TcpServiceProps, healthCheckPort: number | undefin
   (props.realServerCidrs ?? []).forEach((cidr, index) => checkCidr(problems, `realServerCidrs[${index}]`, cidr));
 
   if (healthCheckPort !== undefined) checkPort(problems, 'healthCheckPort', healthCheckPort);
+  (props.realServerPorts ?? []).forEach((port, index) => checkPort(problems, `realServerPorts[${index}]`, port));
+  problems.check(
+    props.realServerPorts === undefined || props.realServerPorts.length === 0 || props.ports.length === 1,
+    'realServerPorts: a server port of its own needs a single-port service (one target group); this one has ' + String(props.ports.length),
+  );
   checkSeconds(problems, 'idleTimeout', props.idleTimeout, TCP_IDLE_TIMEOUT_RANGE_SECONDS);
   checkSeconds(problems, 'deregistrationDelay', props.deregistrationDelay, DEREGISTRATION_DELAY_RANGE_SECONDS);
   checkSeconds(problems, 'unhealthyDrainingInterval', props.unhealthyDrainingInterval, UNHEALTHY_DRAINING_INTERVAL_RANGE_SECONDS);

@@ -91,3 +91,8 @@ export function realServerCidrsOf(
 ): string[] {
   return coveringCidrs([...pool.realServers.map((server) => `${server.ip}/32`), ...discoveryCidrsOf(pool, site)], maxCidrs);
 }
+
+/** The ports some real servers of a pool listen on instead of the service's targetPort (realServers[].port), each once. */
+export function ownServerPortsOf(pool: { readonly realServers: readonly Pick<RealServer, 'port'>[] }): number[] {
+  return [...new Set(pool.realServers.flatMap((server) => (server.port !== undefined ? [server.port] : [])))];
+}

@@ -28,10 +28,6 @@ export const REJECTED_SETTINGS: Readonly<Record<string, string>> = {
 
 /** Why an unknown key is refused: the appliance-setting explanation where one applies. */
 function rejectionOf(key: string, parentPath: PathSegments): string {
-  const parent = parentPath[parentPath.length - 2];
-  if (key === 'port' && parent === 'realServers') {
-    return "a real server has no port of its own on AWS: each target group sends to its ports[].targetPort; set targetPort on the service's port instead";
-  }
   if (key === 'port' && parentPath.length === 1 && parentPath[0] === 'viewer') {
     return `the viewer listens on ${VIEWER_LISTENER_PORT}; set targetPort for the viewer servers' port`;
   }

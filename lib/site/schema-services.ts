@@ -20,7 +20,7 @@ import { healthCheckSchema } from './schema-health-check';
 // Real servers and services
 // ---------------------------------------------------------------------------------------------------------
 
-/** A real server (appliance "RIP"). Its port comes from the service's ports[].targetPort. */
+/** A real server (appliance "RIP"). Its port is the service's ports[].targetPort unless it has its own (single-port services). */
 export const realServerSchema = z.strictObject({
   /** Label, unique in the service (appliance "Label"), e.g. DICOM1. */
   label: z
@@ -35,6 +35,11 @@ export const realServerSchema = z.strictObject({
   onPremises: z.boolean().optional().describe('Outside the VPC (default: inferred from the VPC CIDR)'),
   /** TLS checks: the name this server's certificate holds, instead of the check's serverName. @default the check's */
   serverName: serverNameSchema.optional(),
+  /**
+   * The port this server listens on when it is not the service's (appliance "real server port"): registered and
+   * checked there. Single-port TCP services only. @default the service's ports[0].targetPort
+   */
+  port: tcpPortSchema.optional().describe("This server's own port (single-port services; default: the service's targetPort)"),
 });
 
 /** One listener port and the real servers' port behind it. */

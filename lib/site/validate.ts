@@ -22,6 +22,7 @@ import { checkIdentityProblems, realServerCheckProblems } from './check-rules';
 import { nlbHealthCheckProblems } from './nlb-health-check-schema';
 import { formatPath, type PathSegments, type SiteProblem } from './problems';
 import { resourceIdProblems } from './resource-id-schema';
+import { realServerPortProblems } from './server-ports';
 import * as defaults from './site-defaults';
 
 type UnknownRecord = Record<string, unknown>;
@@ -413,6 +414,7 @@ function checkHealthCheck(pool: PoolView, problems: ProblemList): void {
   }
   for (const problem of checkIdentityProblems(check, protocol)) problems.add([...pool.path, ...problem.path], problem.message);
   for (const problem of realServerCheckProblems(pool.raw, protocol)) problems.add([...pool.path, ...problem.path], problem.message);
+  for (const problem of realServerPortProblems(pool.raw, pool.isViewer)) problems.add([...pool.path, ...problem.path], problem.message);
 }
 
 /** Every check must fit the interval with the round's allowances, or rounds start late (contract/round-budget.ts). */

@@ -261,15 +261,6 @@ describe('appliance settings AWS does not offer', () => {
       { path: 'services[0].healthCheck.tcpPort', message: 'is not a known setting (check the spelling); remove it' },
     ]);
   });
-
-  it("rejects a real server's own port, pointing at targetPort", () => {
-    expect(problemsAfter((s) => (s.services[1].realServers[0].port = 2575))).toEqual([
-      {
-        path: 'services[1].realServers[0].port',
-        message: "a real server has no port of its own on AWS: each target group sends to its ports[].targetPort; set targetPort on the service's port instead",
-      },
-    ]);
-  });
 });
 
 describe('SiteValidationError', () => {
