@@ -136,6 +136,9 @@ export const ServiceConfigSchema = z.looseObject({
   discovery: DiscoveryConfigSchema.optional(),
   vips: z.array(nonEmpty).optional().describe('Informational: VIP addresses for `medlb status`'),
   ports: z.array(port).optional().describe('Informational: listener ports for `medlb status`'),
+  fallbackRuleArn: nonEmpty
+    .optional()
+    .describe("The viewer's fallback-page listener rule (contract/viewer-fallback.ts): served when no target passes its check and none is healthy in ELB"),
 });
 
 /** Controller config v1. */

@@ -12,6 +12,7 @@ import { ScaledClock, type LabClock } from './clock';
 import { AWS_PRIVATE_TARGET_RANGES, cidrContains, ipv4ToNumber, parseCidr, type Ipv4Cidr } from './ip-ranges';
 import { escapeXml, QueryApiError, QueryApiServer, type QueryApi } from './query-api-server';
 import { LabTargetGroup, type EndpointTarget, type TargetSpec, type TargetStateName } from './target-group';
+import { parseActions, parseConditions, ruleXml, type LabListenerRule } from './listener-rules';
 import type { HealthCheckSettings } from './target-group-settings';
 import type { Vip } from './vip';
 
@@ -90,6 +91,8 @@ export class Elbv2Endpoint {
   /** The clock every delay, interval and timeout of the endpoint runs on. */
   readonly clock: LabClock;
   private readonly groups = new Map<string, LabTargetGroup>();
+  /** Listener rules by rule ARN (DescribeRules, ModifyRule), in creation order. */
+  private readonly listenerRules = new Map<string, LabListenerRule>();
   private readonly faults: PendingFault[] = [];
   private readonly strictDeregister: boolean;
   private readonly vpcCidr: Ipv4Cidr;
@@ -203,6 +206,17 @@ export class Elbv2Endpoint {
       .sort();
   }
 
+  /** Creates (or replaces) a listener rule, as CloudFormation would; the API then describes and modifies it. */
+  createListenerRule(rule: LabListenerRule): void {
+    this.listenerRules.set(rule.ruleArn, rule);
+  }
+
+  /** The rules of a listener as they stand, in priority order (the default rule last). */
+  rulesOf(listenerArn: string): LabListenerRule[] {
+    const rank = (rule: LabListenerRule) => (rule.priority === 'default' ? Infinity : Number(rule.priority));
+    return [...this.listenerRules.values()].filter((rule) => rule.listenerArn === listenerArn).sort((a, b) => rank(a) - rank(b));
+  }
+
   /** Answers the next `count` calls (of `action`, or any) with `Throttling` "Rate exceeded". */
   throttleNext(count: number, action?: string): void {
     this.failNext(count, 'Throttling', 'Rate exceeded', action);
@@ -270,9 +284,51 @@ export class Elbv2Endpoint {
         group.modifyHealthCheck(params);
         return targetGroupResponse(group, requestId);
       }
+      case 'DescribeRules':
+        return this.describeRules(params, requestId);
+      case 'ModifyRule':
+        return this.modifyRule(params, requestId);
       default:
         throw new QueryApiError('InvalidAction', `Action ${action} is not valid for this web service`);
     }
+  }
+
+  private describeRules(params: Record<string, string>, requestId: string): string {
+    const named: string[] = [];
+    for (let n = 1; params[`RuleArns.member.${n}`] !== undefined; n += 1) named.push(params[`RuleArns.member.${n}`]!);
+    let rules: LabListenerRule[];
+    if (named.length > 0) {
+      rules = named.map((arn) => {
+        const rule = this.listenerRules.get(arn);
+        if (!rule) throw new QueryApiError('RuleNotFound', `One or more rules not found`);
+        return rule;
+      });
+    } else if (params.ListenerArn) {
+      rules = this.rulesOf(params.ListenerArn);
+      if (rules.length === 0) throw new QueryApiError('ListenerNotFound', `One or more listeners not found`);
+    } else {
+      throw new QueryApiError('ValidationError', 'A listener ARN or rule ARNs must be specified');
+    }
+    return (
+      `<DescribeRulesResponse xmlns="${XML_NAMESPACE}"><DescribeRulesResult><Rules>${rules.map(ruleXml).join('')}</Rules></DescribeRulesResult>` +
+      `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeRulesResponse>`
+    );
+  }
+
+  private modifyRule(params: Record<string, string>, requestId: string): string {
+    const arn = params.RuleArn;
+    if (!arn) throw new QueryApiError('ValidationError', 'RuleArn is required');
+    const rule = this.listenerRules.get(arn);
+    if (!rule) throw new QueryApiError('RuleNotFound', `One or more rules not found`);
+    const conditions = parseConditions(params);
+    const actions = parseActions(params);
+    if (rule.priority === 'default' && conditions) throw new QueryApiError('OperationNotPermitted', 'Conditions cannot be modified on a default rule');
+    const modified: LabListenerRule = { ...rule, conditions: conditions ?? rule.conditions, actions: actions ?? rule.actions };
+    this.listenerRules.set(arn, modified);
+    return (
+      `<ModifyRuleResponse xmlns="${XML_NAMESPACE}"><ModifyRuleResult><Rules>${ruleXml(modified)}</Rules></ModifyRuleResult>` +
+      `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ModifyRuleResponse>`
+    );
   }
 
   private describe(arn: string, named: Elbv2Call['targets'], requestId: string): string {

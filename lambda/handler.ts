@@ -28,7 +28,8 @@ import { AuditLogCopy, withAuditCopy } from './adapters/audit-log-copy';
 import { createEc2Client, Ec2InstanceDiscovery } from './adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from './adapters/elbv2';
 import { createControllerMetrics, publishRoundMetrics } from './adapters/metrics';
-import type { InstanceDiscoveryPort, TargetGroupPort } from './reconcile/ports';
+import type { FallbackRulePort, InstanceDiscoveryPort, TargetGroupPort } from './reconcile/ports';
+import { Elbv2FallbackRule } from './adapters/elbv2-fallback-rule';
 import type { StateStore } from './reconcile/ports';
 import { ROUND_BUDGET, roundBudgetMs } from '../contract/round-budget';
 import { followPendingSwitches } from './controller/pending-switches';
@@ -64,6 +65,8 @@ export interface ControllerDependencies {
   readonly site: string;
   readonly stateStore: StateStore;
   readonly elb: TargetGroupPort;
+  /** The viewer's fallback-page rule. @default none: services with one report it unknown */
+  readonly fallbackRules?: FallbackRulePort;
   /** EC2 discovery (services with a `discovery` block). @default none: such services fail */
   readonly discovery?: InstanceDiscoveryPort;
   readonly metrics: Metrics;
@@ -155,6 +158,7 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
     ),
     // Capped retries: every AWS call of a round is bounded, so the round budget is a number (contract/round-budget.ts).
     elb: new Elbv2TargetGroups({ client: createElbv2Client(env), maxAttempts: ROUND_BUDGET.awsMaxAttempts, retryBudgetMs: ROUND_BUDGET.awsRetryBudgetMs }),
+    fallbackRules: new Elbv2FallbackRule(createElbv2Client(env)),
     discovery: new Ec2InstanceDiscovery({ client: createEc2Client(env), maxAttempts: ROUND_BUDGET.awsMaxAttempts, retryBudgetMs: ROUND_BUDGET.awsRetryBudgetMs }),
     metrics: createControllerMetrics(),
     logger: {
@@ -209,6 +213,7 @@ export async function runInvocation(deps: ControllerDependencies, context: Invoc
         stateStore: deps.stateStore,
         elb: deps.elb,
         ...(deps.discovery ? { discovery: deps.discovery } : {}),
+        ...(deps.fallbackRules ? { fallbackRules: deps.fallbackRules } : {}),
         logger: deps.logger,
         now: () => new Date(clock()),
         ...(deps.probe ? { probe: deps.probe } : {}),

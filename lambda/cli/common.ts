@@ -10,6 +10,7 @@ import type { AwsClientOptions } from '../adapters/aws-client-config';
 import { MissingRegionError } from '../adapters/aws-retry';
 import { createEc2Client, Ec2InstanceDiscovery } from '../adapters/ec2-discovery';
 import { createElbv2Client, Elbv2TargetGroups } from '../adapters/elbv2';
+import { Elbv2FallbackRule } from '../adapters/elbv2-fallback-rule';
 import { FileStateStore, StateFileError } from '../adapters/file-state-store';
 import type { RoundLogger } from '../controller/round-logger';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
@@ -91,6 +92,11 @@ export async function loadConfigFile(path: string): Promise<ControllerConfig> {
 /** The local state store (a JSON file; missing = empty state, created on the first save). */
 export function openStateStore(path: string): FileStateStore {
   return new FileStateStore(path);
+}
+
+/** The viewer's fallback-page rule, through the same ELBv2 client settings as {@link openElb}. */
+export function openFallbackRules(aws: AwsClientOptions = {}): Elbv2FallbackRule {
+  return new Elbv2FallbackRule(createElbv2Client(process.env, aws));
 }
 
 /** The ELB port: `--region`/`--profile`, then the standard SDK environment (region chain, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, credentials). */

@@ -4,7 +4,7 @@
  * unreadable config or state.
  */
 import { runRound } from '../controller/round';
-import { awsOptionsOf, COMMON_OPTIONS, EXIT, openDiscovery, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import { awsOptionsOf, COMMON_OPTIONS, EXIT, openDiscovery, openElb, openFallbackRules, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 
 const USAGE = `usage: medlb reconcile (--config controller.json --state-file state.json | --stack NAME) [--dry-run] [--region R] [--profile P]
@@ -27,10 +27,11 @@ export async function run(args: string[]): Promise<number> {
       stateStore: store,
       elb: openElb(awsOptionsOf(values)),
       ...(config.services.some((service) => service.discovery !== undefined) ? { discovery: openDiscovery(awsOptionsOf(values)) } : {}),
+      ...(config.services.some((service) => service.fallbackRuleArn !== undefined) ? { fallbackRules: openFallbackRules(awsOptionsOf(values)) } : {}),
       dryRun: values['dry-run'] === true,
       logger: stderrLogger('reconcile'),
     });
-    writeOut(JSON.stringify(result.summary, null, 2));
+    writeOut(JSON.stringify(result.fallback.length > 0 ? { ...result.summary, fallbackPages: result.fallback } : result.summary, null, 2));
     return result.failed ? EXIT.serviceFailed : EXIT.ok;
   });
 }

@@ -18,8 +18,9 @@
 import { describeAll } from '../controller/elb-steps';
 import { ROUND_DEFAULTS } from '../controller/round-defaults';
 import type { ControllerConfig } from '../../contract/controller-config';
+import type { FallbackRulePort } from '../reconcile/ports';
 import type { ControllerState } from '../reconcile/state';
-import { awsOptionsOf, COMMON_OPTIONS, EXIT, openElb, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
+import { awsOptionsOf, COMMON_OPTIONS, EXIT, openElb, openFallbackRules, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 import { buildStatusReport, elbText, type RoundAge, type ServiceStatus, type StatusReport, type TargetGroupViews, type TargetStatus } from './status-report';
 
@@ -51,9 +52,44 @@ export async function run(args: string[]): Promise<number> {
     const observed = await describeAll(config, elb, ROUND_DEFAULTS.describeConcurrency, stderrLogger('status'));
     const views: TargetGroupViews = new Map(Object.entries(observed));
     const report = buildStatusReport(config, state, views, new Date());
-    writeOut(values.json ? JSON.stringify(report, null, 2) : renderReport(report, { wide: values.wide === true }));
+    const fallbackPages = await fallbackPagesOf(config, openFallbackRules(awsOptionsOf(values)));
+    writeOut(
+      values.json
+        ? JSON.stringify(fallbackPages.length > 0 ? { ...report, fallbackPages } : report, null, 2)
+        : [renderReport(report, { wide: values.wide === true }), ...fallbackPages.map(fallbackPageLine)].join('\n'),
+    );
     return [...views.values()].some((view) => !Array.isArray(view)) ? EXIT.usage : EXIT.ok;
   });
+}
+
+/** The fallback page of a service that has one, as DescribeRules reports its rule now. */
+export interface FallbackPageStatus {
+  readonly service: string;
+  /** Null when the rule could not be described. */
+  readonly serving: boolean | null;
+  readonly error?: string;
+}
+
+/** Reads each service's fallback rule (read-only: DescribeRules). */
+export async function fallbackPagesOf(config: ControllerConfig, rules: FallbackRulePort): Promise<FallbackPageStatus[]> {
+  const withRule = config.services.flatMap((service) => (service.fallbackRuleArn === undefined ? [] : [{ name: service.name, ruleArn: service.fallbackRuleArn }]));
+  return Promise.all(
+    withRule.map(async ({ name, ruleArn }): Promise<FallbackPageStatus> => {
+      try {
+        return { service: name, serving: await rules.isServing(ruleArn) };
+      } catch (err) {
+        return { service: name, serving: null, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+}
+
+/** One line under the table per fallback page. */
+export function fallbackPageLine(page: FallbackPageStatus): string {
+  if (page.serving === null) return `${page.service} fallback page: unknown (${page.error ?? 'rule not described'})`;
+  return page.serving
+    ? `${page.service} fallback page: SERVING — every request gets the maintenance page (HTTP 503) until a viewer server is healthy in ELB`
+    : `${page.service} fallback page: off (forwarding)`;
 }
 
 /** Rendering choices. */

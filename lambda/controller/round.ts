@@ -15,7 +15,8 @@
  * known set (from the state) is used, registrations unknown to the config are kept, the service is reported
  * as failed (exit 1), and everything else proceeds as usual.
  */
-import { StateConflictError, type InstanceDiscoveryPort, type StateStore, type TargetGroupPort } from '../reconcile/ports';
+import { StateConflictError, type FallbackRulePort, type InstanceDiscoveryPort, type StateStore, type TargetGroupPort } from '../reconcile/ports';
+import { applyViewerFallbacks, type FallbackOutcome } from './viewer-fallback-step';
 import type { ControllerConfig } from '../../contract/controller-config';
 import type { DiscoveryAnswer } from '../reconcile/discovery';
 import { reconcile } from '../reconcile/reconciler';
@@ -57,6 +58,8 @@ export interface RoundProps {
   readonly discoveryConcurrency?: number;
   /** Make before break (rule 6a); off only for the traffic model's control experiment. @default true */
   readonly makeBeforeBreak?: boolean;
+  /** The viewer's fallback-page rule (services with `fallbackRuleArn`). @default - such services report it unknown */
+  readonly fallbackRules?: FallbackRulePort;
 }
 
 /** Everything a round produced. */
@@ -70,6 +73,8 @@ export interface RoundResult {
   readonly elb: ElbCallSummary;
   /** Switches still waiting for a replacement to be healthy (follow them with followPendingSwitches). */
   readonly pending: readonly PendingDeregistration[];
+  /** The fallback page of each service that has one. */
+  readonly fallback: readonly FallbackOutcome[];
 }
 
 const SILENT_LOGGER: RoundLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -131,12 +136,14 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
     });
   }
 
+  const fallback = await applyViewerFallbacks({ config, reports: decision.services, observed, port: props.fallbackRules, dryRun, now: started, logger });
+
   let stateSaved = false;
   if (!dryRun) {
     await saveState(props.stateStore, { ...decision.state, lastRoundAt: started.toISOString() }, logger);
     // Every record names the config in force (medlb audit shows it).
     const version = configVersion(props.config);
-    await props.stateStore.appendAudit(decision.audit.map((record) => ({ ...record, configVersion: version })));
+    await props.stateStore.appendAudit([...decision.audit, ...fallback.audit].map((record) => ({ ...record, configVersion: version })));
     stateSaved = true;
   }
 
@@ -161,7 +168,7 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
   }
   logger.info('round finished', { durationMs: Math.round(durationMs), ok: summary.ok, dryRun, elb: elbCounts });
   const pending = dryRun ? [] : decision.pending.filter((p) => !applyErrors.has(p.service));
-  return { summary, reports, failed: !summary.ok, durationMs, elb: elbCounts, pending };
+  return { summary, reports, failed: !summary.ok, durationMs, elb: elbCounts, pending, fallback: fallback.outcomes };
 }
 
 /**

@@ -76,6 +76,14 @@ export interface StateStore {
   appendAudit(records: readonly AuditRecord[]): Promise<void>;
 }
 
+/** The viewer's fallback-page listener rule (contract/viewer-fallback.ts); only its conditions are changed. */
+export interface FallbackRulePort {
+  /** True when the rule currently answers every request with the fallback page. */
+  isServing(ruleArn: string): Promise<boolean>;
+  /** Switches the rule's conditions to serving (every request) or off (no request). */
+  setServing(ruleArn: string, serving: boolean): Promise<void>;
+}
+
 /** Another writer changed the stored state between this store's `load` and `save`; load again and retry. */
 export class StateConflictError extends Error {
   constructor(

@@ -133,7 +133,7 @@ export interface ControllerState {
  * Everything an audit record can describe: operator actions, the controller's up/down transitions and its
  * planned deregistrations (`switch`: a target left once its replacement was healthy in ELB).
  */
-export type AuditAction = OverrideAction | 'online' | 'up' | 'down' | 'switch' | 'failback';
+export type AuditAction = OverrideAction | 'online' | 'up' | 'down' | 'switch' | 'failback' | 'fallback-page-on' | 'fallback-page-off';
 
 /** One audited state change (who, when, what, why). */
 export interface AuditRecord {
