@@ -151,7 +151,8 @@ export function planSiteLab(site: Site, options: SiteLabPlanOptions): SiteLabPla
         arn,
         service: service.label,
         healthCheck: {
-          port: local(service.check.port),
+          // A server with its own port is checked where it is registered, as the stack's target group does.
+          port: service.realServers.some((server) => server.port !== undefined) ? 'traffic-port' : local(service.check.port),
           ...(service.nlb
             ? {
                 intervalSeconds: service.nlb.intervalSeconds,
@@ -174,7 +175,10 @@ export function planSiteLab(site: Site, options: SiteLabPlanOptions): SiteLabPla
       const entry = servers.get(server.ip) ?? newServer(server, addresses.server(server.ip), options.servers?.has(server.ip) === true);
       servers.set(server.ip, entry);
       entry.targets.push(`${service.label}/${server.label}`);
-      for (const sitePort of sitePorts) addListener(entry, listenerFor(service.check, server, local(sitePort)), `${service.label}/${server.label}`, problems);
+      // A server with its own port listens there only (it is registered and checked there).
+      for (const sitePort of server.port !== undefined ? [server.port] : sitePorts) {
+        addListener(entry, listenerFor(service.check, server, local(sitePort)), `${service.label}/${server.label}`, problems);
+      }
     }
   }
 
@@ -194,7 +198,7 @@ export function planSiteLab(site: Site, options: SiteLabPlanOptions): SiteLabPla
           const { availabilityZone: _zone, ...kept } = target;
           const ip = servers.get(target.ip)?.host ?? target.ip;
           // The endpoint's VPC is 127.0.0.0/8; the user's own server elsewhere is registered as outside it.
-          return { ...kept, ip, ...(ip.startsWith('127.') ? {} : { availabilityZone: 'all' as const }) };
+          return { ...kept, ip, ...(kept.port !== undefined ? { port: local(kept.port) } : {}), ...(ip.startsWith('127.') ? {} : { availabilityZone: 'all' as const }) };
         }),
         vips: [...new Set(vipsOf(service.name).map((v) => v.host))],
         ports: [...new Set(vipsOf(service.name).map((v) => v.port))],

@@ -61,6 +61,19 @@ describe('planSiteLab', () => {
     });
   });
 
+  it('plays a real server with its own port: its stand-in listens there, the config registers it there, the NLB check runs on traffic-port', () => {
+    const { config, servers, targetGroups } = plan((site) => (site.services[1].realServers[1].port = 3575));
+    const hl7 = parseControllerConfig(config, 'lab').services.find((s) => s.name === 'HL7');
+    expect(hl7?.targets.map((t) => [t.name, t.port])).toEqual([
+      ['HL71', undefined],
+      ['HL72', 3575],
+    ]);
+    expect(servers.find((s) => s.label === 'HL72')?.listeners.map((l) => l.port)).toEqual([3575]);
+    expect(servers.find((s) => s.label === 'HL71')?.listeners.map((l) => l.port)).toEqual([2575]);
+    expect(targetGroups.filter((g) => g.service === 'HL7').map((g) => g.healthCheck.port)).toEqual(['traffic-port']);
+    expect(targetGroups.filter((g) => g.service === 'DICOM-Modalities').map((g) => g.healthCheck.port)).toEqual([10104, 10104]);
+  });
+
   it("gives each target group the site's NLB check on the check port and its data-plane attributes", () => {
     const { targetGroups } = plan((site) => {
       site.services[0].deregistrationDelaySeconds = 120;
