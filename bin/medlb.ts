@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => CommandModule> = {
   preflight: () => require('../lambda/cli/preflight'),
   // The lab plays AWS on this machine; it lives in lab/, which lambda/ must never import.
   lab: () => require('../lab/lab-command'),
+  pin: () => require('../lambda/cli/pin'),
+  unpin: () => require('../lambda/cli/pin'),
 };
 
 const USAGE = `usage: medlb <command> [options]
@@ -27,6 +29,9 @@ commands:
   run --stack NAME --rounds N                  N rounds now by the deployed controller (Lambda Invoke)
   status (--config F --state-file S | --stack NAME) [--wide] [--json]
   drain|halt|online <service>/<target> (--config F --state-file S | --stack NAME) [--reason TEXT] [--force]
+  drain|halt <service>/<target> --from TIME --until TIME --reason TEXT ...   a maintenance window (scheduled drain or halt)
+  pin <service>/<target> --until TIME --reason TEXT ...   keep a server in service whatever its check says
+  unpin <service>/<target> (--config F --state-file S | --stack NAME)   end a pin now
   audit (--config F --state-file S | --stack NAME) [--service S] [--target T] [--since TIME] [--until TIME] [--json]   the audit trail, oldest first
   failback <service> (--config F --state-file S | --stack NAME) [--reason TEXT]   manual failback of a failover service
   preflight (<site file> | --stack NAME) [--json] [--wide]   every check once against every real server, before or after deploy
@@ -52,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   // Override commands need to know which action was asked for.
-  const args = ['drain', 'halt', 'online'].includes(command) ? [command, ...rest] : rest;
+  const args = ['drain', 'halt', 'online', 'pin', 'unpin'].includes(command) ? [command, ...rest] : rest;
   return load().run(args);
 }
 

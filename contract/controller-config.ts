@@ -27,6 +27,11 @@ import {
 /** Default time between rounds inside one controller invocation, in seconds. */
 export const DEFAULT_INTERVAL_SECONDS = 10;
 
+/** Longest a `medlb pin` may last when the site does not say (`controller.maxPinHours`): a night shift. */
+export const DEFAULT_MAX_PIN_HOURS = 12;
+/** The most a site may allow for a pin: a week (a pin is an emergency measure, not a configuration). */
+export const MAX_PIN_HOURS_LIMIT = 168;
+
 const port = z.int().min(1).max(65535);
 const nonEmpty = z.string().min(1);
 const aeTitle = z.string().refine(isAeTitle, { message: `is not a DICOM AE title: ${AE_TITLE_RULE}` });
@@ -152,6 +157,12 @@ export const ControllerConfigSchema = z
       .default(DEFAULT_INTERVAL_SECONDS)
       .describe('Time between rounds inside one controller invocation'),
     services: z.array(ServiceConfigSchema),
+    maxPinHours: z
+      .number()
+      .gt(0)
+      .max(MAX_PIN_HOURS_LIMIT)
+      .optional()
+      .describe(`Longest a \`medlb pin\` may last, in hours (default ${DEFAULT_MAX_PIN_HOURS}; absent in configs written before pins)`),
   })
   .superRefine((config, ctx) => {
     const serviceNames = new Set<string>();

@@ -16,7 +16,7 @@ const SERVICE = [METRIC_DIMENSIONS.site, METRIC_DIMENSIONS.service] as const;
 const TARGET = [METRIC_DIMENSIONS.site, METRIC_DIMENSIONS.service, METRIC_DIMENSIONS.target] as const;
 
 /** Units the controller's metrics use. */
-export type ControllerMetricUnit = 'Count' | 'Milliseconds';
+export type ControllerMetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
 
 /** Every controller metric: its unit and its exact dimension set. */
 export const CONTROLLER_METRICS = {
@@ -36,6 +36,10 @@ export const CONTROLLER_METRICS = {
   TargetsAwaitingHealthy: { unit: 'Count', dimensions: SERVICE },
   /** Wanted targets ELB reports `healthy` in every target group of the service: what takes new connections. */
   TargetsRoutable: { unit: 'Count', dimensions: SERVICE },
+  /** Targets a `medlb pin` keeps passing this round (an explicit drain or halt outranks a pin: not counted). */
+  PinnedTargets: { unit: 'Count', dimensions: SERVICE },
+  /** Age of the longest-standing explicit drain, halt or pin of the service, 0 when none (the old-override alarm). */
+  OldestOverrideAgeSeconds: { unit: 'Seconds', dimensions: SERVICE },
   /** 1 per completed round. */
   Heartbeat: { unit: 'Count', dimensions: SITE },
   /** Wall time of a round. */

@@ -225,6 +225,11 @@ export async function runInvocation(deps: ControllerDependencies, context: Invoc
         { site: deps.site, services: result.reports, roundDurationMs: result.durationMs, elbWrites: result.elb.writeCalls, elbErrors: result.elb.failedCalls },
         new Date(clock()),
       );
+      // The old-override alarm names the service; this line names the server (docs/operating.md#old-override).
+      for (const report of result.reports) {
+        const oldest = report.overrideSummary.oldestOverride;
+        if (oldest !== undefined) deps.logger.info('oldest override', { service: report.name, ...oldest });
+      }
     } catch (err) {
       roundsAborted += 1;
       deps.logger.error('round aborted', { round: rounds, error: err instanceof Error ? err.message : String(err) });

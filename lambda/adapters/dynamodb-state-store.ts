@@ -8,6 +8,8 @@
  * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name or instance id → {passes, failures, up, lastProbe}), discovery (the last known EC2 set, docs/architecture.md#discovery), pending (make-before-break switches, since state version 2), format (state version that wrote it), revision, updatedAt |
  * | operator override | `STATE` | `OVERRIDE#<service>#<target>` | service, target, action, by, at, reason |
  * | failback request (manual failback, since state version 2) | `STATE` | `FAILBACK#<service>` | service, by, at, reason |
+| pin (`medlb pin`) | `STATE` | `PIN#<service>#<target>` | service, target, by, at, until, reason, expiresAt (TTL: a week after `until`) |
+| maintenance window (`medlb drain|halt --from --until`) | `STATE` | `WINDOW#<service>#<id>` | service, id, target, action, from, until, by, at, reason, forced, expiresAt (TTL: a week after `until`) |
  * | audit record | `AUDIT#<service>` | `<when>#<target>#<random>` | who, when, action, service, target, reason, expiresAt (TTL, epoch s) |
  *
  * (`<service>` and `<target>` are URI-encoded in keys so a '#' in a name cannot collide.) All state lives in
@@ -26,10 +28,12 @@
  *
  * Versions, rollback-safe: a newer state version only adds attributes or item kinds, never changes the meaning of
  * one a previous version reads. A version-1 controller (rolled back after a deploy) reads version-2 health items
- * and ignores `pending` (its next save drops it: the kept target is then handled by version-1 rules, and a
+ * and ignores `pending` and `scheduleInForce` (its next save drops them: the kept target is then handled by version-1 rules, and a
  * version-2 controller rebuilds `pending` from ELB's view at its next round); this version reads version-1 items
  * as version 2 with nothing pending. Data an operator owns must go into items of its own kind, never into the
- * health item, so that an older controller cannot drop it.
+ * health item, so that an older controller cannot drop it. Pins and windows are such items (`PIN#`, `WINDOW#`): a
+ * controller that does not know them skips them (its `load` reads only `HEALTH#` and `OVERRIDE#` items), so a
+ * rollback neither applies a window early nor drops one; an expired pin or window is removed by the TTL.
  */
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -46,6 +50,9 @@ import {
   type FailbackRequest,
   type PendingSwitch,
   type TargetHealthState,
+  type MaintenanceWindow,
+  type ScheduleInForce,
+  type TargetPin,
 } from '../reconcile/state';
 import { STATE_STORE_DEFAULTS } from './state-store-defaults';
 import { StateConflictError, type StateStore } from '../reconcile/ports';
@@ -65,6 +72,10 @@ const enc = encodeURIComponent;
 const healthKey = (service: string) => ({ pk: STATE_PARTITION, sk: `HEALTH#${enc(service)}` });
 const overrideKey = (service: string, target: string) => ({ pk: STATE_PARTITION, sk: `OVERRIDE#${enc(service)}#${enc(target)}` });
 const failbackKey = (service: string) => ({ pk: STATE_PARTITION, sk: `FAILBACK#${enc(service)}` });
+const pinKey = (service: string, target: string) => ({ pk: STATE_PARTITION, sk: `PIN#${enc(service)}#${enc(target)}` });
+const windowKey = (service: string, id: string) => ({ pk: STATE_PARTITION, sk: `WINDOW#${enc(service)}#${enc(id)}` });
+/** Pins and windows stay readable for a week after they end (status and rounds ignore them), then DynamoDB deletes them. */
+const SCHEDULE_ITEM_GRACE_SECONDS = 7 * 86_400;
 
 interface Snapshot {
   /** Revision of each service's health item as loaded. */
@@ -75,6 +86,14 @@ interface Snapshot {
   readonly overrides: Map<string, OperatorOverride>;
   /** Service → failback request as loaded. */
   readonly failbackRequests: Map<string, FailbackRequest>;
+  /** `<service>\n<target>` → pin as loaded. */
+  readonly pins: Map<string, TargetPin>;
+  /** `<service>\n<window id>` → window as loaded. */
+  readonly windows: Map<string, MaintenanceWindow>;
+}
+
+function emptySnapshot(): Snapshot {
+  return { revisions: new Map(), health: new Map(), overrides: new Map(), failbackRequests: new Map(), pins: new Map(), windows: new Map() };
 }
 
 function overrideId(service: string, target: string): string {
@@ -85,7 +104,7 @@ export class DynamoDbStateStore implements StateStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly auditRetentionSeconds: number;
-  private snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map(), failbackRequests: new Map() };
+  private snapshot: Snapshot = emptySnapshot();
 
   constructor(props: DynamoDbStateStoreProps) {
     this.client = props.client;
@@ -119,9 +138,12 @@ export class DynamoDbStateStore implements StateStore {
         pending?: Record<string, PendingSwitch>;
         active?: ActiveTarget;
         failbackRequest?: FailbackRequest;
+        pins?: Record<string, TargetPin>;
+        windows?: Record<string, MaintenanceWindow>;
+        scheduleInForce?: ScheduleInForce;
       }
     > = {};
-    const snapshot: Snapshot = { revisions: new Map(), health: new Map(), overrides: new Map(), failbackRequests: new Map() };
+    const snapshot = emptySnapshot();
     let lastRoundAt: string | undefined;
     const serviceOf = (name: string) => (services[name] ??= { ...emptyServiceState(), targets: {}, overrides: {} });
     for (const item of items) {
@@ -132,6 +154,7 @@ export class DynamoDbStateStore implements StateStore {
         if (item.discovery !== undefined) serviceOf(service).discovery = item.discovery as DiscoveryState;
         if (item.pending !== undefined) serviceOf(service).pending = item.pending as Record<string, PendingSwitch>;
         if (item.active !== undefined) serviceOf(service).active = item.active as ActiveTarget;
+        if (item.scheduleInForce !== undefined) serviceOf(service).scheduleInForce = item.scheduleInForce as ScheduleInForce;
         snapshot.revisions.set(service, Number(item.revision ?? 0));
         // Only rounds write health items, and every round changes them (each probe's time): the latest is the last round.
         const updatedAt = typeof item.updatedAt === 'string' ? Date.parse(item.updatedAt) : Number.NaN;
@@ -139,6 +162,12 @@ export class DynamoDbStateStore implements StateStore {
       } else if (sk.startsWith('FAILBACK#')) {
         const { by, at, reason } = item as Record<string, unknown>;
         serviceOf(service).failbackRequest = { by, at, ...(reason !== undefined ? { reason } : {}) } as FailbackRequest;
+      } else if (sk.startsWith('PIN#')) {
+        const { by, at, until, reason } = item as Record<string, unknown>;
+        (serviceOf(service).pins ??= {})[String(item.target)] = { by, at, until, reason } as TargetPin;
+      } else if (sk.startsWith('WINDOW#')) {
+        const { pk: _pk, sk: _sk, service: _service, id, expiresAt: _expiresAt, ...window } = item as Record<string, unknown>;
+        (serviceOf(service).windows ??= {})[String(id)] = window as unknown as MaintenanceWindow;
       } else if (sk.startsWith('OVERRIDE#')) {
         const { action, by, at, reason } = item as Record<string, unknown>;
         serviceOf(service).overrides[String(item.target)] = { action, by, at, ...(reason !== undefined ? { reason } : {}) } as OperatorOverride;
@@ -149,6 +178,8 @@ export class DynamoDbStateStore implements StateStore {
       snapshot.health.set(name, healthJson(service));
       for (const [target, override] of Object.entries(service.overrides)) snapshot.overrides.set(overrideId(name, target), override);
       if (service.failbackRequest !== undefined) snapshot.failbackRequests.set(name, service.failbackRequest);
+      for (const [target, pin] of Object.entries(service.pins ?? {})) snapshot.pins.set(overrideId(name, target), pin);
+      for (const [id, window] of Object.entries(service.windows ?? {})) snapshot.windows.set(overrideId(name, id), window);
     }
     this.snapshot = snapshot;
     return state;
@@ -172,6 +203,7 @@ export class DynamoDbStateStore implements StateStore {
                 ...(next.discovery !== undefined ? { discovery: next.discovery } : {}),
                 ...(next.pending !== undefined ? { pending: next.pending } : {}),
                 ...(next.active !== undefined ? { active: next.active } : {}),
+                ...(next.scheduleInForce !== undefined ? { scheduleInForce: next.scheduleInForce } : {}),
                 format: STATE_VERSION,
                 revision,
                 updatedAt: now,
@@ -213,6 +245,53 @@ export class DynamoDbStateStore implements StateStore {
         if (wanted) this.snapshot.overrides.set(id, wanted);
         else this.snapshot.overrides.delete(id);
       }
+
+      // Pins and windows: operator-owned items of their own kinds, written like overrides (conditional on what was loaded).
+      await this.saveItems(service, 'pin', this.snapshot.pins, next.pins ?? {}, (target) => pinKey(service, target), (target, pin) => ({
+        ...pinKey(service, target),
+        service,
+        target,
+        ...pin,
+        [STATE_STORE_DEFAULTS.ttlAttribute]: expiryOf(pin.until),
+      }));
+      await this.saveItems(service, 'window', this.snapshot.windows, next.windows ?? {}, (id) => windowKey(service, id), (id, window) => ({
+        ...windowKey(service, id),
+        service,
+        id,
+        ...window,
+        [STATE_STORE_DEFAULTS.ttlAttribute]: expiryOf(window.until),
+      }));
+    }
+  }
+
+  /** Writes or deletes the items of one kind that differ from the snapshot, each conditional on its loaded `at`. */
+  private async saveItems<T extends { readonly at: string }>(
+    service: string,
+    kind: string,
+    loadedItems: Map<string, T>,
+    wantedItems: Readonly<Record<string, T>>,
+    keyOf: (name: string) => Record<string, string>,
+    itemOf: (name: string, value: T) => Record<string, unknown>,
+  ): Promise<void> {
+    const names = new Set([
+      ...Object.keys(wantedItems),
+      ...[...loadedItems.keys()].filter((id) => id.startsWith(`${service}\n`)).map((id) => id.slice(service.length + 1)),
+    ]);
+    for (const name of names) {
+      const id = overrideId(service, name);
+      const loaded = loadedItems.get(id);
+      const wanted = wantedItems[name];
+      if (JSON.stringify(loaded) === JSON.stringify(wanted)) continue;
+      const condition = loaded
+        ? { ConditionExpression: '#at = :loadedAt', ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':loadedAt': loaded.at } }
+        : { ConditionExpression: 'attribute_not_exists(pk)' };
+      await this.conditional(`${kind} ${service}/${name}`, () =>
+        wanted
+          ? this.client.send(new PutCommand({ TableName: this.tableName, Item: itemOf(name, wanted), ...condition }))
+          : this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keyOf(name), ...condition })),
+      );
+      if (wanted) loadedItems.set(id, wanted);
+      else loadedItems.delete(id);
     }
   }
 
@@ -246,6 +325,23 @@ export class DynamoDbStateStore implements StateStore {
 }
 
 /** What the round owns in a service's health item, as comparable text. */
-function healthJson(service: { readonly targets: unknown; readonly discovery?: unknown; readonly pending?: unknown; readonly active?: unknown }): string {
-  return JSON.stringify({ targets: service.targets, discovery: service.discovery ?? null, pending: service.pending ?? null, active: service.active ?? null });
+function healthJson(service: {
+  readonly targets: unknown;
+  readonly discovery?: unknown;
+  readonly pending?: unknown;
+  readonly active?: unknown;
+  readonly scheduleInForce?: unknown;
+}): string {
+  return JSON.stringify({
+    targets: service.targets,
+    discovery: service.discovery ?? null,
+    pending: service.pending ?? null,
+    active: service.active ?? null,
+    scheduleInForce: service.scheduleInForce ?? null,
+  });
+}
+
+/** The TTL of a pin or window item: a week after it ends (epoch seconds). */
+function expiryOf(until: string): number {
+  return Math.floor(Date.parse(until) / 1000) + SCHEDULE_ITEM_GRACE_SECONDS;
 }

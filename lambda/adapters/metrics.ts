@@ -9,6 +9,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, type ControllerMetricName, type ControllerMetricUnit, type MetricDimension } from '../../contract/metrics';
 import type { ServiceReport } from '../reconcile/reconcile-types';
+import type { OverrideSummary } from '../reconcile/scheduled-reconcile';
 
 /** One metric value. */
 export interface MetricValue {
@@ -28,8 +29,8 @@ export interface MetricGroup {
 export interface RoundMetricsInput {
   /** Site name (keeps two stacks apart). */
   readonly site: string;
-  /** The reconciler's per-service reports. */
-  readonly services: readonly ServiceReport[];
+  /** The reconciler's per-service reports (with pins and the oldest override when the round knew them). */
+  readonly services: readonly (ServiceReport & { readonly overrideSummary?: OverrideSummary })[];
   /** Wall time of the round. */
   readonly roundDurationMs: number;
   /** Register/deregister API calls of the round. */
@@ -65,6 +66,11 @@ export function roundMetricGroups(input: RoundMetricsInput): MetricGroup[] {
     if (counts.failOpen !== null) serviceMetrics.push({ name: 'FailOpen', unit: 'Count', value: counts.failOpen });
     if (counts.targetsAwaitingHealthy !== null) serviceMetrics.push({ name: 'TargetsAwaitingHealthy', unit: 'Count', value: counts.targetsAwaitingHealthy });
     if (counts.targetsRoutable !== null) serviceMetrics.push({ name: 'TargetsRoutable', unit: 'Count', value: counts.targetsRoutable });
+    if (service.overrideSummary !== undefined) {
+      // Every round, 0 included: the pinned and old-override alarms must see a pin end or an override cleared.
+      serviceMetrics.push({ name: 'PinnedTargets', unit: 'Count', value: service.overrideSummary.pinnedTargets });
+      serviceMetrics.push({ name: 'OldestOverrideAgeSeconds', unit: 'Seconds', value: service.overrideSummary.oldestOverride?.ageSeconds ?? 0 });
+    }
     groups.push({ dimensions: { Site: site, Service: service.name }, metrics: serviceMetrics });
   }
   groups.push({

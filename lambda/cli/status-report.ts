@@ -19,7 +19,17 @@ import type { ControllerConfig, ServiceConfig } from '../../contract/controller-
 import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
 import { overrideOf } from '../reconcile/selection';
 import { registrationPortOf } from '../reconcile/target-groups';
-import { serviceState, type ControllerState, type LastProbe, type OperatorOverride, type PendingSwitch, type ServiceState } from '../reconcile/state';
+import { governing, oldestOverride, openOrScheduledWindows, pinOf, type OldestOverride } from '../reconcile/schedule';
+import {
+  serviceState,
+  type ControllerState,
+  type LastProbe,
+  type MaintenanceWindow,
+  type OperatorOverride,
+  type PendingSwitch,
+  type ServiceState,
+  type TargetPin,
+} from '../reconcile/state';
 
 /** What DescribeTargetHealth said per target group: the targets, or why it could not be described. */
 export type TargetGroupViews = ReadonlyMap<string, readonly ObservedTarget[] | { readonly error: string }>;
@@ -63,6 +73,18 @@ export interface TargetStatus {
   readonly drained: boolean;
   /** Kept registered until a replacement is healthy in ELB. */
   readonly pending: PendingSwitch | null;
+  /** A pin in force (`medlb pin`); `pinOutranked` when an explicit drain or halt wins over it. */
+  readonly pin: TargetPin | null;
+  readonly pinOutranked: boolean;
+  /** The maintenance window that governs the target now (not when an explicit override or a pin wins). */
+  readonly window: WindowStatus | null;
+}
+
+/** A maintenance window as status shows it. */
+export interface WindowStatus extends MaintenanceWindow {
+  readonly id: string;
+  /** In force now (else scheduled). */
+  readonly inForce: boolean;
 }
 
 /** One service in the report. */
@@ -77,6 +99,10 @@ export interface ServiceStatus {
   /** Targets healthy in ELB in every target group. */
   readonly routable: number;
   readonly targets: readonly TargetStatus[];
+  /** Maintenance windows not ended yet, in force or scheduled, soonest first. */
+  readonly windows: readonly WindowStatus[];
+  /** The longest-standing explicit drain, halt or pin (what the old-override alarm measures). */
+  readonly oldestOverride: OldestOverride | null;
 }
 
 /** Everything `medlb status` prints (`--json` prints exactly this). */
@@ -103,14 +129,17 @@ export function buildStatusReport(config: ControllerConfig, state: ControllerSta
     generatedAt: now.toISOString(),
     intervalSeconds: config.intervalSeconds,
     lastRound: roundAge(state.lastRoundAt, config.intervalSeconds, now),
-    services: withPersistedDiscovery(config, state).services.map((service) => serviceStatus(service, serviceState(state, service.name), views)),
+    services: withPersistedDiscovery(config, state).services.map((service) => serviceStatus(service, serviceState(state, service.name), views, now)),
   };
 }
 
-function serviceStatus(service: ServiceConfig, stored: ServiceState, views: TargetGroupViews): ServiceStatus {
+function serviceStatus(service: ServiceConfig, stored: ServiceState, views: TargetGroupViews, now: Date): ServiceStatus {
+  const windows = openOrScheduledWindows(stored, now).map(({ id, window, inForce }): WindowStatus => ({ id, ...window, inForce }));
   const targets = (service.targets as readonly ResolvedTarget[]).map((target): TargetStatus => {
     const health = stored.targets[healthKeyOf(target)];
     const elb = elbStates(service, target, views);
+    const decided = governing(stored, target, now);
+    const pin = pinOf(stored, target, now) ?? null;
     return {
       name: target.name,
       ip: target.ip,
@@ -122,8 +151,12 @@ function serviceStatus(service: ServiceConfig, stored: ServiceState, views: Targ
       override: overrideOf(stored.overrides, target) ?? null,
       drained: target.drained === true,
       pending: stored.pending?.[target.name] ?? null,
+      pin,
+      pinOutranked: pin !== null && decided.kind === 'override',
+      window: decided.kind === 'window' ? (windows.find((w) => w.id === decided.id) ?? null) : null,
     };
   });
+  const oldest = oldestOverride(stored, now);
   const { state, why } = classify(service, stored, targets, views);
   return {
     name: service.name,
@@ -134,6 +167,8 @@ function serviceStatus(service: ServiceConfig, stored: ServiceState, views: Targ
     why,
     routable: targets.filter((t) => t.routable).length,
     targets,
+    windows,
+    oldestOverride: oldest ?? null,
   };
 }
 
@@ -161,14 +196,16 @@ function classify(service: ServiceConfig, stored: ServiceState, targets: readonl
       why: pending.map(([name, p]) => `${name} kept until ${p.replacements.join(' or ') || 'a replacement'} is healthy in ELB (since ${p.since})`).join('; '),
     };
   }
-  const shouldServe = targets.filter((t) => !t.drained && t.override === null);
+  const shouldServe = targets.filter((t) => !t.drained && t.override === null && t.window === null);
   const missing = shouldServe.filter((t) => t.up !== true || (service.mode === 'balanced' && !t.routable));
   if (missing.length > 0) {
     return { state: 'degraded', why: missing.map((t) => `${t.name} ${t.up !== true ? 'down' : `not routable (${elbText(t.elb)})`}`).join(', ') };
   }
-  const removed = targets.filter((t) => t.drained || t.override !== null);
+  const removed = targets.filter((t) => t.drained || t.override !== null || t.window !== null);
   if (removed.length > 0) {
-    return { state: 'drained', why: removed.map((t) => `${t.name} ${t.override ? `${t.override.action} by ${t.override.by}` : 'weight 0'}`).join(', ') };
+    const how = (t: TargetStatus) =>
+      t.override ? `${t.override.action} by ${t.override.by}` : t.window ? `${t.window.action} window of ${t.window.by} until ${t.window.until}` : 'weight 0';
+    return { state: 'drained', why: removed.map((t) => `${t.name} ${how(t)}`).join(', ') };
   }
   return { state: 'serving', why: `${routable.length} routable` };
 }

@@ -184,6 +184,14 @@ function noteText(service: ServiceStatus, target: TargetStatus): string {
   if (target.pending) {
     parts.push(`kept: waiting for ${target.pending.replacements.join(' or ') || 'a replacement'} to become healthy since ${target.pending.since}`);
   }
+  if (target.pin) {
+    const p = target.pin;
+    parts.push(`PINNED by ${p.by} until ${p.until}${target.pinOutranked ? ` (outranked by the ${target.override?.action ?? 'override'})` : ''} (${p.reason})`);
+  }
+  if (target.window) parts.push(`${target.window.action} window of ${target.window.by} until ${target.window.until}${target.window.reason ? ` (${target.window.reason})` : ''}`);
+  for (const w of service.windows.filter((w) => !w.inForce && w.target === target.name)) {
+    parts.push(`scheduled ${w.action} ${w.from} – ${w.until} by ${w.by}`);
+  }
   if (target.drained) parts.push('weight 0');
   if (target.lastProbe) parts.push(target.lastProbe.reason);
   else if (service.targets.length > 0) parts.push('never probed');

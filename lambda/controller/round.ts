@@ -19,8 +19,8 @@ import { StateConflictError, type FallbackRulePort, type InstanceDiscoveryPort, 
 import { applyViewerFallbacks, type FallbackOutcome } from './viewer-fallback-step';
 import type { ControllerConfig } from '../../contract/controller-config';
 import type { DiscoveryAnswer } from '../reconcile/discovery';
-import { reconcile } from '../reconcile/reconciler';
-import type { ObservedTargetGroups, PendingDeregistration, ServiceReport, Verdicts } from '../reconcile/reconcile-types';
+import { reconcileWithSchedule, type ScheduledServiceReport } from '../reconcile/scheduled-reconcile';
+import type { ObservedTargetGroups, PendingDeregistration, Verdicts } from '../reconcile/reconcile-types';
 import type { ControllerState } from '../reconcile/state';
 import { ROUND_DEFAULTS } from './round-defaults';
 import { configVersion } from '../../contract/config-version';
@@ -66,7 +66,7 @@ export interface RoundProps {
 export interface RoundResult {
   readonly summary: RoundSummary;
   /** The reconciler's reports, with apply failures folded into `error` (for the metrics, docs/architecture.md#metrics). */
-  readonly reports: readonly ServiceReport[];
+  readonly reports: readonly ScheduledServiceReport[];
   /** True when any service failed (→ exit 1 / ElbErrors alarm). */
   readonly failed: boolean;
   readonly durationMs: number;
@@ -112,7 +112,8 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
       describeAll(config, elb, props.describeConcurrency ?? ROUND_DEFAULTS.describeConcurrency, logger),
     ]);
   }
-  const decision = reconcile({
+  // Pins and maintenance windows in force at the round's start (docs/architecture.md#pins-and-maintenance-windows).
+  const decision = reconcileWithSchedule({
     config: resolved.config,
     verdicts,
     state: resolved.state,

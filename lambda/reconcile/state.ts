@@ -100,6 +100,45 @@ export interface FailbackRequest {
   readonly reason?: string;
 }
 
+/**
+ * An operator's pin (`medlb pin`): the target counts as passing its check until `until`, whatever the check says
+ * (for a check that is wrong during an outage). Operators own it; an explicit drain or halt still wins
+ * (docs/architecture.md#pins-and-maintenance-windows).
+ */
+export interface TargetPin {
+  readonly by: string;
+  /** ISO 8601 time of the request. */
+  readonly at: string;
+  /** ISO 8601 end; at most the config's `maxPinHours` after `at`. */
+  readonly until: string;
+  readonly reason: string;
+}
+
+/** A scheduled drain or halt (`medlb drain|halt --from --until`): in force from `from` (inclusive) to `until` (exclusive). */
+export interface MaintenanceWindow {
+  /** The target's name as the config spells it (or a discovered server's Name tag). */
+  readonly target: string;
+  readonly action: OverrideAction;
+  /** ISO 8601 start. */
+  readonly from: string;
+  /** ISO 8601 end, after `from`. */
+  readonly until: string;
+  readonly by: string;
+  /** ISO 8601 time of the request. */
+  readonly at: string;
+  readonly reason?: string;
+  /** Scheduled with `--force` although, judged on the state at the request, it left the service nothing to serve. */
+  readonly forced?: boolean;
+}
+
+/** What the last round applied of the pins and windows (rounds own it): how a round knows what opened, closed or expired. */
+export interface ScheduleInForce {
+  /** Ids of the windows in force. */
+  readonly windows: readonly string[];
+  /** Names of the pinned targets. */
+  readonly pins: readonly string[];
+}
+
 /** State of one service. */
 export interface ServiceState {
   /** Keyed by target name; a discovered target by its instance id (counters follow the instance). */
@@ -114,6 +153,12 @@ export interface ServiceState {
   readonly active?: ActiveTarget;
   /** Failover services with `failback: manual`: the operator's last `medlb failback`. */
   readonly failbackRequest?: FailbackRequest;
+  /** Pins by target name (operators own them; their own item kind, so an older controller ignores them). */
+  readonly pins?: Readonly<Record<string, TargetPin>>;
+  /** Scheduled drains and halts by window id (operators own them; their own item kind, like pins). */
+  readonly windows?: Readonly<Record<string, MaintenanceWindow>>;
+  /** What the last round applied of pins and windows (rounds own it). */
+  readonly scheduleInForce?: ScheduleInForce;
 }
 
 /** The whole persisted state. */
@@ -133,7 +178,24 @@ export interface ControllerState {
  * Everything an audit record can describe: operator actions, the controller's up/down transitions and its
  * planned deregistrations (`switch`: a target left once its replacement was healthy in ELB).
  */
-export type AuditAction = OverrideAction | 'online' | 'up' | 'down' | 'switch' | 'failback' | 'fallback-page-on' | 'fallback-page-off';
+export type AuditAction =
+  | OverrideAction
+  | 'online'
+  | 'up'
+  | 'down'
+  | 'switch'
+  | 'failback'
+  | 'fallback-page-on'
+  | 'fallback-page-off'
+  /** Pins: set and removed by an operator, expired as a round saw it. */
+  | 'pin'
+  | 'unpin'
+  | 'pin-expired'
+  /** Maintenance windows: scheduled and cancelled by an operator, opened and closed as a round saw it. */
+  | 'window-scheduled'
+  | 'window-cancelled'
+  | 'window-open'
+  | 'window-close';
 
 /** One audited state change (who, when, what, why). */
 export interface AuditRecord {
@@ -156,6 +218,10 @@ export interface AuditRecord {
   readonly identity?: AuditIdentity;
   /** Version of the controller config in force (contract/config-version.ts); absent in older records. */
   readonly configVersion?: string;
+  /** Pins and windows: the start of the window. */
+  readonly from?: string;
+  /** Pins and windows: when it ends. */
+  readonly until?: string;
 }
 
 /**
@@ -199,6 +265,17 @@ const DiscoveryStateSchema = z.looseObject({
   suspiciousEmptyAnswers: count.default(0),
 });
 const PendingSwitchSchema = z.looseObject({ since: z.string(), replacements: z.array(z.string()).default([]) });
+const PinSchema = z.looseObject({ by: z.string(), at: z.string(), until: z.string(), reason: z.string() });
+const WindowSchema = z.looseObject({
+  target: z.string(),
+  action: z.enum(OVERRIDE_ACTIONS),
+  from: z.string(),
+  until: z.string(),
+  by: z.string(),
+  at: z.string(),
+  reason: z.string().optional(),
+  forced: z.boolean().optional(),
+});
 const ServiceStateSchema = z.looseObject({
   targets: z.record(z.string(), TargetHealthSchema).default({}),
   overrides: z.record(z.string(), OverrideSchema).default({}),
@@ -206,6 +283,9 @@ const ServiceStateSchema = z.looseObject({
   pending: z.record(z.string(), PendingSwitchSchema).optional(),
   active: z.looseObject({ name: z.string(), since: z.string() }).optional(),
   failbackRequest: z.looseObject({ by: z.string(), at: z.string(), reason: z.string().optional() }).optional(),
+  pins: z.record(z.string(), PinSchema).optional(),
+  windows: z.record(z.string(), WindowSchema).optional(),
+  scheduleInForce: z.looseObject({ windows: z.array(z.string()).default([]), pins: z.array(z.string()).default([]) }).optional(),
 });
 /**
  * Validates persisted state (file or DynamoDB) before use. Any version from 1 on is read: version 1 lacks only

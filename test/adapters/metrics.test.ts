@@ -1,5 +1,6 @@
 import { createControllerMetrics, publishRoundMetrics, type RoundMetricsInput } from '../../lambda/adapters/metrics';
 import { reconcile } from '../../lambda/reconcile/reconciler';
+import { reconcileWithSchedule } from '../../lambda/reconcile/scheduled-reconcile';
 import { fail, makeConfig, pass, registered, TG1, TG2, TG3 } from '../reconcile/fixtures';
 
 /** Runs `emit` and returns every EMF document Powertools wrote to stdout. */
@@ -82,6 +83,37 @@ describe('EMF round metrics', () => {
       expect(doc).not.toHaveProperty('service');
       expect(doc._aws.Timestamp).toBe(at.getTime());
     }
+  });
+
+  test('pins and the oldest override: PinnedTargets and OldestOverrideAgeSeconds per service, 0 when none', () => {
+    const config = makeConfig({ targets: ['A', 'B'] });
+    const now = new Date('2026-11-24T10:00:00.000Z');
+    const decision = reconcileWithSchedule({
+      config,
+      verdicts: { S1: { A: fail(), B: pass() } },
+      state: {
+        version: 2,
+        services: {
+          S1: {
+            targets: { A: { passes: 3, failures: 0, up: true }, B: { passes: 3, failures: 0, up: true } },
+            overrides: {},
+            pins: { A: { by: 'alice', at: '2026-11-24T09:00:00.000Z', until: '2026-11-24T12:00:00.000Z', reason: 'check wrong' } },
+          },
+        },
+      },
+      observed: { [TG1]: registered(104, { A: 'healthy', B: 'healthy' }), [TG2]: registered(11112, { A: 'healthy', B: 'healthy' }) },
+      now,
+    });
+    const docs = captureEmf(() => publishRoundMetrics(createControllerMetrics(), { site: 's', services: decision.services, roundDurationMs: 1, elbWrites: 0, elbErrors: 0 }, now)).map(summarize);
+    // The pinned server's own check failed: ProbeSuccess stays the check's verdict.
+    expect(docs.find((d) => d.dimensions.Target === 'A')?.metrics.ProbeSuccess).toEqual(['Count', 0]);
+    expect(docs.find((d) => d.dimensions.Service === 'S1' && !d.dimensions.Target)?.metrics).toMatchObject({
+      PinnedTargets: ['Count', 1],
+      OldestOverrideAgeSeconds: ['Seconds', 3600],
+    });
+    const none = reconcileWithSchedule({ ...decision, config, verdicts: { S1: { A: pass(), B: pass() } }, observed: { [TG1]: [], [TG2]: [] }, now, state: { version: 2, services: {} } });
+    const cleared = captureEmf(() => publishRoundMetrics(createControllerMetrics(), { site: 's', services: none.services, roundDurationMs: 1, elbWrites: 0, elbErrors: 0 }, now)).map(summarize);
+    expect(cleared.find((d) => d.dimensions.Service === 'S1' && !d.dimensions.Target)?.metrics).toMatchObject({ PinnedTargets: ['Count', 0], OldestOverrideAgeSeconds: ['Seconds', 0] });
   });
 
   test('fail-open is reported as FailOpen=1 with the kept registrations in TargetsInService', () => {

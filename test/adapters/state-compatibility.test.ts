@@ -80,6 +80,44 @@ describe('state versions', () => {
     expect(again.services.HL7!.overrides.HL72).toMatchObject({ action: 'drain' });
   });
 
+  it('a version-1 controller ignores pins and maintenance windows (their own item kinds) and leaves them in place', async () => {
+    const pinned: ControllerState = {
+      version: 2,
+      services: {
+        PACS: {
+          targets: { P1: { passes: 2, failures: 0, up: true }, P2: { passes: 2, failures: 0, up: true } },
+          overrides: {},
+          pins: { P1: { by: 'alice', at: '2026-11-27T10:00:00.000Z', until: '2026-11-27T18:00:00.000Z', reason: 'AE title check wrong' } },
+          windows: {
+            'P2@2026-11-27T22:00:00.000Z': { target: 'P2', action: 'drain', from: '2026-11-27T22:00:00.000Z', until: '2026-11-28T02:00:00.000Z', by: 'bob', at: '2026-11-27T09:00:00.000Z', reason: 'patching' },
+          },
+          scheduleInForce: { windows: [], pins: ['P1'] },
+        },
+      },
+    };
+    const v2 = new DynamoDbStateStore({ client: table.client, tableName: 't' });
+    await v2.load();
+    await v2.save(pinned);
+    expect(table.items.get('STATE|PIN#PACS#P1')).toMatchObject({ until: '2026-11-27T18:00:00.000Z', expiresAt: Date.parse('2026-11-27T18:00:00.000Z') / 1000 + 7 * 86_400 });
+    expect(table.items.get(`STATE|WINDOW#PACS#${encodeURIComponent('P2@2026-11-27T22:00:00.000Z')}`)).toMatchObject({ action: 'drain', from: '2026-11-27T22:00:00.000Z' });
+
+    // Rolled back: the window is not an override to the old controller (P2 is not drained early), and its save keeps both items.
+    const v1 = new V1DynamoDbStateStore({ client: table.client, tableName: 't' });
+    const seenByV1 = await v1.load();
+    expect(seenByV1.services.PACS!.overrides).toEqual({});
+    expect(seenByV1.services.PACS).not.toHaveProperty('pins');
+    expect(seenByV1.services.PACS).not.toHaveProperty('windows');
+    const pacs = seenByV1.services.PACS!;
+    await v1.save({ version: 1, services: { PACS: { ...pacs, targets: { ...pacs.targets, P1: { passes: 0, failures: 1, up: true } } } } });
+    expect(table.items.has('STATE|PIN#PACS#P1')).toBe(true);
+    expect(table.items.get('STATE|HEALTH#PACS')).not.toHaveProperty('scheduleInForce');
+
+    // Rolled forward: the pin and the window are back as they were.
+    const again = await new DynamoDbStateStore({ client: table.client, tableName: 't' }).load();
+    expect(again.services.PACS!.pins).toEqual(pinned.services.PACS!.pins);
+    expect(again.services.PACS!.windows).toEqual(pinned.services.PACS!.windows);
+  });
+
   it('version 2 reads version-1 state as version 2 with nothing pending', async () => {
     const v1 = new V1DynamoDbStateStore({ client: table.client, tableName: 't' });
     await v1.load();

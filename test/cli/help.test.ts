@@ -14,6 +14,8 @@ const COMMANDS: ReadonlyArray<[string, string, string[]]> = [
   ['audit', 'audit', []],
   ['failback', 'failback', []],
   ['preflight', 'preflight', []],
+  ['pin', 'pin', ['pin']],
+  ['unpin', 'pin', ['unpin']],
 ];
 
 describe('--help', () => {
@@ -27,10 +29,10 @@ describe('--help', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  test.each(COMMANDS)('medlb %s --help: usage on stdout, exit 0', async (command, module, prefix) => {
+  test.each(COMMANDS)('medlb %s --help: usage on stdout, exit 0', async (_command, module, prefix) => {
     const { run } = (await import(`../../lambda/cli/${module}`)) as { run(args: string[]): Promise<number> };
     expect(await run([...prefix, '--help'])).toBe(0);
-    expect(stdout).toMatch(new RegExp(`^usage: medlb ${module === 'override' ? 'drain\\|halt\\|online' : command}\\b`));
+    expect(stdout).toMatch(new RegExp(`^usage: medlb ${module === 'override' ? 'drain\\|halt\\|online' : module}\\b`));
     expect(stderr).toBe('');
   });
 

@@ -173,3 +173,65 @@ describe('the state of a service', () => {
     expect(service.targets[0]).toMatchObject({ name: 'P1', ip: '10.0.0.1', up: true, routable: false, elb: { 104: 'initial', 11112: 'initial' }, override: null, pending: null });
   });
 });
+
+describe('pins and maintenance windows in status', () => {
+  const pool = parseControllerConfig({
+    version: 1,
+    services: [
+      {
+        name: 'PACS',
+        mode: 'balanced',
+        rise: 2,
+        fall: 3,
+        check: { protocol: 'tcp', port: 104, timeoutMs: 3000 },
+        targetGroups: [{ arn: arn('a'), port: 104 }],
+        targets: [{ name: 'P1', ip: '10.0.0.1' }, { name: 'P2', ip: '10.0.0.2' }, { name: 'P3', ip: '10.0.0.3' }],
+      },
+    ],
+  });
+  const probe = (healthy: boolean) => ({ passes: healthy ? 3 : 0, failures: healthy ? 0 : 3, up: true, lastProbe: { healthy, reason: healthy ? 'ok' : 'association rejected', latencyMs: 1, at: '2026-11-24T10:00:00Z' } });
+  const views: TargetGroupViews = new Map([[arn('a'), ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((ip) => ({ ip, port: 104, state: 'healthy' as const }))]]);
+  const stored: ControllerState = {
+    version: 2,
+    lastRoundAt: '2026-11-24T10:00:30Z',
+    services: {
+      PACS: {
+        targets: { P1: probe(false), P2: probe(true), P3: probe(true) },
+        overrides: {},
+        pins: { P1: { by: 'alice', at: '2026-11-24T09:30:00.000Z', until: '2026-11-24T18:00:00.000Z', reason: 'AE check wrong after upgrade' } },
+        windows: {
+          'P2@2026-11-24T10:00:00.000Z': { target: 'P2', action: 'drain', from: '2026-11-24T10:00:00.000Z', until: '2026-11-24T11:00:00.000Z', by: 'bob', at: '2026-11-23T12:00:00.000Z', reason: 'OS patch' },
+          'P3@2026-11-24T22:00:00.000Z': { target: 'P3', action: 'halt', from: '2026-11-24T22:00:00.000Z', until: '2026-11-25T02:00:00.000Z', by: 'carol', at: '2026-11-23T12:00:00.000Z', reason: 'SAN firmware' },
+          'P3@2026-11-20T22:00:00.000Z': { target: 'P3', action: 'halt', from: '2026-11-20T22:00:00.000Z', until: '2026-11-21T02:00:00.000Z', by: 'carol', at: '2026-11-19T12:00:00.000Z' },
+        },
+      },
+    },
+  };
+
+  it('shows the pin, the window in force and the scheduled one, in the table and in --json', () => {
+    const report = buildStatusReport(pool, stored, views, NOW);
+    const service = report.services[0]!;
+    expect(service.state).toBe('drained');
+    expect(service.why).toBe('P2 drain window of bob until 2026-11-24T11:00:00.000Z');
+    expect(service.windows.map((w) => [w.id, w.inForce])).toEqual([
+      ['P2@2026-11-24T10:00:00.000Z', true],
+      ['P3@2026-11-24T22:00:00.000Z', false],
+    ]);
+    expect(service.targets[0]).toMatchObject({ name: 'P1', pin: { by: 'alice', until: '2026-11-24T18:00:00.000Z' }, pinOutranked: false, window: null });
+    expect(service.targets[1]).toMatchObject({ name: 'P2', window: { action: 'drain', inForce: true } });
+    expect(service.oldestOverride).toMatchObject({ target: 'P1', kind: 'pin', ageSeconds: 1840 });
+    const text = renderStatus(pool, stored, views, NOW, { wide: true });
+    expect(text).toContain('FAIL up');
+    expect(text).toContain('PINNED by alice until 2026-11-24T18:00:00.000Z (AE check wrong after upgrade)');
+    expect(text).toContain('drain window of bob until 2026-11-24T11:00:00.000Z (OS patch)');
+    expect(text).toContain('scheduled halt 2026-11-24T22:00:00.000Z – 2026-11-25T02:00:00.000Z by carol');
+    expect(JSON.parse(JSON.stringify(report)).services[0].windows).toHaveLength(2);
+  });
+
+  it('says when an explicit override outranks a pin', () => {
+    const halted = { ...stored, services: { PACS: { ...stored.services.PACS!, overrides: { P1: { action: 'halt' as const, by: 'dave', at: '2026-11-24T09:40:00Z', reason: 'x' } } } } };
+    const report = buildStatusReport(pool, halted, views, NOW);
+    expect(report.services[0]!.targets[0]).toMatchObject({ pinOutranked: true, override: { action: 'halt' } });
+    expect(renderStatus(pool, halted, views, NOW, { wide: true })).toContain('PINNED by alice until 2026-11-24T18:00:00.000Z (outranked by the halt)');
+  });
+});
