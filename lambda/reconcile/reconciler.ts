@@ -92,14 +92,20 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
   const health: Record<string, TargetHealthState> = {};
   for (const target of serviceTargets) {
     const key = healthKeyOf(target);
-    const before = previous.targets[key] ?? { passes: 0, failures: 0, up: registeredAnywhere(target) };
+    const stored = previous.targets[key];
+    const movedFrom = stored?.ip !== undefined && stored.ip !== target.ip ? stored.ip : undefined;
+    const withoutHistory = { passes: 0, failures: 0, up: registeredAnywhere(target) };
+    if (movedFrom !== undefined && stored?.up === true && !withoutHistory.up) {
+      log(audit, at, service.name, target.name, 'down', `address changed from ${movedFrom} to ${target.ip}: the new address must pass rise`);
+    }
+    const before = stored !== undefined && movedFrom === undefined ? stored : withoutHistory;
     const verdict: ProbeResult | undefined = verdicts[target.name];
     const healthy = verdict?.healthy === true;
     const passes = healthy ? before.passes + 1 : 0;
     const failures = healthy ? 0 : before.failures + 1;
     const up = healthy ? before.up || passes >= service.rise || bootstrap : before.up && failures < service.fall;
     const reason = verdict?.reason ?? 'not probed';
-    health[key] = { passes, failures, up, lastProbe: { healthy, reason, latencyMs: verdict?.latencyMs ?? 0, at } };
+    health[key] = { passes, failures, up, lastProbe: { healthy, reason, latencyMs: verdict?.latencyMs ?? 0, at }, ip: target.ip };
     if (up !== before.up) {
       const why = up
         ? bootstrap && passes < service.rise

@@ -34,6 +34,12 @@ export interface TargetHealthState {
   /** Up after `rise` consecutive passes (or bootstrap), down after `fall` consecutive failures. */
   readonly up: boolean;
   readonly lastProbe?: LastProbe;
+  /**
+   * The address these counters were measured on. A target whose address changed in the config starts without
+   * history: the old address's "up" says nothing about the new one. Absent in state written before it was
+   * recorded (or by a rolled-back controller), and then the history is kept.
+   */
+  readonly ip?: string;
 }
 
 /** Override actions that remove a target from service. `online` clears either (it is not stored). */

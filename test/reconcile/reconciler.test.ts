@@ -318,8 +318,8 @@ describe('reconcile: details', () => {
       services: {
         S1: {
           targets: {
-            A: { passes: 0, failures: 3, up: false, lastProbe: { healthy: false, reason: 'C-ECHO status 0x0110', latencyMs: 0.5, at: NOW.toISOString() } },
-            B: { passes: 2, failures: 0, up: true, lastProbe: { healthy: true, reason: 'C-ECHO status 0x0000', latencyMs: 1.5, at: NOW.toISOString() } },
+            A: { passes: 0, failures: 3, up: false, lastProbe: { healthy: false, reason: 'C-ECHO status 0x0110', latencyMs: 0.5, at: NOW.toISOString() }, ip: IP.A },
+            B: { passes: 2, failures: 0, up: true, lastProbe: { healthy: true, reason: 'C-ECHO status 0x0000', latencyMs: 1.5, at: NOW.toISOString() }, ip: IP.B },
           },
           overrides: { GONE: { action: 'drain', by: 'bob', at: '2026-11-01T00:00:00.000Z' } },
         },
@@ -334,6 +334,50 @@ describe('reconcile: details', () => {
       { service: 'S1', targetGroupArn: TG1, register: [{ ip: IP.B, port: 104 }], deregister: [{ ip: IP.A, port: 104 }] },
       { service: 'S1', targetGroupArn: TG2, register: [{ ip: IP.B, port: 11112 }], deregister: [{ ip: IP.A, port: 11112 }] },
     ]);
+  });
+
+  test('a target whose address changed in the config starts without history: the new address must pass rise', () => {
+    const config = makeConfig({ targets: ['A', 'B'] });
+    const OLD_A = '127.0.0.9';
+    const upAt = (ip: string): TargetHealthState => ({ passes: 5, failures: 0, up: true, ip });
+    const observed = (state: ElbTargetState) => ({
+      [TG1]: [...registered(104, { B: 'healthy' }), { ip: OLD_A, port: 104, state }],
+      [TG2]: [...registered(11112, { B: 'healthy' }), { ip: OLD_A, port: 11112, state }],
+    });
+    const first = reconcile({
+      config,
+      verdicts: { S1: verdictsOf({ A: false, B: true }) },
+      state: { version: 2, services: { S1: { targets: { A: upAt(OLD_A), B: upAt(IP.B!) }, overrides: {} } } },
+      observed: observed('healthy'),
+      now: NOW,
+    });
+    // The new address fails its probe: it is not registered, although the name was up at the old address.
+    expect(first.state.services.S1!.targets.A).toEqual(expect.objectContaining({ up: false, passes: 0, failures: 1, ip: IP.A }));
+    expect(first.actions.flatMap((a) => a.register)).toEqual([]);
+    // The old address is a stray now; B is healthy in ELB, so it leaves (rule 6a).
+    expect(first.actions.flatMap((a) => a.deregister)).toEqual([{ ip: OLD_A, port: 104 }, { ip: OLD_A, port: 11112 }]);
+    expect(first.audit).toContainEqual(expect.objectContaining({ action: 'down', target: 'A', reason: `address changed from ${OLD_A} to ${IP.A}: the new address must pass rise` }));
+
+    // A passing new address comes up after rise (2) passes, like any newcomer.
+    const passing = (state: ControllerState, at: Date) =>
+      reconcile({ config, verdicts: { S1: verdictsOf({ A: true, B: true }) }, state, observed: observed('draining'), now: at });
+    const second = passing(first.state, new Date(NOW.getTime() + 10_000));
+    expect(second.state.services.S1!.targets.A!.up).toBe(false);
+    const third = passing(second.state, new Date(NOW.getTime() + 20_000));
+    expect(third.state.services.S1!.targets.A!.up).toBe(true);
+    expect(third.actions.flatMap((a) => a.register)).toEqual([{ ip: IP.A, port: 104 }, { ip: IP.A, port: 11112 }]);
+  });
+
+  test('history stored without an address (older controllers) is kept', () => {
+    const config = makeConfig({ targets: ['A'] });
+    const result = reconcile({
+      config,
+      verdicts: { S1: verdictsOf({ A: false }) },
+      state: { version: 2, services: { S1: { targets: { A: { passes: 5, failures: 0, up: true } }, overrides: {} } } },
+      observed: { [TG1]: registered(104, { A: 'healthy' }), [TG2]: registered(11112, { A: 'healthy' }) },
+      now: NOW,
+    });
+    expect(result.state.services.S1!.targets.A).toEqual(expect.objectContaining({ up: true, failures: 1, ip: IP.A }));
   });
 
   test('the report shows probe, registration per group, override and desired per target', () => {
