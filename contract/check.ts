@@ -31,6 +31,7 @@ export const CHECK_OPTION_PROTOCOLS = {
   callingAeTitle: ['dicom'],
   calledAeTitle: ['dicom'],
   serverName: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
+  clientCertificate: ['tcp', 'dicom', 'hl7', 'xds', 'https'],
   messageType: ['hl7'],
   acceptCodes: ['hl7'],
   sendingApplication: ['hl7'],
@@ -60,7 +61,7 @@ export type CheckOptionsView = { readonly protocol: string } & { readonly [optio
 /** One broken rule, named by the option it concerns; each caller words it for its own audience. */
 export type CheckOptionProblem =
   | { readonly option: ProtocolSpecificOption; readonly kind: 'wrong-protocol'; readonly protocols: readonly ProbeProtocol[] }
-  | { readonly option: 'insecure' | 'caCertificates' | 'serverName'; readonly kind: 'needs-tls' }
+  | { readonly option: 'insecure' | 'caCertificates' | 'serverName' | 'clientCertificate'; readonly kind: 'needs-tls' }
   | { readonly option: 'caCertificates'; readonly kind: 'contradicts-insecure' }
   | { readonly option: keyof typeof XDS_OPTION_TRANSACTION; readonly kind: 'wrong-transaction'; readonly transaction: XdsTransaction; readonly given: string };
 
@@ -80,6 +81,7 @@ export function checkOptionProblems(check: CheckOptionsView): CheckOptionProblem
   if (check.insecure === true && applies('insecure') && !usesTls) problems.push({ option: 'insecure', kind: 'needs-tls' });
   if (given('caCertificates') && applies('caCertificates') && !usesTls) problems.push({ option: 'caCertificates', kind: 'needs-tls' });
   if (given('serverName') && applies('serverName') && !usesTls) problems.push({ option: 'serverName', kind: 'needs-tls' });
+  if (given('clientCertificate') && applies('clientCertificate') && !usesTls) problems.push({ option: 'clientCertificate', kind: 'needs-tls' });
   if (given('caCertificates') && check.insecure === true) problems.push({ option: 'caCertificates', kind: 'contradicts-insecure' });
   if (check.protocol === 'xds') {
     const transaction = typeof check.transaction === 'string' ? check.transaction : DEFAULT_XDS_TRANSACTION;
@@ -230,6 +232,41 @@ export function caCertificatesProblem(pem: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Secrets Manager secret ARN as GetSecretValue and IAM take it, with the 6-character suffix Secrets Manager appends
+ * (a partial ARN without it would make the IAM resource a prefix match). Groups: partition, region, account.
+ */
+export const SECRET_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):secretsmanager:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$/;
+/** KMS key ARN (not an alias: kms:Decrypt is authorized on the key). Groups: partition, region, account. */
+export const KMS_KEY_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):kms:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+
+/** What a client-certificate secret ARN must be, for messages. */
+export const SECRET_ARN_RULE = 'the full ARN of a Secrets Manager secret, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> (the console shows it as "Secret ARN")';
+/** What a client-certificate KMS key ARN must be, for messages. */
+export const KMS_KEY_ARN_RULE = 'the ARN of the customer-managed KMS key that encrypts the secret, arn:aws:kms:<region>:<account>:key/<key id> (not an alias)';
+
+/** Where a TLS check's client certificate lives: a Secrets Manager secret, and the key encrypting it when customer-managed. */
+export interface ClientCertificateReference {
+  readonly secretArn: string;
+  /** @default the secret is encrypted with the AWS-managed key aws/secretsmanager (no kms:Decrypt grant needed) */
+  readonly kmsKeyArn?: string;
+}
+
+/** What is wrong with a client-certificate reference (each field with its problem), empty when usable. */
+export function clientCertificateReferenceProblems(reference: ClientCertificateReference): Array<{ readonly field: 'secretArn' | 'kmsKeyArn'; readonly message: string }> {
+  const problems: Array<{ readonly field: 'secretArn' | 'kmsKeyArn'; readonly message: string }> = [];
+  const secret = SECRET_ARN_PATTERN.exec(reference.secretArn);
+  if (!secret) problems.push({ field: 'secretArn', message: `is not ${SECRET_ARN_RULE}` });
+  if (reference.kmsKeyArn === undefined) return problems;
+  const key = KMS_KEY_ARN_PATTERN.exec(reference.kmsKeyArn);
+  if (!key) problems.push({ field: 'kmsKeyArn', message: `is not ${KMS_KEY_ARN_RULE}` });
+  else if (secret && (key[1] !== secret[1] || key[2] !== secret[2])) {
+    // Secrets Manager decrypts with a key of the secret's own region and partition.
+    problems.push({ field: 'kmsKeyArn', message: `is in ${key[2]} but the secret is in ${secret[2]}: a secret is encrypted with a key of its own region` });
+  }
+  return problems;
 }
 
 /** EC2 instance id (`i-` and 8 or 17 hex digits), in the site's `discover` and the config's `discovery`. */

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import {
   AE_TITLE_RULE,
   caCertificatesProblem,
+  clientCertificateReferenceProblems,
   HL7_ACK_CODES,
   HL7_HD_RULE,
   HL7_PROCESSING_IDS,
@@ -45,6 +46,20 @@ const targetGroupArn = z
     message: 'expected an ELBv2 target-group ARN (arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)',
   });
 
+/**
+ * Where a TLS check's client certificate is: a Secrets Manager secret by full ARN (and its customer-managed KMS key).
+ * Only the reference travels in the config; the controller reads the certificate and key at run time.
+ */
+export const ClientCertificateConfigSchema = z
+  .looseObject({
+    secretArn: z.string().describe('Secrets Manager secret holding {"certificateChain": "<PEM>", "privateKey": "<PEM>"}'),
+    kmsKeyArn: z.string().optional().describe('Customer-managed KMS key encrypting the secret (default: aws/secretsmanager)'),
+  })
+  .superRefine((reference, ctx) => {
+    for (const problem of clientCertificateReferenceProblems(reference)) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
+  })
+  .describe('TLS client certificate (mutual TLS) presented by the check');
+
 /** The protocol check run against every target of a service: a probe's `CheckSpec` plus `port`. */
 export const CheckConfigSchema = z
   .looseObject({
@@ -59,6 +74,7 @@ export const CheckConfigSchema = z
       .optional()
       .describe('PEM certificates of the CAs trusted to sign the targets\' certificates (instead of the public CAs)'),
     serverName: serverName.optional().describe('TLS: the name verified in the certificate and sent as SNI (default: the target ip, no SNI)'),
+    clientCertificate: ClientCertificateConfigSchema.optional(),
     callingAeTitle: aeTitle.optional().describe('dicom: our AE title'),
     calledAeTitle: aeTitle.optional().describe("dicom: the server's AE title"),
     messageType: z

@@ -12,6 +12,8 @@ export const PROBE_FLAGS = {
   insecure: 'insecure',
   caCertificates: 'ca-file',
   serverName: 'server-name',
+  clientCertificate: 'cert',
+  clientKey: 'key',
   callingAeTitle: 'calling-ae',
   calledAeTitle: 'called-ae',
   messageType: 'hl7-message-type',
@@ -37,6 +39,11 @@ export const SERVER_IP_PLACEHOLDER = '<server-ip>';
  * the operator saves the site's `healthCheck.caCertificates` to a file and names it here.
  */
 export const CA_FILE_PLACEHOLDER = '<file>';
+/**
+ * Placeholder for the client certificate and key files (`--cert <file> --key <file>`): the key lives in a Secrets
+ * Manager secret and never appears in a command; the operator saves the secret's two fields to files.
+ */
+export const CLIENT_CERTIFICATE_FILE_PLACEHOLDER = CA_FILE_PLACEHOLDER;
 
 /** The options of a check that `medlb probe` takes (the controller config's check, or a site's health check). */
 export interface ProbeCommandCheck {
@@ -49,6 +56,8 @@ export interface ProbeCommandCheck {
   readonly insecure?: boolean;
   readonly caCertificates?: string;
   readonly serverName?: string;
+  /** A client certificate (any reference: only its presence is rendered, as file placeholders). */
+  readonly clientCertificate?: object;
   readonly callingAeTitle?: string;
   readonly calledAeTitle?: string;
   readonly messageType?: string;
@@ -97,5 +106,8 @@ export function medlbProbeCommand(check: ProbeCommandCheck): string {
   if (check.tls) parts.push(`--${PROBE_FLAGS.tls}`);
   if (check.insecure) parts.push(`--${PROBE_FLAGS.insecure}`);
   if (check.caCertificates !== undefined) parts.push(`--${PROBE_FLAGS.caCertificates} ${CA_FILE_PLACEHOLDER}`);
+  if (check.clientCertificate !== undefined) {
+    parts.push(`--${PROBE_FLAGS.clientCertificate} ${CLIENT_CERTIFICATE_FILE_PLACEHOLDER} --${PROBE_FLAGS.clientKey} ${CLIENT_CERTIFICATE_FILE_PLACEHOLDER}`);
+  }
   return parts.join(' ');
 }

@@ -30,6 +30,9 @@ import { createElbv2Client, Elbv2TargetGroups } from './adapters/elbv2';
 import { createControllerMetrics, publishRoundMetrics } from './adapters/metrics';
 import type { FallbackRulePort, InstanceDiscoveryPort, TargetGroupPort } from './reconcile/ports';
 import { Elbv2FallbackRule } from './adapters/elbv2-fallback-rule';
+import { createSecretsManagerClient, SecretsManagerClientCertificates } from './adapters/secrets-manager-client-certificates';
+import { ClientCertificateCache, withClientCertificates } from './controller/client-certificates';
+import { probe } from './probes';
 import type { StateStore } from './reconcile/ports';
 import { ROUND_BUDGET, roundBudgetMs } from '../contract/round-budget';
 import { followPendingSwitches } from './controller/pending-switches';
@@ -143,6 +146,11 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
   if (problems.length > 0 || !tableName || !site) throw new ControllerSetupError(problems);
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const logger = new Logger({ serviceName: CONTROLLER_SERVICE_NAME, persistentKeys: { site } });
+  const roundLogger: RoundLogger = {
+    info: (message, details) => logger.info(message, details ?? {}),
+    warn: (message, details) => logger.warn(message, details ?? {}),
+    error: (message, details) => logger.error(message, details ?? {}),
+  };
   return {
     loadConfig: configPath ? configFromFile(configPath) : configFromTable(client, tableName),
     site,
@@ -161,11 +169,13 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
     fallbackRules: new Elbv2FallbackRule(createElbv2Client(env)),
     discovery: new Ec2InstanceDiscovery({ client: createEc2Client(env), maxAttempts: ROUND_BUDGET.awsMaxAttempts, retryBudgetMs: ROUND_BUDGET.awsRetryBudgetMs }),
     metrics: createControllerMetrics(),
-    logger: {
-      info: (message, details) => logger.info(message, details ?? {}),
-      warn: (message, details) => logger.warn(message, details ?? {}),
-      error: (message, details) => logger.error(message, details ?? {}),
-    },
+    logger: roundLogger,
+    // Client certificates (mutual TLS) are read from Secrets Manager, kept for a TTL across rounds and invocations
+    // of this container, and handed to the probes as data. The SDK client is only used when a check names a secret.
+    probe: withClientCertificates(
+      probe,
+      new ClientCertificateCache({ source: new SecretsManagerClientCertificates(createSecretsManagerClient({}, env)), logger: roundLogger }),
+    ),
   };
 }
 

@@ -22,6 +22,8 @@ import {
   type CheckOptionProblem,
 } from '../../contract/check';
 import { PROBE_FLAGS as F } from '../../contract/probe-command';
+import { ClientCertificateError } from '../../contract/client-certificate';
+import { readClientCertificateFiles } from '../controller/client-certificates';
 import { MAX_PROBE_TIMEOUT_MS, probe } from '../probes/index';
 import { PROBE_PROTOCOLS, type CheckSpec, type ProbeProtocol, type ProbeTarget } from '../probes/types';
 
@@ -31,6 +33,7 @@ export const PROBE_USAGE = `usage: medlb probe <protocol> <host>:<port> [options
   --tls, --insecure              TLS for tcp|dicom|hl7|xds; --insecure skips certificate checks (also https)
   --ca-file F                    trust the CA certificates in this PEM file (an internal PKI) instead of the public ones
   --server-name NAME             TLS: the DNS name the certificate must hold, sent as SNI (default: verify the address)
+  --cert F --key F               TLS: present this client certificate chain (PEM, client first) and its private key (mutual TLS)
   --calling-ae T, --called-ae T  dicom AE titles (default MEDLB / ANY-SCP)
   --path P, --expect S           http|https|xds path; http|https expected body text
   --hl7-message-type T           hl7 message type (default NMD^N02)
@@ -50,6 +53,8 @@ const OPTIONS = {
   [F.insecure]: { type: 'boolean' },
   [F.caCertificates]: { type: 'string' },
   [F.serverName]: { type: 'string' },
+  [F.clientCertificate]: { type: 'string' },
+  [F.clientKey]: { type: 'string' },
   [F.sendingApplication]: { type: 'string' },
   [F.sendingFacility]: { type: 'string' },
   [F.receivingApplication]: { type: 'string' },
@@ -148,6 +153,7 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
       insecure: values[F.insecure],
       caCertificates: values[F.caCertificates],
       serverName: values[F.serverName],
+      clientCertificate: values[F.clientCertificate] ?? values[F.clientKey],
       sendingApplication: values[F.sendingApplication],
       sendingFacility: values[F.sendingFacility],
       receivingApplication: values[F.receivingApplication],
@@ -167,6 +173,7 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
     for (const problem of checkOptionProblems(given)) problems.push(optionProblemText(problem, protocol));
   }
   const caCertificates = values['ca-file'] === undefined ? undefined : readCaFile(values['ca-file'], problems);
+  const tlsClientCertificate = readClientCertificate(values[F.clientCertificate], values[F.clientKey], problems);
   for (const option of [F.callingAeTitle, F.calledAeTitle] as const) {
     const value = values[option];
     if (value !== undefined && aeTitleProblem(value) !== undefined) {
@@ -215,6 +222,7 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
     ...(values.insecure ? { insecure: true } : {}),
     ...(caCertificates !== undefined ? { caCertificates } : {}),
     ...(serverName !== undefined ? { serverName } : {}),
+    ...(tlsClientCertificate !== undefined ? { tlsClientCertificate } : {}),
     ...(values['calling-ae'] !== undefined ? { callingAeTitle: values['calling-ae'] } : {}),
     ...(values['called-ae'] !== undefined ? { calledAeTitle: values['called-ae'] } : {}),
     ...(values.path !== undefined ? { path: values.path } : {}),
@@ -247,6 +255,23 @@ function readCaFile(path: string, problems: string[]): string | undefined {
   const problem = caCertificatesProblem(pem);
   if (problem) problems.push(`--ca-file "${path}" ${problem}`);
   return problem ? undefined : pem;
+}
+
+/** The client certificate of --cert and --key (both or neither), or undefined with any problem recorded (never the key). */
+function readClientCertificate(certificateFile: string | undefined, keyFile: string | undefined, problems: string[]): CheckSpec['tlsClientCertificate'] {
+  if (certificateFile === undefined && keyFile === undefined) return undefined;
+  if (certificateFile === undefined || keyFile === undefined) {
+    problems.push(`--${F.clientCertificate} and --${F.clientKey} go together: the client certificate chain and its private key, as PEM files`);
+    return undefined;
+  }
+  try {
+    const { certificateChain, privateKey } = readClientCertificateFiles({ certificateFile, keyFile });
+    return { certificateChain, privateKey };
+  } catch (error) {
+    if (!(error instanceof ClientCertificateError)) throw error;
+    problems.push(...error.problems.map((problem) => `--${F.clientCertificate}/--${F.clientKey}: ${problem}`));
+    return undefined;
+  }
 }
 
 /** @public The command: bin/medlb.ts loads this module by name and calls `run`. */

@@ -4,6 +4,9 @@
  * unreadable config or state.
  */
 import { runRound } from '../controller/round';
+import { ClientCertificateCache, withClientCertificates } from '../controller/client-certificates';
+import { createSecretsManagerClient, SecretsManagerClientCertificates } from '../adapters/secrets-manager-client-certificates';
+import { probe } from '../probes';
 import { awsOptionsOf, COMMON_OPTIONS, EXIT, openDiscovery, openElb, openFallbackRules, parseCommandArgs, runCommand, stderrLogger, UsageError, writeOut } from './common';
 import { loadControllerInputs } from './stack';
 
@@ -28,6 +31,9 @@ export async function run(args: string[]): Promise<number> {
       elb: openElb(awsOptionsOf(values)),
       ...(config.services.some((service) => service.discovery !== undefined) ? { discovery: openDiscovery(awsOptionsOf(values)) } : {}),
       ...(config.services.some((service) => service.fallbackRuleArn !== undefined) ? { fallbackRules: openFallbackRules(awsOptionsOf(values)) } : {}),
+      ...(config.services.some((service) => service.check.clientCertificate !== undefined)
+        ? { probe: withClientCertificates(probe, new ClientCertificateCache({ source: new SecretsManagerClientCertificates(createSecretsManagerClient(awsOptionsOf(values))) })) }
+        : {}),
       dryRun: values['dry-run'] === true,
       logger: stderrLogger('reconcile'),
     });

@@ -6,18 +6,21 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import type { ClientCertificatePem } from '../../contract/client-certificate';
 import { abortFailure, ProbeFailure } from './probe-failure';
+import { describeTlsAlert } from './tls-alerts';
 import type { CheckSpec, ProbeTarget } from './types';
 
 /** The connection options a check asks for: TLS or not, and how to verify the peer. */
 export function tlsOptionsOf(
-  check: Pick<CheckSpec, 'tls' | 'insecure' | 'caCertificates' | 'serverName'>,
-): Pick<ConnectOptions, 'tls' | 'insecure' | 'ca' | 'servername'> {
+  check: Pick<CheckSpec, 'tls' | 'insecure' | 'caCertificates' | 'serverName' | 'tlsClientCertificate'>,
+): Pick<ConnectOptions, 'tls' | 'insecure' | 'ca' | 'servername' | 'clientCertificate'> {
   return {
     tls: check.tls,
     insecure: check.insecure,
     ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}),
     ...(check.serverName !== undefined ? { servername: check.serverName } : {}),
+    ...(check.tlsClientCertificate !== undefined ? { clientCertificate: check.tlsClientCertificate } : {}),
   };
 }
 
@@ -31,6 +34,8 @@ export interface ConnectOptions {
   readonly ca?: string;
   /** TLS SNI and name checked against the certificate. @default the target host when it is a name, none for an IP */
   readonly servername?: string;
+  /** Certificate chain and key presented when the server asks for a client certificate. @default none */
+  readonly clientCertificate?: ClientCertificatePem;
   /** ALPN protocols offered during the TLS handshake (e.g. `['http/1.1']`). @default none */
   readonly alpnProtocols?: readonly string[];
   /** Limit for TCP connect plus TLS handshake. @default what is left of the probe's deadline */
@@ -116,6 +121,7 @@ export function openConnection(target: ProbeTarget, options: OpenConnectionOptio
         host: target.host,
         rejectUnauthorized: !options.insecure,
         ...(options.ca !== undefined ? { ca: options.ca } : {}),
+        ...(options.clientCertificate !== undefined ? { cert: options.clientCertificate.certificateChain, key: options.clientCertificate.privateKey } : {}),
         ALPNProtocols: options.alpnProtocols ? [...options.alpnProtocols] : undefined,
       });
       secure.on('error', ignoreError);
@@ -161,6 +167,8 @@ export function describeConnectError(err: Error, target?: ProbeTarget): string {
 export function describeTlsError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNRESET') return 'TLS handshake failed: connection reset by peer';
+  const alert = describeTlsAlert(err);
+  if (alert !== undefined) return alert;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     // Node's own text ("IP: x is not in the cert's list: ") hides the names the certificate does hold.
     const host = 'host' in err ? String(err.host) : 'the address probed';

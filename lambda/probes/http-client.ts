@@ -6,6 +6,8 @@ import * as http from 'node:http';
 import type { ProbeTarget } from './types';
 import { ProbeAbort, ProbeFailure } from './probe-failure';
 import { type ProbeContext } from './probe-lifecycle';
+import { describeTlsAlert } from './tls-alerts';
+import type { ClientCertificatePem } from '../../contract/client-certificate';
 
 /** What to send and how much to read. */
 export interface HttpExchangeOptions {
@@ -20,6 +22,8 @@ export interface HttpExchangeOptions {
   readonly insecure?: boolean;
   /** PEM CA certificates trusted instead of the public CAs. @default Node's public CA store */
   readonly ca?: string;
+  /** Certificate chain and key presented when the server asks for a client certificate. @default none */
+  readonly clientCertificate?: ClientCertificatePem;
   /** Name verified in the certificate and sent as SNI (and as the Host header). @default the target address */
   readonly servername?: string;
   /** Read the body at all; when false the exchange ends with the status line and headers. */
@@ -44,6 +48,8 @@ export interface HttpReply {
 function describeHttpError(err: Error, phase: 'response' | 'body'): string {
   const code = 'code' in err && typeof err.code === 'string' ? err.code : '';
   if (code.startsWith('HPE_')) return `malformed HTTP response (${code})`;
+  const alert = describeTlsAlert(err);
+  if (alert !== undefined) return alert;
   if (code === 'ECONNRESET') {
     return phase === 'response' ? 'connection closed by peer before HTTP response' : 'connection closed by peer during HTTP body';
   }
@@ -57,6 +63,7 @@ export async function httpExchange(context: ProbeContext, target: ProbeTarget, o
     insecure: options.insecure,
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
     ...(options.servername !== undefined ? { servername: options.servername } : {}),
+    ...(options.clientCertificate !== undefined ? { clientCertificate: options.clientCertificate } : {}),
     alpnProtocols: options.tls ? ['http/1.1'] : undefined,
   });
   const timeoutMs = context.deadline.phaseMs();

@@ -29,6 +29,7 @@ export function probeHttp(target: ProbeTarget, check: CheckSpec, options?: Probe
       insecure: check.insecure,
       ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}),
       ...(check.serverName !== undefined ? { servername: check.serverName } : {}),
+      ...(check.tlsClientCertificate !== undefined ? { clientCertificate: check.tlsClientCertificate } : {}),
       headers: { Accept: '*/*' },
       readBody: expected !== undefined,
       maxBodyBytes: DEFAULT_HTTP_MAX_BODY_BYTES,

@@ -8,6 +8,7 @@ import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { openConnection, type ConnectOptions } from './connect';
 import { ProbeAbort, ProbeFailure } from './probe-failure';
+import { withClientCertificateHint } from './tls-alerts';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from './types';
 
 /** The overall time budget of one probe, from which each phase takes its own limit. */
@@ -70,6 +71,7 @@ export async function runProbe(
   const controller = new AbortController();
   const releases: Array<() => void> = [];
   const callerSignal = options?.signal;
+  let presentedClientCertificate = false;
 
   if (callerSignal?.aborted) return { healthy: false, latencyMs: latency(), reason: 'cancelled' };
 
@@ -98,6 +100,7 @@ export async function runProbe(
     deadline,
     signal: controller.signal,
     connect: async (target, connectOptions) => {
+      if (connectOptions?.tls === true && connectOptions.clientCertificate !== undefined) presentedClientCertificate = true;
       const socket = await openConnection(target, {
         ...connectOptions,
         timeoutMs: connectOptions?.timeoutMs ?? deadline.phaseMs(),
@@ -111,7 +114,10 @@ export async function runProbe(
 
   const outcome = body(context).then(
     (reason): ProbeResult => ({ healthy: true, latencyMs: latency(), reason }),
-    (err: unknown): ProbeResult => ({ healthy: false, latencyMs: latency(), reason: reasonOf(err) }),
+    (err: unknown): ProbeResult => {
+      const reason = reasonOf(err);
+      return { healthy: false, latencyMs: latency(), reason: presentedClientCertificate ? withClientCertificateHint(reason) : reason };
+    },
   );
 
   try {

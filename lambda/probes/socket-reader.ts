@@ -4,6 +4,7 @@
  */
 import type * as net from 'node:net';
 import { abortFailure, ProbeFailure } from './probe-failure';
+import { describeTlsAlert } from './tls-alerts';
 
 /**
  * An incremental consumer of a byte stream (an MLLP deframer, a PDU reader): it receives every byte exactly once,
@@ -116,6 +117,9 @@ function describeStreamError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNRESET') return 'connection reset by peer';
   if (code === 'EPIPE') return 'connection closed by peer while sending';
+  // With TLS 1.3 the server judges the client certificate after the client's handshake is done: its alert arrives here.
+  const alert = describeTlsAlert(err);
+  if (alert !== undefined) return alert;
   return `socket error: ${code ?? err.message}`;
 }
 

@@ -3,6 +3,7 @@
  * See docs/architecture.md#controller-config (check options) and #protocols (protocol notes).
  */
 import type { Hl7ProcessingId, ProbeProtocol, XdsTransaction } from '../../contract/check';
+import type { ClientCertificatePem } from '../../contract/client-certificate';
 
 export { PROBE_PROTOCOLS, type ProbeProtocol } from '../../contract/check';
 
@@ -31,6 +32,12 @@ export interface CheckSpec {
    * hosts. @default the target's address (verified against the certificate's IP names; no SNI)
    */
   readonly serverName?: string;
+  /**
+   * Certificate chain and private key presented when the server asks for one (mutual TLS), as data: the controller
+   * or the CLI reads them (Secrets Manager, files); probes never fetch anything. Never logged or put in a reason.
+   * @default none: a server that requires a client certificate refuses the handshake
+   */
+  readonly tlsClientCertificate?: ClientCertificatePem;
   // dicom
   readonly callingAeTitle?: string;
   readonly calledAeTitle?: string;

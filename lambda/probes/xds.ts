@@ -396,6 +396,7 @@ export function probeXds(target: ProbeTarget, check: CheckSpec, options?: ProbeO
       insecure: check.insecure,
       ...(check.caCertificates !== undefined ? { ca: check.caCertificates } : {}),
       ...(check.serverName !== undefined ? { servername: check.serverName } : {}),
+      ...(check.tlsClientCertificate !== undefined ? { clientCertificate: check.tlsClientCertificate } : {}),
       headers: { 'Content-Type': request.contentType, Accept: 'application/soap+xml, multipart/related' },
       body: request.body,
       readBody: true,

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   caCertificatesProblem,
+  clientCertificateReferenceProblems,
   HL7_ACK_CODES,
   HL7_HD_RULE,
   HL7_PROCESSING_IDS,
@@ -21,6 +22,22 @@ const hl7HierarchicDesignatorSchema = z
   .superRefine((value, ctx) => {
     const problem = hl7HierarchicDesignatorProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: must be ${HL7_HD_RULE}` });
+  });
+
+/**
+ * A TLS client certificate by reference: the Secrets Manager secret holding `{"certificateChain": "<PEM>",
+ * "privateKey": "<PEM>"}` and, when it is encrypted with a customer-managed key, that key. Only the ARNs reach the
+ * template; the controller reads the secret at run time.
+ */
+const clientCertificateSchema = z
+  .strictObject({
+    /** Full secret ARN, suffix included: arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>. */
+    secretArn: z.string({ error: 'must be a string' }).describe('Full ARN of the Secrets Manager secret'),
+    /** The customer-managed KMS key that encrypts the secret. @default the AWS-managed key aws/secretsmanager */
+    kmsKeyArn: z.string({ error: 'must be a string' }).optional().describe('ARN of the customer-managed KMS key encrypting the secret'),
+  })
+  .superRefine((reference, ctx) => {
+    for (const problem of clientCertificateReferenceProblems(reference)) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
   });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -59,6 +76,12 @@ function healthCheckSchemaWith(defaultProtocol: (typeof PROBE_PROTOCOLS)[number]
      * IP. A real server's own `serverName` overrides it. @default none: the certificate must name the server's IP
      */
     serverName: serverNameSchema.optional(),
+    /**
+     * TLS: the client certificate presented to servers that require one (mutual TLS: DICOM TLS, MLLP/TLS, XDS secure
+     * nodes, HTTPS), as a Secrets Manager secret holding {"certificateChain": "<PEM>", "privateKey": "<PEM>"}.
+     * @default none: no client certificate is presented
+     */
+    clientCertificate: clientCertificateSchema.optional().describe('TLS: client certificate from Secrets Manager, { secretArn, kmsKeyArn? }'),
     /** dicom: our AE title. @default the probe's default ("MEDLB") */
     callingAeTitle: aeTitleSchema.optional().describe('dicom: calling AE title'),
     /** dicom: the PACS's AE title, required for a dicom check (validate.ts says who provides it). */

@@ -80,9 +80,9 @@ function optionProblemText(problem: CheckOptionProblem, protocol: string): strin
       return `applies only to protocol ${problem.protocols.join(' or ')}, not ${protocol}${advice}; remove it`;
     }
     case 'needs-tls':
-      return problem.option === 'insecure'
-        ? 'true skips certificate verification, which needs TLS: set tls: true or use protocol https'
-        : 'verify certificates, which needs TLS: set tls: true or use protocol https';
+      if (problem.option === 'insecure') return 'true skips certificate verification, which needs TLS: set tls: true or use protocol https';
+      if (problem.option === 'clientCertificate') return 'is presented in a TLS handshake, which this check does not make: set tls: true or use protocol https, or remove it';
+      return 'verify certificates, which needs TLS: set tls: true or use protocol https';
     case 'contradicts-insecure':
       return 'contradicts insecure: true (which skips verification); remove one of them';
     case 'wrong-transaction':

@@ -6,6 +6,7 @@ import { CA_FILE_PLACEHOLDER, medlbProbeCommand, PROBE_FLAGS, SERVER_IP_PLACEHOL
 import { parseProbeArgs } from '../../lambda/cli/probe';
 import { exampleSite, parseSite } from '../../lib/site';
 import { testCertificateAuthority } from '../peers/http-peers';
+import { clientCertificate } from '../peers/mutual-tls-peers';
 
 /** Splits a command line as a POSIX shell does for the quoting medlbProbeCommand uses (plain words and '...'). */
 function shellWords(command: string): string[] {
@@ -50,6 +51,11 @@ describe('medlbProbeCommand', () => {
     expect(medlbProbeCommand(check)).toBe(command);
   });
 
+  it('gives a client certificate as --cert/--key file placeholders: the secret ARN and the key never appear', () => {
+    const command = medlbProbeCommand({ protocol: 'dicom', port: 2762, tls: true, calledAeTitle: 'PACS', clientCertificate: { secretArn: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:medlb/pacs-AbC123' } });
+    expect(command).toBe(`npx medlb probe dicom <server-ip>:2762 --called-ae PACS --tls --cert ${CA_FILE_PLACEHOLDER} --key ${CA_FILE_PLACEHOLDER}`);
+  });
+
   it('gives CA certificates as a --ca-file placeholder, never inline (alarm descriptions hold 1,024 characters)', () => {
     const pem = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(2000)}\n-----END CERTIFICATE-----\n`;
     const command = medlbProbeCommand({ protocol: 'https', port: 443, caCertificates: pem });
@@ -61,11 +67,20 @@ describe('a rendered probe command parses back into the same check (lambda/cli/p
   let dir: string;
   let caFile: string;
   let caPem: string;
+  let certFile: string;
+  let keyFile: string;
+  let client: { cert: string; key: string };
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'medlb-probe-command-'));
-    caPem = (await testCertificateAuthority()).cert;
+    const ca = await testCertificateAuthority();
+    caPem = ca.cert;
     caFile = path.join(dir, 'ca.pem');
     writeFileSync(caFile, caPem);
+    client = await clientCertificate(ca);
+    certFile = path.join(dir, 'client.pem');
+    keyFile = path.join(dir, 'client.key');
+    writeFileSync(certFile, client.cert);
+    writeFileSync(keyFile, client.key);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -73,7 +88,9 @@ describe('a rendered probe command parses back into the same check (lambda/cli/p
   function parseRendered(check: ProbeCommandCheck) {
     const words = shellWords(medlbProbeCommand(check));
     expect(words.slice(0, 3)).toEqual(['npx', 'medlb', 'probe']);
-    const args = words.slice(3).map((word) => word.replace(SERVER_IP_PLACEHOLDER, '127.0.0.1').replace(CA_FILE_PLACEHOLDER, caFile));
+    // The operator saves the CA bundle and the secret's two fields (certificateChain, privateKey) to files.
+    const fileFor = (flag: string | undefined) => (flag === `--${PROBE_FLAGS.clientCertificate}` ? certFile : flag === `--${PROBE_FLAGS.clientKey}` ? keyFile : caFile);
+    const args = words.slice(3).map((word, index, all) => word.replace(SERVER_IP_PLACEHOLDER, '127.0.0.1').replace(CA_FILE_PLACEHOLDER, fileFor(all[index - 1])));
     const request = parseProbeArgs(args);
     if (request === 'help') throw new Error('parsed as --help');
     return request;
@@ -91,6 +108,7 @@ describe('a rendered probe command parses back into the same check (lambda/cli/p
       ...(variant === 'insecure' && applies('insecure') ? { insecure: true } : {}),
       ...(variant !== 'insecure' && applies('caCertificates') ? { caCertificates: caPem } : {}),
       ...(applies('serverName') ? { serverName: 'pacs-01.hospital.example' } : {}),
+      ...(applies('clientCertificate') ? { clientCertificate: { secretArn: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:medlb/client-AbC123' } } : {}),
       ...(applies('callingAeTitle') ? { callingAeTitle: 'MEDLB PROBE' } : {}),
       ...(applies('calledAeTitle') ? { calledAeTitle: "O'NEIL-PACS" } : {}),
       ...(applies('messageType') ? { messageType: 'QRY^A19^QRY_A19' } : {}),
@@ -116,10 +134,11 @@ describe('a rendered probe command parses back into the same check (lambda/cli/p
   ]);
 
   test.each(cases)('%s (%s)', (protocol, variant) => {
-    const { port, ...check } = fullCheck(protocol, variant);
-    const request = parseRendered({ port, ...check });
+    const { port, clientCertificate: reference, ...check } = fullCheck(protocol, variant);
+    const request = parseRendered({ port, ...check, ...(reference ? { clientCertificate: reference } : {}) });
     expect(request.target).toEqual({ host: '127.0.0.1', port });
-    expect(request.check).toEqual(check);
+    // The secret's reference comes back as the certificate and key read from the files it was saved to.
+    expect(request.check).toEqual({ ...check, ...(reference ? { tlsClientCertificate: { certificateChain: client.cert, privateKey: client.key } } : {}) });
   });
 
   it('covers every flag of the contract across the protocols', () => {

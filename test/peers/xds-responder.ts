@@ -5,6 +5,7 @@
  * in one chosen way. Replies use other namespace prefixes than the probe (and a default namespace) on purpose.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { listenOnLoopback } from './loopback';
 import { randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
@@ -249,10 +250,13 @@ function answer(mode: XdsResponderMode, request: XdsRequestSeen, response: http.
   sendMtom(response, body, attachmentId, known ? Buffer.from('sentinel document content\r\n--not-a-boundary\r\n') : undefined);
 }
 
-/** Starts a responder in `mode` on `host` (a 127.0.0.x address); it serves any path. */
-export async function startXdsResponder(mode: XdsResponderMode, host: string): Promise<XdsResponder> {
+/**
+ * Starts a responder in `mode` on `host` (a 127.0.0.x address); it serves any path. With `tls` it is an HTTPS
+ * responder (e.g. a secure node requiring a client certificate: `requestCert`, `rejectUnauthorized`, `ca`).
+ */
+export async function startXdsResponder(mode: XdsResponderMode, host: string, tls?: https.ServerOptions): Promise<XdsResponder> {
   const requests: XdsRequestSeen[] = [];
-  const server = http.createServer((request, response) => {
+  const handle: http.RequestListener = (request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -260,7 +264,8 @@ export async function startXdsResponder(mode: XdsResponderMode, host: string): P
       requests.push(seen);
       answer(mode, seen, response);
     });
-  });
+  };
+  const server = tls ? https.createServer(tls, handle) : http.createServer(handle);
   const { port, close } = await listenOnLoopback(server, host);
   return { host, port, requests, close };
 }
