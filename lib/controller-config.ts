@@ -92,7 +92,7 @@ function staticCheckEgressOf(site: Site): CheckEgress[] {
   const add = (port: number, ip: string) => hostsByPort.set(port, [...(hostsByPort.get(port) ?? []), `${ip}/32`]);
   // A server with its own port is checked on it (lib/site/server-ports.ts).
   for (const service of site.services) for (const server of service.realServers) add(server.port ?? service.healthCheck.port, server.ip);
-  for (const server of site.viewer?.realServers ?? []) add(site.viewer!.healthCheck.port, server.ip);
+  for (const server of site.viewer?.realServers ?? []) add(server.port ?? site.viewer!.healthCheck.port, server.ip);
   const perPortBudget = Math.floor(MAX_HOST_EGRESS_RULES / Math.max(1, hostsByPort.size));
   return [...hostsByPort].flatMap(([port, hosts]) => ipv4.coveringCidrs(hosts, perPortBudget).map((cidr) => ({ cidr, port })));
 }

@@ -54,6 +54,12 @@ export interface ViewerProps {
   readonly port?: number;
   /** HTTPS port on the viewer servers. @default 443 */
   readonly targetPort?: number;
+  /**
+   * Ports some viewer servers listen on instead of `targetPort` (a per-server port, registered with
+   * `TargetDescription.Port`; the ALB's health check runs on the traffic port, so each where it is registered):
+   * egress allows them too. @default - none
+   */
+  readonly realServerPorts?: readonly number[];
   /** `lb_cookie` stickiness duration (1 s – 7 days). @default 1 hour */
   readonly stickinessCookieDuration?: Duration;
   /** Path of the ALB's HTTPS health check on the servers. @default '/' */
@@ -109,12 +115,15 @@ export class Viewer extends Construct {
 
   private readonly serviceName: string;
   private readonly realServerCidrs = new Set<string>();
+  /** Servers' own ports besides `port` (deduplicated). */
+  private readonly realServerPorts: readonly number[];
 
   constructor(scope: Construct, id: string, props: ViewerProps) {
     super(scope, id);
     this.serviceName = props.serviceName ?? 'HTTPS-Viewer';
     this.listenerPort = props.port ?? VIEWER_LISTENER_PORT;
     this.port = props.targetPort ?? DEFAULT_VIEWER_TARGET_PORT;
+    this.realServerPorts = [...new Set(props.realServerPorts ?? [])].filter((port) => port !== this.port);
     const sslPolicy = props.sslPolicy ?? DEFAULT_VIEWER_SSL_POLICY_ENUM;
     const problems = validateProps(props, sslPolicy);
     problems.check(
@@ -198,7 +207,7 @@ export class Viewer extends Construct {
             {
               // The static VIP's rule towards the ALB counts against the ALB group's inbound quota too.
               inbound: props.allowedClientCidrs.length + (this.staticVipLoadBalancer ? 1 : 0),
-              outbound: this.realServerCidrs.size,
+              outbound: this.realServerCidrs.size * (1 + this.realServerPorts.length),
             },
             SECURITY_GROUP_RULES_PER_DIRECTION,
             'give fewer, aggregated CIDRs',
@@ -224,14 +233,16 @@ export class Viewer extends Construct {
     }
   }
 
-  /** Lets the ALB reach viewer servers in `cidr` on the target port (requests and health checks). */
+  /** Lets the ALB reach viewer servers in `cidr` on the target port and servers' own ports (requests and health checks). */
   public allowTrafficToRealServers(cidr: string): void {
     const problems = new ProblemList();
     checkCidr(problems, 'realServerCidrs', cidr);
     problems.throwIfAny(`Viewer "${this.serviceName}" (${this.node.path})`);
     if (this.realServerCidrs.has(cidr)) return;
     this.realServerCidrs.add(cidr);
-    this.securityGroup.addEgressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(this.port), `${this.serviceName} servers`);
+    for (const port of [this.port, ...this.realServerPorts]) {
+      this.securityGroup.addEgressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), `${this.serviceName} servers`);
+    }
   }
 
   private addStaticVip(
@@ -324,6 +335,7 @@ function validateProps(props: ViewerProps, sslPolicy: string): ProblemList {
   (props.realServerCidrs ?? []).forEach((cidr, index) => checkCidr(problems, `realServerCidrs[${index}]`, cidr));
   if (props.port !== undefined) checkPort(problems, 'port', props.port);
   if (props.targetPort !== undefined) checkPort(problems, 'targetPort', props.targetPort);
+  (props.realServerPorts ?? []).forEach((port, index) => checkPort(problems, `realServerPorts[${index}]`, port));
   checkSeconds(problems, 'stickinessCookieDuration', props.stickinessCookieDuration, VIEWER_COOKIE_STICKINESS_RANGE);
   checkSeconds(problems, 'idleTimeout', props.idleTimeout, ALB_IDLE_TIMEOUT_RANGE);
   checkSeconds(problems, 'deregistrationDelay', props.deregistrationDelay, DEREGISTRATION_DELAY_RANGE_SECONDS);

@@ -4,6 +4,7 @@
  * single-port service. These are the rules between that field and the rest of the pool, for validate.ts.
  */
 import type { PathSegments } from './problems';
+import { DEFAULT_VIEWER_TARGET_PORT } from './site-defaults';
 
 type UnknownRecord = Record<string, unknown>;
 
@@ -24,9 +25,9 @@ interface PoolProblem {
  * Problems of `realServers[].port` in a service or the viewer as written:
  * - a multi-port service has one target group per port, each sending to its own `targetPort`: one port per server
  *   cannot say which of them it replaces, so it is refused there;
- * - a server with its own port is checked on that port (the controller's probe and the NLB's `traffic-port` check),
- *   so an explicit `healthCheck.port` elsewhere would check something else: refused;
- * - the viewer's servers share `viewer.targetPort` (not offered there yet).
+ * - a server with its own port is checked on that port (the controller's probe and the load balancer's check on
+ *   the traffic port), so an explicit `healthCheck.port` elsewhere would check something else: refused.
+ * The viewer is a single-port service: its servers' port is `targetPort`.
  */
 export function realServerPortProblems(rawPool: UnknownRecord, isViewer: boolean): PoolProblem[] {
   const servers = Array.isArray(rawPool.realServers) ? rawPool.realServers : [];
@@ -35,13 +36,7 @@ export function realServerPortProblems(rawPool: UnknownRecord, isViewer: boolean
     return typeof port === 'number' ? [{ index, port }] : [];
   });
   if (withPort.length === 0) return [];
-  if (isViewer) {
-    return withPort.map(({ index }) => ({
-      path: ['realServers', index, 'port'],
-      message: "the viewer's servers share viewer.targetPort (a per-server port is offered for TCP services only); set targetPort, or remove it",
-    }));
-  }
-  const ports = Array.isArray(rawPool.ports) ? rawPool.ports.map((mapping) => recordAt(mapping)) : [];
+  const ports = isViewer ? [{ port: rawPool.targetPort ?? DEFAULT_VIEWER_TARGET_PORT }] : Array.isArray(rawPool.ports) ? rawPool.ports.map((mapping) => recordAt(mapping)) : [];
   if (ports.length > 1) {
     const listed = ports.map((mapping) => String(mapping.port)).join(', ');
     return withPort.map(({ index }) => ({

@@ -47,13 +47,14 @@ describe('realServers[].port', () => {
     expect(problemsAfter((s) => (s.services[1].healthCheck.port = 2576))).toEqual([]);
   });
 
-  test("the viewer's servers share its targetPort", () => {
-    expect(problemsAfter((s) => (s.viewer.realServers[0].port = 8443))).toEqual([
-      {
-        path: 'viewer.realServers[0].port',
-        message: "the viewer's servers share viewer.targetPort (a per-server port is offered for TCP services only); set targetPort, or remove it",
-      },
-    ]);
+  test('a viewer server may have its own port; a viewer check port elsewhere is refused beside it', () => {
+    expect(problemsAfter((s) => (s.viewer.realServers[0].port = 8443))).toEqual([]);
+    expect(
+      problemsAfter((s) => {
+        s.viewer.realServers[0].port = 8443;
+        s.viewer.healthCheck.port = 9443;
+      }),
+    ).toEqual([expect.objectContaining({ path: 'viewer.healthCheck.port', message: expect.stringMatching(/targetPort 443 would check something else/) })]);
   });
 
   test('the port must be a TCP port', () => {

@@ -17,6 +17,8 @@ function siteWithOwnPort(): SiteInput {
   const site = structuredClone(exampleSite) as Loose;
   // The example's HL7 service: one port, 2575; HL72 listens on 3575.
   site.services[1].realServers[1].port = 3575;
+  // The viewer (one port, 443 on the servers): VIEW1 serves on 8443.
+  site.viewer.realServers[0].port = 8443;
   return site;
 }
 
@@ -61,5 +63,17 @@ describe('a real server with its own port', () => {
     const descriptions = to3575.map((rule) => String(rule.Description));
     expect(descriptions.some((d) => d.includes('HL7 real servers'))).toBe(true);
     expect(descriptions.some((d) => d.startsWith('health check 10.12.1.') && d.endsWith(':3575'))).toBe(true);
+  });
+
+  test("a viewer server's own port: the ALB may reach it, its check runs on the traffic port, the controller probes it there", () => {
+    const egress8443 = resources
+      .filter((r) => r.Type === 'AWS::EC2::SecurityGroup')
+      .flatMap((r) => (r.Properties.SecurityGroupEgress ?? []) as Loose[])
+      .filter((rule) => rule.FromPort === 8443)
+      .map((rule) => String(rule.Description));
+    expect(egress8443.some((d) => d.includes('servers') && !d.startsWith('health check'))).toBe(true);
+    expect(egress8443.some((d) => d.startsWith('health check') && d.endsWith(':8443'))).toBe(true);
+    const albGroups = resources.filter((r) => r.Type === 'AWS::ElasticLoadBalancingV2::TargetGroup' && r.Properties.Protocol === 'HTTPS');
+    expect(albGroups.map((g) => g.Properties.HealthCheckPort ?? 'traffic-port')).toEqual(['traffic-port']);
   });
 });
