@@ -188,12 +188,14 @@ export function planSiteLab(site: Site, options: SiteLabPlanOptions): SiteLabPla
     ...derived,
     services: derived.services.map((service) => {
       const { discovery: _discovery, ...rest } = service;
-      const { insecure: _insecure, ...check } = rest.check;
+      const { insecure: _insecure, clientCertificate, ...check } = rest.check;
+      // The lab has no Secrets Manager, and its stand-ins ask for no client certificate.
+      if (clientCertificate !== undefined) notes.push(`${service.name}: the check's client certificate (${clientCertificate.secretArn}) is not presented in the lab; the stand-ins do not ask for one`);
       // TLS checks trust the lab CA that signed the stand-ins' certificates: verification stays on.
       const tls = check.tls === true || check.protocol === 'https';
       return {
         ...rest,
-        check: tls ? { ...check, port: local(check.port), caCertificates: options.caCertificate } : { ...rest.check, port: local(check.port) },
+        check: tls ? { ...check, port: local(check.port), caCertificates: options.caCertificate } : { ...check, port: local(check.port) },
         targets: rest.targets.map((target) => {
           const { availabilityZone: _zone, ...kept } = target;
           const ip = servers.get(target.ip)?.host ?? target.ip;

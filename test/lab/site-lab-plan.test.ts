@@ -119,6 +119,13 @@ describe('planSiteLab', () => {
     expect(result.config.services.find((s) => s.name === 'HL7')?.targets.map((t) => t.ip)).toEqual(['127.7.254.1', '127.0.0.9']);
   });
 
+  it('leaves out a check client certificate (no Secrets Manager in the lab), saying so', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:medlb/viewer-client-AbCdEf';
+    const result = plan((site) => (site.viewer.healthCheck.clientCertificate = { secretArn }));
+    expect(result.config.services.find((s) => s.name === 'HTTPS-Viewer')?.check).not.toHaveProperty('clientCertificate');
+    expect(result.notes).toContain(`HTTPS-Viewer: the check's client certificate (${secretArn}) is not presented in the lab; the stand-ins do not ask for one`);
+  });
+
   it('reports what cannot run: one address and port checked with two protocols; EC2 discovery is left out', () => {
     const result = plan((site) => {
       site.services[1].realServers[0].ip = '10.12.1.110';
