@@ -3,6 +3,7 @@
  * The CDK app stores the result in the state table at deploy time; `medlb` reads the same document from a file.
  */
 import type { ControllerConfigInput } from '../contract/controller-config';
+import type { ClientCertificateReference } from '../contract/check';
 import type { DiscoverDefinition, HealthCheck, RealServer, Site } from './site';
 import { discoveryCidrsOf, ipv4, staticVipAddressesOf, vipAddressesOf } from './site';
 
@@ -68,6 +69,13 @@ export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByS
     });
   }
   return { version: 1, intervalSeconds: site.controller.intervalSeconds, services };
+}
+
+/** The client certificates (mutual TLS) the site's checks present, the viewer's included: the controller may read exactly these. */
+export function clientCertificatesOf(site: Site): ClientCertificateReference[] {
+  return [...site.services.map((service) => service.healthCheck), ...(site.viewer ? [site.viewer.healthCheck] : [])].flatMap((check) =>
+    check.clientCertificate !== undefined ? [check.clientCertificate] : [],
+  );
 }
 
 /** True when any service or the viewer discovers real servers from EC2 (the controller then needs ec2:DescribeInstances). */

@@ -16,7 +16,7 @@ import { SECURITY_GROUP_RULES_PER_DIRECTION } from './constructs/construct-defau
 import { TcpService } from './constructs/tcp-service';
 import { Viewer } from './constructs/viewer';
 import type { VipSubnetMapping } from './constructs/vip-subnet-mapping';
-import { checkEgressOf, deriveControllerConfig, OwnedTargetGroup, usesDiscovery } from './controller-config';
+import { checkEgressOf, clientCertificatesOf, deriveControllerConfig, OwnedTargetGroup, usesDiscovery } from './controller-config';
 import type { Site } from './site';
 import { findPlaceholderIds } from './site/placeholders';
 import { ownServerPortsOf, realServerCidrsOf, staticVipAddressesOf, vipAddressesOf } from './site';
@@ -176,6 +176,7 @@ export class MedlbStack extends Stack {
       targetGroupArns: [...targetGroups.values()].flat().map((group) => group.arn),
       checkEgress: checkEgressOf(site),
       discoversInstances: usesDiscovery(site),
+      clientCertificates: clientCertificatesOf(site),
       encryptionKey: this.key,
       awsApiAccess: site.controller.awsApiAccess,
       auditRetention: Duration.days(site.audit.retentionDays),

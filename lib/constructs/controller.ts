@@ -14,6 +14,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { CONTROLLER_BUNDLING, CONTROLLER_ENTRY, CONTROLLER_NODE_OPTIONS, CONTROLLER_RUNTIME } from './controller-bundling';
 import { CONTROLLER_ENV, CONTROLLER_SERVICE_NAME, POST_DEPLOY_EVENT_SOURCE } from '../../contract/environment';
+import type { ClientCertificateReference } from '../../contract/check';
 import { METRICS_NAMESPACE } from '../../contract/metrics';
 import { CONFIG_DOCUMENT_ATTRIBUTE, CONFIG_ITEM_KEY, STATE_TABLE_KEYS, TTL_ATTRIBUTE } from '../../contract/state-table';
 import {
@@ -66,6 +67,13 @@ export interface ControllerProps {
    * @default false
    */
   readonly discoversInstances?: boolean;
+  /**
+   * The client certificates (mutual TLS) the checks present: the controller may read exactly these secrets
+   * (secretsmanager:GetSecretValue) and decrypt with exactly these customer-managed keys, only through Secrets
+   * Manager (kms:ViaService); with `create-endpoints` a Secrets Manager interface endpoint is created.
+   * @default none: no Secrets Manager or KMS statement, no endpoint
+   */
+  readonly clientCertificates?: readonly ClientCertificateReference[];
   /**
    * How the controller reaches AWS APIs from the VPC (see {@link AwsApiAccess}).
    * @default 'create-endpoints'
@@ -261,6 +269,8 @@ export class Controller extends Construct {
         ['LogsEndpoint', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
       ];
       if (discovers) endpoints.push(['Ec2Endpoint', ec2.InterfaceVpcEndpointAwsService.EC2]);
+      // Secrets Manager only for client certificates: like EC2, a second endpoint with private DNS would collide.
+      if ((props.clientCertificates ?? []).length > 0) endpoints.push(['SecretsManagerEndpoint', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER]);
       for (const [id, service] of endpoints) {
         new ec2.InterfaceVpcEndpoint(this, id, {
           vpc: props.vpc,
@@ -315,6 +325,7 @@ export class Controller extends Construct {
           actions: ['elasticloadbalancing:DescribeTargetHealth'],
           resources: ['*'],
         }),
+        ...clientCertificateStatements(props.clientCertificates ?? []),
         ...(props.discoversInstances
           ? [
               new iam.PolicyStatement({
@@ -513,4 +524,35 @@ export function cloudWatchRetentionAtLeast(days: number): logs.RetentionDays {
   const retention = offered.find((value) => value >= days);
   if (retention === undefined) throw new RangeError(`audit retention of ${days} days exceeds CloudWatch Logs' longest fixed retention (${offered.at(-1)} days)`);
   return retention;
+}
+
+/**
+ * Read access to exactly the client-certificate secrets, and decryption with exactly their customer-managed keys
+ * when Secrets Manager asks on the controller's behalf (kms:ViaService), so the keys cannot decrypt anything else
+ * for it. Nothing when no check presents a client certificate.
+ */
+function clientCertificateStatements(references: readonly ClientCertificateReference[]): iam.PolicyStatement[] {
+  const secretArns = [...new Set(references.map((reference) => reference.secretArn))].sort();
+  if (secretArns.length === 0) return [];
+  const keyArns = [...new Set(references.flatMap((reference) => (reference.kmsKeyArn !== undefined ? [reference.kmsKeyArn] : [])))].sort();
+  // A key decrypts for Secrets Manager in its own region (validated: the key is in its secret's region).
+  const viaServices = [
+    ...new Set(keyArns.map((arn) => {
+      const [, partition = 'aws', , region = ''] = arn.split(':');
+      return `secretsmanager.${region}.${partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+    })),
+  ].sort();
+  return [
+    new iam.PolicyStatement({ sid: 'ReadClientCertificates', actions: ['secretsmanager:GetSecretValue'], resources: secretArns }),
+    ...(keyArns.length > 0
+      ? [
+          new iam.PolicyStatement({
+            sid: 'DecryptClientCertificates',
+            actions: ['kms:Decrypt'],
+            resources: keyArns,
+            conditions: { StringEquals: { 'kms:ViaService': viaServices } },
+          }),
+        ]
+      : []),
+  ];
 }
