@@ -9,6 +9,10 @@
  * - With `--stack`: invokes the deployed controller with `{ "preflight": true }`, which runs the same checks from
  *   its own subnets — the network path that matters — and writes nothing (no registration, no state).
  *
+ * Client certificates (mutual TLS) come as they do for the controller — the secret a check names, read from Secrets
+ * Manager with this machine's credentials — or from `--cert`/`--key` files used instead of those secrets
+ * (lambda/controller/client-certificates.ts); either way through the probe wrapper the controller uses.
+ *
  * Prints the table (120 columns; `--wide` every reason whole) or `--json` the report.
  * Exit 0 every server passed; 1 a server failed, discovery failed, or the controller failed or was busy;
  * 2 an invalid site file or usage.
@@ -21,16 +25,26 @@ import { loadSiteFile, SiteFileError, SiteValidationError, siteWarnings, type Si
 import { awsClientConfig, type AwsClientOptions } from '../adapters/aws-client-config';
 import { explainMissingRegion } from '../adapters/aws-retry';
 import { createEc2Client, Ec2DiscoveryError, Ec2InstanceDiscovery } from '../adapters/ec2-discovery';
+import { createSecretsManagerClient, SecretsManagerClientCertificates } from '../adapters/secrets-manager-client-certificates';
+import {
+  ClientCertificateCache,
+  ClientCertificateError,
+  readClientCertificateFiles,
+  withClientCertificates,
+  type ClientCertificateFiles,
+  type ClientCertificateSource,
+} from '../controller/client-certificates';
 import { DiscoverySkipped, runPreflight, type PreflightDiscovery, type PreflightReport } from '../controller/preflight';
-import type { ProbeFunction } from '../controller/target-check';
+import { loadDefaultProbe, type ProbeFunction } from '../controller/target-check';
 import { AWS_OPTIONS, awsOptionsOf, EXIT, InputFileError, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
 import { renderPreflight } from './preflight-render';
 import { functionOf } from './run';
 
-const USAGE = `usage: medlb preflight <site file> [--json] [--wide] [--region R] [--profile P]
+const USAGE = `usage: medlb preflight <site file> [--cert F --key F] [--json] [--wide] [--region R] [--profile P]
        medlb preflight --stack NAME [--json] [--wide] [--region R] [--profile P]
   runs every service's check once against every real server, as the controller would, and prints the table
   <site file>    a site (.json or .ts), validated first; EC2 discovery runs when this machine has credentials for it
+  --cert F --key F   the client certificate (PEM chain, private key) to present instead of the secret a check names
   --stack NAME   the deployed controller runs the checks from its own subnets and writes nothing
   --json         the report as JSON;  --wide   every reason whole
 exit codes: 0 every server passes; 1 a server fails (or discovery failed, or the controller was busy); 2 invalid site or usage`;
@@ -89,8 +103,30 @@ class NotAllowedAsSkipped {
   }
 }
 
+/**
+ * The probe with the controller's client-certificate wrapper, when a check names a certificate: read from the
+ * `--cert`/`--key` files when given (validated now: a bad pair stops the command), else from Secrets Manager.
+ */
+function probeWithCertificates(config: ControllerConfig, aws: AwsClientOptions, files: ClientCertificateFiles | undefined, probe: ProbeFunction | undefined): ProbeFunction | undefined {
+  const named = config.services.filter((service) => service.check.clientCertificate !== undefined);
+  if (files !== undefined && named.length === 0) process.stderr.write('medlb: no check of this site names a client certificate: --cert/--key are not used\n');
+  if (named.length === 0) return probe;
+  let source: ClientCertificateSource;
+  if (files !== undefined) {
+    const certificate = readClientCertificateFiles(files);
+    source = { read: () => Promise.resolve(certificate) };
+  } else {
+    source = new SecretsManagerClientCertificates(createSecretsManagerClient(aws));
+  }
+  return withClientCertificates(probe ?? loadDefaultProbe(), new ClientCertificateCache({ source }));
+}
+
 /** `medlb preflight <site file>`: validates, probes, prints; returns the exit code. */
-export async function runSiteFile(path: string, options: { json: boolean; wide: boolean; aws: AwsClientOptions }, deps: LocalPreflightDeps = {}): Promise<number> {
+export async function runSiteFile(
+  path: string,
+  options: { json: boolean; wide: boolean; aws: AwsClientOptions; clientCertificateFiles?: ClientCertificateFiles },
+  deps: LocalPreflightDeps = {},
+): Promise<number> {
   let site: Site;
   try {
     site = loadSiteFile(path);
@@ -103,8 +139,16 @@ export async function runSiteFile(path: string, options: { json: boolean; wide: 
   }
   for (const warning of siteWarnings(site)) process.stderr.write(`WARNING ${warning.path}: ${warning.message}\n`);
   const config = preflightConfigOf(site);
+  let probe: ProbeFunction | undefined;
+  try {
+    probe = probeWithCertificates(config, options.aws, options.clientCertificateFiles, deps.probe);
+  } catch (err) {
+    if (!(err instanceof ClientCertificateError)) throw err;
+    process.stderr.write(`medlb: ${err.message}\n`);
+    return EXIT.usage;
+  }
   const discovery = usesDiscovery(site) ? await (deps.discovery ?? localDiscovery)(site, options.aws) : undefined;
-  const report = await runPreflight({ config, ...(discovery ? { discovery } : {}), ...(deps.probe ? { probe: deps.probe } : {}), ranFrom: 'local' });
+  const report = await runPreflight({ config, ...(discovery ? { discovery } : {}), ...(probe ? { probe } : {}), ranFrom: 'local' });
   return print(report, { ...options, subject: `site ${site.name}` });
 }
 
@@ -179,7 +223,15 @@ export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const { values, positionals } = parseCommandArgs(
       args,
-      { stack: { type: 'string' }, json: { type: 'boolean' }, wide: { type: 'boolean' }, ...AWS_OPTIONS, help: { type: 'boolean', short: 'h' } },
+      {
+        stack: { type: 'string' },
+        json: { type: 'boolean' },
+        wide: { type: 'boolean' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        ...AWS_OPTIONS,
+        help: { type: 'boolean', short: 'h' },
+      },
       true,
     );
     if (values.help) {
@@ -188,7 +240,9 @@ export async function run(args: string[]): Promise<number> {
     }
     const options = { json: values.json === true, wide: values.wide === true };
     const aws = awsOptionsOf(values);
+    if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together: the client certificate chain and its private key, as PEM files');
     if (values.stack !== undefined) {
+      if (values.cert !== undefined) throw new UsageError('--cert/--key are for a site file: with --stack the controller presents the certificate its checks name');
       if (positionals.length > 0) throw new UsageError(`give a site file or --stack, not both (got '${positionals[0]}')`);
       if (values.stack === '') throw new UsageError('--stack needs a value');
       const config = awsClientConfig(aws);
@@ -203,6 +257,7 @@ export async function run(args: string[]): Promise<number> {
     const [path, extra] = positionals;
     if (path === undefined) throw new UsageError('missing the site file (or --stack NAME)');
     if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
-    return runSiteFile(path, { ...options, aws });
+    const files = values.cert !== undefined && values.key !== undefined ? { certificateFile: values.cert, keyFile: values.key } : undefined;
+    return runSiteFile(path, { ...options, aws, ...(files ? { clientCertificateFiles: files } : {}) });
   });
 }

@@ -13,6 +13,9 @@ import { FakeEc2 } from '../peers/fake-ec2';
 import { startHl7Peer, type Hl7Peer } from '../peers/hl7-peers';
 import { caSignedCertificate, startHttpsServer, testCertificateAuthority, type RunningServer } from '../peers/http-peers';
 import { startXdsResponder, type XdsResponder } from '../peers/xds-responder';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { mutualTlsPki, requireClientCertificate, startMutualTlsHttpsServer, type MutualTlsPeer, type MutualTlsPki } from '../peers/mutual-tls-peers';
 
 const VPC_ID = 'vpc-0123456789abcdef0';
 const PATIENT_ID = 'MEDLB-PROBE^^^&1.2.826.0.1.3680043.10.1234&ISO';
@@ -204,5 +207,66 @@ describe('medlb preflight: EC2 discovery', () => {
     expect(stdout).toMatch(/1 of 1 servers pass/);
     expect(stdout).toMatch(/^note: HL7: EC2 discovery skipped \(no AWS credentials \(/m);
     expect(stdout).toMatch(/only the static\s+servers were checked/);
+  });
+});
+
+describe('medlb preflight: client certificates (mutual TLS), as the controller presents them', () => {
+  const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:medlb/pacs-client-AbC123';
+  const secrets = mockClient(SecretsManagerClient);
+  const saved = { ...process.env };
+  let pki: MutualTlsPki;
+  let peer: MutualTlsPeer;
+  let files: { certificateFile: string; keyFile: string };
+
+  beforeAll(async () => {
+    pki = await mutualTlsPki();
+    peer = await startMutualTlsHttpsServer('127.0.0.56', await requireClientCertificate(pki, '127.0.0.56'));
+    files = { certificateFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') };
+    await writeFile(files.certificateFile, pki.trustedClient.cert);
+    await writeFile(files.keyFile, pki.trustedClient.key);
+  });
+  afterAll(async () => {
+    await peer.close();
+    secrets.restore();
+  });
+  beforeEach(() => {
+    secrets.reset();
+    Object.assign(process.env, { AWS_REGION: 'eu-west-2', AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'local' });
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  const mtlsSite = () =>
+    siteFile('mutual-tls', [
+      service('Viewer-mTLS', '127.0.0.160', peer.port, { protocol: 'https', caCertificates: pki.serverCa.cert, clientCertificate: { secretArn: SECRET_ARN } }, [['WEB-MTLS', '127.0.0.56']]),
+    ]);
+
+  test('the secret the check names is read from Secrets Manager and presented: pass', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: JSON.stringify({ certificateChain: pki.trustedClient.cert, privateKey: pki.trustedClient.key }) });
+    expect(await runSiteFile(await mtlsSite(), options)).toBe(0);
+    expect(secrets.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input.SecretId)).toEqual([SECRET_ARN]);
+    expect(peer.acceptedClients).toContain('medlb-controller');
+  });
+
+  test('a certificate the server does not trust fails with the reason, never the key', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: JSON.stringify({ certificateChain: pki.untrustedClient.cert, privateKey: pki.untrustedClient.key }) });
+    expect(await runSiteFile(await mtlsSite(), options)).toBe(1);
+    const report = JSON.parse(stdout) as PreflightReport;
+    expect(report.results[0]!.healthy).toBe(false);
+    expect(report.results[0]!.reason).toMatch(/certificate/i);
+    expect(stdout + stderr).not.toMatch(/PRIVATE KEY/);
+  });
+
+  test('--cert/--key files are presented instead of the secret (Secrets Manager is not asked); a bad pair exits 2 without printing the key', async () => {
+    expect(await runSiteFile(await mtlsSite(), { ...options, clientCertificateFiles: files })).toBe(0);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+
+    const swapped = { certificateFile: files.keyFile, keyFile: files.certificateFile };
+    stdout = '';
+    expect(await runSiteFile(await mtlsSite(), { ...options, clientCertificateFiles: swapped })).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/--cert/);
+    expect(stderr).not.toContain(pki.trustedClient.key.split('\n')[1]!);
   });
 });
