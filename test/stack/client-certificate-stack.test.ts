@@ -11,7 +11,8 @@ import { exampleSite, parseSite, siteWarnings, type SiteInput } from '../../lib/
 import { newProjectApp } from '../helpers/cdk-app';
 import { mutualTlsPki, type MutualTlsPki } from '../peers/mutual-tls-peers';
 
-type Loose = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Sites are edited as loose JSON here, as an administrator edits a file.
+type Loose = any;
 
 const DICOM_SECRET = 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:medlb/pacs-client-AbC123';
 const VIEWER_SECRET = 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:medlb/viewer-client-XyZ789';
