@@ -68,7 +68,7 @@ export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByS
       ports: [443],
     });
   }
-  return { version: 1, intervalSeconds: site.controller.intervalSeconds, services };
+  return { version: 1, intervalSeconds: site.controller.intervalSeconds, maxPinHours: site.controller.maxPinHours, services };
 }
 
 /** The client certificates (mutual TLS) the site's checks present, the viewer's included: the controller may read exactly these. */

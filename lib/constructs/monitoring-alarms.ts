@@ -7,6 +7,7 @@ import { aws_cloudwatch as cloudwatch, aws_elasticloadbalancingv2 as elbv2, aws_
 import { Construct } from 'constructs';
 import { roundDurationThresholdMs, type MonitoringContext } from './monitoring-alarm-factory';
 import type { MonitoredAlbService, MonitoredNlbService, MonitoredService } from './monitoring-types';
+import { addOverrideAlarms } from './monitoring-override-alarms';
 
 /** The alarms of one service (its own scope), with runbook text; returns them for the dashboard. */
 export function addServiceAlarms(ctx: MonitoringContext, service: MonitoredService): cloudwatch.IAlarm[] {
@@ -108,6 +109,7 @@ export function addServiceAlarms(ctx: MonitoringContext, service: MonitoredServi
     }
   }
 
+  addOverrideAlarms(ctx, scope, service, where);
   if (service.kind === 'nlb') addNlbAlarms(ctx, scope, service, where);
   else addAlbAlarms(ctx, scope, service, where);
   return ctx.alarmsSince(before);

@@ -48,6 +48,15 @@ export const DEFAULT_NLB_FAIL_OPEN_WINDOW: AlarmWindowDefaults = { evaluationPer
 /** NLB PortAllocationErrorCount > 0 (source NAT to on-premises servers out of ports): every refused connection is a lost association. */
 export const DEFAULT_NLB_PORT_ALLOCATION_ERRORS_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 1, datapointsToAlarm: 1 };
 
+/** A pin in force (PinnedTargets >= 1): a warning from the first minute, so nobody forgets a check is overruled. */
+export const DEFAULT_PINNED_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 1, datapointsToAlarm: 1 };
+/** An override in force longer than this many hours raises the old-override alarm: a day, one full shift cycle. */
+export const DEFAULT_OLD_OVERRIDE_HOURS = 24;
+/** Allowed old-override thresholds: an hour to 30 days. */
+export const OLD_OVERRIDE_HOURS_RANGE = { min: 1, max: 720 } as const;
+/** Old override: one period over the threshold is enough (the age only grows until someone acts). */
+export const DEFAULT_OLD_OVERRIDE_WINDOW: AlarmWindowDefaults = { evaluationPeriods: 1, datapointsToAlarm: 1 };
+
 /** Viewer target 5xx rate (percent of requests) above which the viewer alarm fires. */
 export const DEFAULT_ALB_5XX_RATE_PERCENT = 5;
 /** Fewer requests than this in a period give no 5xx verdict (one failed request of two is not a 50 % error rate). */

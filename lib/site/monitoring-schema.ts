@@ -94,6 +94,19 @@ export const monitoringSchema = z
       {},
       'NLB PortAllocationErrorCount > 0 (services with on-premises servers and transparent: false)',
     ),
+    /** A `medlb pin` in force: PinnedTargets >= 1 (warning). @default 1 of 1 */
+    pinned: alarmSchema(defaults.DEFAULT_PINNED_WINDOW, {}, 'Pinned alarm (PinnedTargets >= 1: a server is kept in service whatever its check says), warning'),
+    /** An explicit drain, halt or pin in force too long: OldestOverrideAgeSeconds > thresholdHours (warning). @default 24 h, 1 of 1 */
+    oldOverride: alarmSchema(
+      defaults.DEFAULT_OLD_OVERRIDE_WINDOW,
+      {
+        /** Hours an override may stay in force before the alarm fires. @default 24 */
+        thresholdHours: integerIn(defaults.OLD_OVERRIDE_HOURS_RANGE.min, defaults.OLD_OVERRIDE_HOURS_RANGE.max)
+          .default(defaults.DEFAULT_OLD_OVERRIDE_HOURS)
+          .describe(`Hours an explicit drain, halt or pin may stay in force before the alarm fires, 1–720 (default ${defaults.DEFAULT_OLD_OVERRIDE_HOURS})`),
+      },
+      'Old-override alarm (an explicit drain, halt or pin older than thresholdHours), warning',
+    ),
     /** Viewer (ALB) target 5xx rate. @default > 5 % of at least 10 requests, 3 of 5 */
     alb5xxRate: alarmSchema(
       defaults.DEFAULT_ALB_5XX_WINDOW,

@@ -48,6 +48,10 @@ export const controllerSchema = z.strictObject({
   intervalSeconds: integerIn(defaults.CONTROLLER_INTERVAL_RANGE.min, defaults.CONTROLLER_INTERVAL_RANGE.max, ' s')
     .default(defaults.DEFAULT_CONTROLLER_INTERVAL_SECONDS)
     .describe('Seconds between controller rounds, 5–60 (default 10)'),
+  /** Longest a `medlb pin` may last, in hours; a longer `--until` is refused. @default 12 */
+  maxPinHours: integerIn(defaults.MAX_PIN_HOURS_RANGE.min, defaults.MAX_PIN_HOURS_RANGE.max, ' h')
+    .default(defaults.MAX_PIN_HOURS)
+    .describe('Longest a `medlb pin` may last, in hours, 1–168 (default 12)'),
   /**
    * How the controller (in the VPC) reaches the ELBv2, EC2 and DynamoDB APIs: `create-endpoints` (medlb creates
    * interface endpoints and a DynamoDB gateway endpoint; an existing VPC must give every subnet's routeTableId),

@@ -5,12 +5,16 @@
  */
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../contract/state-table';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../contract/check';
-import { DEFAULT_INTERVAL_SECONDS } from '../../contract/controller-config';
+import { DEFAULT_INTERVAL_SECONDS, DEFAULT_MAX_PIN_HOURS, MAX_PIN_HOURS_LIMIT } from '../../contract/controller-config';
 
 /** Controller round interval within one invocation (the controller config's `intervalSeconds` default). */
 export const DEFAULT_CONTROLLER_INTERVAL_SECONDS = DEFAULT_INTERVAL_SECONDS;
 /** Bounds of the controller round interval. */
 export const CONTROLLER_INTERVAL_RANGE = { min: 5, max: 60 } as const;
+/** Longest a `medlb pin` may last (the controller config's `maxPinHours`): 12 h, a night shift. */
+export const MAX_PIN_HOURS = DEFAULT_MAX_PIN_HOURS;
+/** Bounds of `controller.maxPinHours`: an hour to a week. */
+export const MAX_PIN_HOURS_RANGE = { min: 1, max: MAX_PIN_HOURS_LIMIT } as const;
 
 /** Days audit records are kept (table TTL and the append-only copy): 6 years, the usual HIPAA documentation retention. */
 export const AUDIT_RETENTION_DAYS = DEFAULT_AUDIT_RETENTION_DAYS;

@@ -58,8 +58,8 @@ function expectMetric(props: Properties, expected: { namespace: string; name: st
 }
 
 describe('example site: alarms', () => {
-  test('37 alarms: 4 per service ×5, 5 NLB target groups, 4 NLB fail-open, 3 viewer ALB, 5 controller', () => {
-    expect(alarms.size).toBe(37);
+  test('47 alarms: 6 per service ×5 (4 + pinned and old-override), 5 NLB target groups, 4 NLB fail-open, 3 viewer ALB, 5 controller', () => {
+    expect(alarms.size).toBe(47);
     expect(resources('AWS::SNS::Topic')).toHaveLength(1);
   });
 
@@ -97,6 +97,25 @@ describe('example site: alarms', () => {
       expect(stat(id).MetricStat.Metric.Dimensions).toHaveLength(2);
     }
     expectAlarmShape(props, { comparison: 'GreaterThanThreshold', threshold: 0, periods: 3, datapoints: 3, missing: 'ignore' });
+  });
+
+  test.each(SERVICES)('%s: pinned = PinnedTargets (Maximum) >= 1, 1 of 1, naming unpin and status', (service) => {
+    const props = alarm(`WARNING-${service}-pinned`);
+    expectMetric(props, { namespace: 'Medlb', name: 'PinnedTargets', statistic: 'Maximum', dimensions: { Site: SITE, Service: service } });
+    expectAlarmShape(props, { comparison: 'GreaterThanOrEqualToThreshold', threshold: 1, periods: 1, datapoints: 1, missing: 'ignore' });
+    expect(props.AlarmDescription).toContain(`npx medlb unpin ${service}/<server>`);
+    expect(props.AlarmDescription).toContain('(pinned)');
+  });
+
+  test.each(SERVICES)('%s: old-override = OldestOverrideAgeSeconds (Maximum) > 24 h, 1 of 1, naming the service and how to find the server', (service) => {
+    const props = alarm(`WARNING-${service}-old-override`);
+    expectMetric(props, { namespace: 'Medlb', name: 'OldestOverrideAgeSeconds', statistic: 'Maximum', dimensions: { Site: SITE, Service: service } });
+    expectAlarmShape(props, { comparison: 'GreaterThanThreshold', threshold: 86_400, periods: 1, datapoints: 1, missing: 'ignore' });
+    expect(props.AlarmDescription).toContain(`${service} (VIP`);
+    expect(props.AlarmDescription).toContain('for more than 24 h');
+    expect(props.AlarmDescription).toContain('npx medlb status --stack');
+    expect(props.AlarmDescription).toContain('oldestOverride');
+    expect(props.AlarmDescription).toContain('(old-override)');
   });
 
   test.each(SERVICES)('%s: fail-open = FailOpen (Maximum) >= 1, 1 of 1', (service) => {
@@ -255,6 +274,7 @@ describe('example site: alarms', () => {
         name,
         targets: targets.map((target) => ({ name: target, probe: { healthy: true, latencyMs: 1 } })),
         counts: { targetsUp: 1, targetsExpected: 1, targetsInService: 1, failOpen: 0, targetsAwaitingHealthy: 0, targetsRoutable: 1 },
+        overrideSummary: { pinnedTargets: 0 },
       }) as unknown as ServiceReport;
     const emitted = new Set(
       roundMetricGroups({
@@ -276,7 +296,7 @@ describe('example site: alarms', () => {
         used.push(`${metric.MetricName}|${canonical(dimensions)}`);
       }
     }
-    expect(used.length).toBe(5 * 5 + 3); // outage, replacement-not-healthy, 2 × redundancy, fail-open per service; heartbeat, round duration, ELB errors
+    expect(used.length).toBe(5 * 7 + 3); // outage, replacement-not-healthy, 2 × redundancy, fail-open, pinned, old-override per service; heartbeat, round duration, ELB errors
     for (const key of used) expect(emitted).toContain(key);
   });
 });
@@ -424,12 +444,15 @@ describe('Monitoring construct', () => {
         alb5xxRate: { thresholdPercent: 2, minimumRequests: 50 },
         albResponseTime: { p99Seconds: 1.5 },
         outage: { evaluationPeriods: 1, datapointsToAlarm: 1 },
+        oldOverride: { thresholdHours: 8, evaluationPeriods: 2, datapointsToAlarm: 2 },
       },
     }));
     const tmpl = Template.fromStack(stack);
     const byName = new Map(Object.values(tmpl.findResources('AWS::CloudWatch::Alarm')).map((r) => [r.Properties.AlarmName, r.Properties as Properties]));
     expect(byName.size).toBe(monitoring.alarms.length);
-    expect(byName.size).toBe(2 * 4 + 3 + 1 + 1 + 3 + 5); // per service; per target; NLB TG + fail-open; ALB; controller
+    expect(byName.size).toBe(2 * 6 + 3 + 1 + 1 + 3 + 5); // per service; per target; NLB TG + fail-open; ALB; controller
+    expect(byName.get('medlb-small-WARNING-PACS-old-override')).toMatchObject({ Threshold: 8 * 3600, EvaluationPeriods: 2, DatapointsToAlarm: 2 });
+    expect(byName.get('medlb-small-WARNING-Web-old-override')!.AlarmDescription).toContain('for more than 8 h');
     for (const target of ['P1', 'P2']) {
       const props = byName.get(`medlb-small-WARNING-PACS-${target}-real-server`)!;
       expect(props.MetricName).toBe('ProbeSuccess');

@@ -113,7 +113,7 @@ describe('defaults', () => {
 
   it('resolves site defaults', () => {
     expect(site.tags).toEqual({});
-    expect(site.controller).toEqual({ intervalSeconds: 10, awsApiAccess: 'create-endpoints' });
+    expect(site.controller).toEqual({ intervalSeconds: 10, awsApiAccess: 'create-endpoints', maxPinHours: 12 });
     expect(site.notifications).toEqual({ emails: [] });
     expect(site.viewer).toBeUndefined();
     expect(site.network).toEqual({ newVpc: { cidr: '10.50.0.0/16', maxAzs: 2 } });
