@@ -238,14 +238,14 @@ export function caCertificatesProblem(pem: string): string | undefined {
  * Secrets Manager secret ARN as GetSecretValue and IAM take it, with the 6-character suffix Secrets Manager appends
  * (a partial ARN without it would make the IAM resource a prefix match). Groups: partition, region, account.
  */
-export const SECRET_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):secretsmanager:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$/;
+const SECRET_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):secretsmanager:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$/;
 /** KMS key ARN (not an alias: kms:Decrypt is authorized on the key). Groups: partition, region, account. */
-export const KMS_KEY_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):kms:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+const KMS_KEY_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):kms:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 
 /** What a client-certificate secret ARN must be, for messages. */
-export const SECRET_ARN_RULE = 'the full ARN of a Secrets Manager secret, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> (the console shows it as "Secret ARN")';
+const SECRET_ARN_RULE = 'the full ARN of a Secrets Manager secret, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> (the console shows it as "Secret ARN")';
 /** What a client-certificate KMS key ARN must be, for messages. */
-export const KMS_KEY_ARN_RULE = 'the ARN of the customer-managed KMS key that encrypts the secret, arn:aws:kms:<region>:<account>:key/<key id> (not an alias)';
+const KMS_KEY_ARN_RULE = 'the ARN of the customer-managed KMS key that encrypts the secret, arn:aws:kms:<region>:<account>:key/<key id> (not an alias)';
 
 /** Where a TLS check's client certificate lives: a Secrets Manager secret, and the key encrypting it when customer-managed. */
 export interface ClientCertificateReference {

@@ -9,10 +9,10 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { describePemSafely, holdsPrivateKey } from './pem';
 
 /** The fields of the secret's JSON (SecretString). */
-export const CLIENT_CERTIFICATE_SECRET_FIELDS = { certificateChain: 'certificateChain', privateKey: 'privateKey' } as const;
+const CLIENT_CERTIFICATE_SECRET_FIELDS = { certificateChain: 'certificateChain', privateKey: 'privateKey' } as const;
 
 /** The secret's JSON shape, as the README documents it. */
-export const CLIENT_CERTIFICATE_SECRET_EXAMPLE = '{"certificateChain": "-----BEGIN CERTIFICATE-----\\n...", "privateKey": "-----BEGIN PRIVATE KEY-----\\n..."}';
+const CLIENT_CERTIFICATE_SECRET_EXAMPLE = '{"certificateChain": "-----BEGIN CERTIFICATE-----\\n...", "privateKey": "-----BEGIN PRIVATE KEY-----\\n..."}';
 
 /** A client certificate ready for a TLS handshake: PEM chain (leaf first) and its unencrypted PEM private key. */
 export interface ClientCertificatePem {
@@ -35,13 +35,13 @@ const NON_CERTIFICATE_BLOCK = /-----BEGIN (?!CERTIFICATE-----)([A-Z0-9 ]+)-----/
  * The first line of text when it is a PEM boundary (`-----BEGIN RSA PRIVATE KEY-----`), else only its length:
  * a first line that is not a boundary may be base64 key material.
  */
-export function firstLineSafely(text: string): string {
+function firstLineSafely(text: string): string {
   const first = text.trimStart().split(/\r?\n/, 1)[0] ?? '';
   return /^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(first.trim()) ? `first line ${first.trim()}` : `${text.length} characters, no PEM boundary`;
 }
 
 /** Subject CN, issuer CN, expiry and SHA-256 fingerprint of a certificate: everything an operator needs to tell it apart. */
-export function describeCertificate(certificate: X509Certificate): string {
+function describeCertificate(certificate: X509Certificate): string {
   const commonName = (name: string) => /(?:^|\n)CN=([^\n]*)/.exec(name)?.[1] ?? name.replace(/\n/g, ', ');
   return `CN=${commonName(certificate.subject)}, issued by CN=${commonName(certificate.issuer)}, valid until ${new Date(certificate.validTo).toISOString().slice(0, 10)}, SHA-256 ${certificate.fingerprint256}`;
 }

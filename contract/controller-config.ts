@@ -50,7 +50,7 @@ const targetGroupArn = z
  * Where a TLS check's client certificate is: a Secrets Manager secret by full ARN (and its customer-managed KMS key).
  * Only the reference travels in the config; the controller reads the certificate and key at run time.
  */
-export const ClientCertificateConfigSchema = z
+const ClientCertificateConfigSchema = z
   .looseObject({
     secretArn: z.string().describe('Secrets Manager secret holding {"certificateChain": "<PEM>", "privateKey": "<PEM>"}'),
     kmsKeyArn: z.string().optional().describe('Customer-managed KMS key encrypting the secret (default: aws/secretsmanager)'),

@@ -39,11 +39,6 @@ export const SERVER_IP_PLACEHOLDER = '<server-ip>';
  * the operator saves the site's `healthCheck.caCertificates` to a file and names it here.
  */
 export const CA_FILE_PLACEHOLDER = '<file>';
-/**
- * Placeholder for the client certificate and key files (`--cert <file> --key <file>`): the key lives in a Secrets
- * Manager secret and never appears in a command; the operator saves the secret's two fields to files.
- */
-export const CLIENT_CERTIFICATE_FILE_PLACEHOLDER = CA_FILE_PLACEHOLDER;
 
 /** The options of a check that `medlb probe` takes (the controller config's check, or a site's health check). */
 export interface ProbeCommandCheck {
@@ -107,7 +102,9 @@ export function medlbProbeCommand(check: ProbeCommandCheck): string {
   if (check.insecure) parts.push(`--${PROBE_FLAGS.insecure}`);
   if (check.caCertificates !== undefined) parts.push(`--${PROBE_FLAGS.caCertificates} ${CA_FILE_PLACEHOLDER}`);
   if (check.clientCertificate !== undefined) {
-    parts.push(`--${PROBE_FLAGS.clientCertificate} ${CLIENT_CERTIFICATE_FILE_PLACEHOLDER} --${PROBE_FLAGS.clientKey} ${CLIENT_CERTIFICATE_FILE_PLACEHOLDER}`);
+    // The same placeholder: the key lives in a Secrets Manager secret and never appears in a command; the operator
+    // saves the secret's two fields (certificateChain, privateKey) to files and names them here.
+    parts.push(`--${PROBE_FLAGS.clientCertificate} ${CA_FILE_PLACEHOLDER} --${PROBE_FLAGS.clientKey} ${CA_FILE_PLACEHOLDER}`);
   }
   return parts.join(' ');
 }
