@@ -16,6 +16,7 @@
 import { findService, type ControllerConfig, type ServiceConfig } from '../../contract/controller-config';
 import type { ResolvedTarget } from './discovery';
 import { overrideOf } from './selection';
+import { obeyedState } from './schedule';
 import {
   emptyServiceState,
   type AuditRecord,
@@ -200,7 +201,8 @@ export function applyOperatorAction(config: ControllerConfig, state: ControllerS
   // Discovered targets (config from withPersistedDiscovery) also answer to their Name tag: an override by tag
   // covers every instance carrying it, replacements included.
   const request = { ...asked, service: service.name, target: resolveTargetName(service, asked.target) };
-  const risk = overrideRisk(service, state, request.action, request.target);
+  // Judged on what the controller obeys now: a server in a maintenance window in force is already out.
+  const risk = overrideRisk(service, obeyedState(service, state, request.at), request.action, request.target);
   if (risk && request.force !== true) throw new OverrideRefusedError(risk);
   const when = request.at.toISOString();
   const before = state.services[request.service] ?? emptyServiceState();

@@ -11,7 +11,8 @@
  * Pins and windows match a target by its name or, for a discovered server, its `Name` tag, like overrides.
  */
 import type { ResolvedTarget } from './discovery';
-import type { MaintenanceWindow, OperatorOverride, ServiceState, TargetPin } from './state';
+import type { ServiceConfig } from '../../contract/controller-config';
+import type { ControllerState, MaintenanceWindow, OperatorOverride, ServiceState, TargetPin } from './state';
 
 /** The explicit drain or halt in force for a target: by its name, or (discovered targets) by its `Name` tag. */
 export function explicitOverrideOf(stored: ServiceState, target: ResolvedTarget): OperatorOverride | undefined {
@@ -99,6 +100,17 @@ export function effectiveOverrides(stored: ServiceState, targets: readonly Resol
     if (decided.kind === 'window') overrides[target.name] = decided.override;
   }
   return overrides;
+}
+
+/**
+ * The state as the controller obeys it at `now` for one service: the windows in force as overrides. What the
+ * `--force` guard judges a new drain, halt or window against, so a server already in a window counts as out.
+ */
+export function obeyedState(service: ServiceConfig, state: ControllerState, now: Date): ControllerState {
+  const stored = state.services[service.name];
+  if (stored === undefined) return state;
+  const targets: readonly ResolvedTarget[] = service.targets;
+  return { ...state, services: { ...state.services, [service.name]: { ...stored, overrides: effectiveOverrides(stored, targets, now) } } };
 }
 
 /** The windows of a service that have not closed yet at `now`, soonest first, with their ids. */

@@ -10,7 +10,7 @@
  */
 import type { ControllerConfig } from '../../contract/controller-config';
 import { OverrideRefusedError, overrideRisk, resolveService, resolveTargetName } from './overrides';
-import { windowEnded, windowId, windowInForce } from './schedule';
+import { obeyedState, windowEnded, windowId, windowInForce } from './schedule';
 import { emptyServiceState, type AuditRecord, type ControllerState, type MaintenanceWindow, type OverrideAction } from './state';
 
 /** One request to schedule a window. */
@@ -77,7 +77,7 @@ export function scheduleWindow(config: ControllerConfig, state: ControllerState,
   if (clash !== undefined) {
     throw new WindowRequestError(`${service.name}/${target} already has a ${clash.action} window from ${clash.from} until ${clash.until} that overlaps this one`);
   }
-  const risk = overrideRisk(service, state, asked.action, target);
+  const risk = overrideRisk(service, obeyedState(service, state, asked.at), asked.action, target);
   if (risk !== undefined && asked.force !== true) {
     throw new OverrideRefusedError({ ...risk, consequence: `${risk.consequence} — judged on the state now, ${asked.at.toISOString()}; nobody can know the state at the window's start` });
   }

@@ -2,7 +2,7 @@
 import { reconcileWithSchedule } from '../../lambda/reconcile/scheduled-reconcile';
 import { applyPinRequest, PinRequestError } from '../../lambda/reconcile/pins';
 import { cancelWindows, parseZonedTime, scheduleWindow, WindowRequestError } from '../../lambda/reconcile/windows';
-import { OverrideRefusedError, UnknownTargetError } from '../../lambda/reconcile/overrides';
+import { applyOperatorAction, OverrideRefusedError, UnknownTargetError } from '../../lambda/reconcile/overrides';
 import { oldestOverride } from '../../lambda/reconcile/schedule';
 import type { ControllerState, ServiceState } from '../../lambda/reconcile/state';
 import { makeConfig, registered, TG1, TG2, verdictsOf } from './fixtures';
@@ -95,6 +95,12 @@ describe('maintenance windows in the round', () => {
     const forced = scheduleWindow(config, aDown, { ...ask, force: true });
     expect(forced.audit[0]).toMatchObject({ forced: true });
     expect(Object.values(forced.state.services.S1!.windows!)[0]).toMatchObject({ forced: true });
+  });
+
+  it('judges a drain against what the controller obeys now: a server in a window in force is already out', () => {
+    expect(() => applyOperatorAction(config, scheduled.state, { action: 'drain', service: 'S1', target: 'A', by: 'x', at: at(70) })).toThrow(OverrideRefusedError);
+    expect(applyOperatorAction(config, scheduled.state, { action: 'drain', service: 'S1', target: 'A', by: 'x', at: at(10) }).changed).toBe(true);
+    expect(() => scheduleWindow(config, scheduled.state, { action: 'halt', service: 'S1', target: 'A', from: at(70), until: at(80), by: 'x', at: at(65) })).toThrow(OverrideRefusedError);
   });
 
   it('refuses bad windows with a message', () => {
