@@ -31,6 +31,8 @@ type ControllerServiceInput = ControllerConfigInput['services'][number];
 export interface DeriveOptions {
   /** The VPC id (a token for a new VPC); an existing VPC's id is taken from the site. */
   readonly vpcId?: string;
+  /** The viewer's fallback-page listener rule (a deploy-time token), when the viewer has one. @default - no fallback page */
+  readonly viewerFallbackRuleArn?: string;
 }
 
 /**
@@ -66,6 +68,7 @@ export function deriveControllerConfig(site: Site, targetGroups: TargetGroupsByS
       ...discoveryOf(viewer.discover),
       vips: staticVipAddressesOf(viewer),
       ports: [443],
+      ...(options.viewerFallbackRuleArn !== undefined ? { fallbackRuleArn: options.viewerFallbackRuleArn } : {}),
     });
   }
   return { version: 1, intervalSeconds: site.controller.intervalSeconds, maxPinHours: site.controller.maxPinHours, services };

@@ -150,6 +150,7 @@ export class MedlbStack extends Stack {
         idleTimeout: Duration.seconds(viewerSite.idleTimeoutSeconds),
         deregistrationDelay: Duration.seconds(viewerSite.deregistrationDelaySeconds),
         staticVips: viewerSite.staticVip ? mappingsOf(staticVipAddressesOf(viewerSite), viewerSite.label) : undefined,
+        fallbackPage: viewerSite.fallbackPage.enabled ? viewerSite.fallbackPage.body : undefined,
       });
       this.viewer = viewer;
       for (const subnet of network.subnets) loadBalancerSubnets.set(subnet.subnetId, subnet);
@@ -166,7 +167,8 @@ export class MedlbStack extends Stack {
       }
     }
 
-    const config = deriveControllerConfig(site, targetGroups, { vpcId: network.vpc.vpcId });
+    const fallbackRuleArn = this.viewer?.fallbackRule?.listenerRuleArn;
+    const config = deriveControllerConfig(site, targetGroups, { vpcId: network.vpc.vpcId, viewerFallbackRuleArn: fallbackRuleArn });
     this.controller = new Controller(this, 'Controller', {
       siteName: site.name,
       vpc: network.vpc,
@@ -180,6 +182,7 @@ export class MedlbStack extends Stack {
       encryptionKey: this.key,
       awsApiAccess: site.controller.awsApiAccess,
       auditRetention: Duration.days(site.audit.retentionDays),
+      fallbackRuleArn,
     });
     new CfnOutput(this, STATE_TABLE_OUTPUT, {
       description: `medlb state table: controller config (${CONFIG_ITEM_KEY.pk}/${CONFIG_ITEM_KEY.sk}), counters, overrides, audit records`,

@@ -92,6 +92,11 @@ export interface ControllerProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The viewer's fallback-page listener rule: the controller may describe rules and modify this one only.
+   * @default - no fallback rule, no listener-rule permission
+   */
+  readonly fallbackRuleArn?: string;
 }
 
 /**
@@ -370,6 +375,17 @@ export class Controller extends Construct {
           actions: ['logs:PutLogEvents'],
           resources: [auditLogStreamArn(this.auditLogGroup)],
         }),
+        ...(props.fallbackRuleArn !== undefined
+          ? [
+              new iam.PolicyStatement({
+                // Only this rule: the listener, its default action and other rules stay CloudFormation's.
+                sid: 'SwitchFallbackRule',
+                actions: ['elasticloadbalancing:ModifyRule'],
+                resources: [props.fallbackRuleArn],
+              }),
+              new iam.PolicyStatement({ sid: 'ReadFallbackRule', actions: ['elasticloadbalancing:DescribeRules'], resources: ['*'] }),
+            ]
+          : []),
         new iam.PolicyStatement({
           // What AWSLambdaVPCAccessExecutionRole grants: the function's network interfaces in the VPC.
           sid: 'VpcNetworkInterfaces',
@@ -389,6 +405,7 @@ export class Controller extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'Only actions without resource-level permissions use "*": elasticloadbalancing:DescribeTargetHealth, ' +
+        (props.fallbackRuleArn !== undefined ? 'elasticloadbalancing:DescribeRules (ModifyRule is scoped to the fallback rule), ' : '') +
         (props.discoversInstances
           ? 'ec2:DescribeInstances (EC2 discovery of real servers; a read-only List-type action that supports no resource ARN or condition key narrowing) '
           : '') +

@@ -12,6 +12,13 @@ import {
 import { Construct } from 'constructs';
 import { AccessLogsBucket } from './access-logs-bucket';
 import {
+  FALLBACK_CONTENT_TYPE,
+  FALLBACK_MAX_LENGTH,
+  FALLBACK_OFF_CONDITION,
+  FALLBACK_RULE_PRIORITY,
+  FALLBACK_STATUS_CODE,
+} from '../../contract/viewer-fallback';
+import {
   DEFAULT_ALB_HEALTH_CHECK,
   DEFAULT_CROSS_ZONE_ENABLED,
   DEFAULT_DELETION_PROTECTION,
@@ -80,6 +87,11 @@ export interface ViewerProps {
   readonly accessLogRetention?: Duration;
   /** Static private VIPs: an internal NLB in front of the ALB (ALB IPs change; some clients need fixed ones). @default - no static VIP */
   readonly staticVips?: readonly VipSubnetMapping[];
+  /**
+   * The fallback page (text/html, at most 1,024 characters): a listener rule answering HTTP 503 with it, created
+   * switched off; the controller switches its conditions (contract/viewer-fallback.ts). @default - no fallback rule
+   */
+  readonly fallbackPage?: string;
 }
 
 /**
@@ -112,6 +124,8 @@ export class Viewer extends Construct {
   public readonly staticVipTargetGroup?: elbv2.NetworkTargetGroup;
   /** The bucket receiving the ALB access logs. */
   public readonly accessLogsBucket: s3.IBucket;
+  /** The fallback-page rule (priority 1, created off), when `fallbackPage` is given: the one rule the controller may modify. */
+  public readonly fallbackRule?: elbv2.ApplicationListenerRule;
 
   private readonly serviceName: string;
   private readonly realServerCidrs = new Set<string>();
@@ -190,6 +204,16 @@ export class Viewer extends Construct {
       open: false,
       defaultTargetGroups: [this.targetGroup],
     });
+
+    if (props.fallbackPage !== undefined) {
+      this.fallbackRule = new elbv2.ApplicationListenerRule(this, 'FallbackRule', {
+        listener: this.listener,
+        priority: FALLBACK_RULE_PRIORITY,
+        // Created off: the condition matches no real request. The controller changes only the conditions.
+        conditions: [elbv2.ListenerCondition.hostHeaders([...FALLBACK_OFF_CONDITION.values])],
+        action: elbv2.ListenerAction.fixedResponse(FALLBACK_STATUS_CODE, { contentType: FALLBACK_CONTENT_TYPE, messageBody: props.fallbackPage }),
+      });
+    }
 
     for (const cidr of props.realServerCidrs ?? []) this.allowTrafficToRealServers(cidr);
     this.node.addValidation({
@@ -346,5 +370,11 @@ function validateProps(props: ViewerProps, sslPolicy: string): ProblemList {
     );
   }
   if (props.staticVips && props.staticVips.length > 0) checkVipSubnetMappings(problems, 'staticVips', props.staticVips);
+  if (props.fallbackPage !== undefined) {
+    problems.check(
+      props.fallbackPage.length >= 1 && props.fallbackPage.length <= FALLBACK_MAX_LENGTH,
+      `fallbackPage: ${props.fallbackPage.length} characters; an ALB fixed response holds 1–${FALLBACK_MAX_LENGTH}`,
+    );
+  }
   return problems;
 }

@@ -1,5 +1,6 @@
 /** The site schema's HTTPS viewer on an internal ALB. */
 import { z } from 'zod';
+import { FALLBACK_MAX_LENGTH } from '../../contract/viewer-fallback';
 import * as defaults from './site-defaults';
 import { resourceIdSchema } from './resource-id-schema';
 import {
@@ -69,6 +70,24 @@ export const viewerSchema = z
     realServers: realServersSchema.describe('Static viewer servers (may be left out when discover is given)'),
     /** Viewer servers discovered from EC2 every round. @default none */
     discover: discoverSchema.optional(),
+    /**
+     * The page the viewer listener answers with (HTTP 503) while no viewer server passes its check and none is
+     * healthy in ELB, instead of failing open. @default { enabled: true, body: a short HTML notice }
+     */
+    fallbackPage: z
+      .strictObject({
+        /** Serve the page in that case. @default true */
+        enabled: z.boolean({ error: 'must be true or false' }).default(defaults.DEFAULT_VIEWER_FALLBACK_PAGE_ENABLED).describe('Serve the fallback page (default true)'),
+        /** The page (text/html), 1–1,024 characters. @default a short notice */
+        body: z
+          .string({ error: 'must be a string' })
+          .min(1, { error: 'must not be empty' })
+          .max(FALLBACK_MAX_LENGTH, { error: `is longer than ${FALLBACK_MAX_LENGTH} characters (an ALB fixed response holds at most ${FALLBACK_MAX_LENGTH})` })
+          .default(defaults.DEFAULT_VIEWER_FALLBACK_PAGE_BODY)
+          .describe(`The page as text/html, at most ${FALLBACK_MAX_LENGTH} characters`),
+      })
+      .prefault({})
+      .describe('Maintenance page (HTTP 503) served when every viewer server is down'),
   })
   .transform((viewer) => {
     const probesHttp = viewer.healthCheck.protocol === 'http' || viewer.healthCheck.protocol === 'https';

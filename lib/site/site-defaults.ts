@@ -65,6 +65,14 @@ export const RISE_FALL_RANGE = { min: 1, max: 10 } as const;
 /** Real-server weight: 1 = in service; 0 = drained (NLB has no per-target weight). */
 export const DEFAULT_WEIGHT = 1;
 
+/** The viewer's fallback page (README: Viewer fallback page): on unless the site turns it off. */
+export const DEFAULT_VIEWER_FALLBACK_PAGE_ENABLED = true;
+/** The page's text (HTML, at most 1,024 characters: an ALB fixed response's limit). */
+export const DEFAULT_VIEWER_FALLBACK_PAGE_BODY =
+  '<!doctype html><html><head><title>Image viewer unavailable</title></head><body>' +
+  '<h1>The image viewer is unavailable</h1><p>No viewer server is answering. The IT service desk has been alerted; ' +
+  'please try again in a few minutes. Urgent images: use the modality console or the PACS workstation.</p></body></html>';
+
 /** The viewer's label when none is given (guide §8.6). */
 export const DEFAULT_VIEWER_LABEL = 'HTTPS-Viewer';
 /** AWS's current recommended TLS 1.3 + 1.2 restricted policy (docs/architecture.md#aws-facts); never the CloudFormation default. */

@@ -171,3 +171,47 @@ describe('connection logs and the state-table trail (site settings)', () => {
     expect(violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
   });
 });
+
+describe('viewer fallback page in the template', () => {
+  const { template } = synth(exampleSite);
+  const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: any }> };
+  const rules = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule');
+
+  test('one rule on the viewer listener, priority 1, created off (a host no browser sends), answering 503 with the page', () => {
+    expect(rules).toHaveLength(1);
+    const [[ruleId, rule]] = rules;
+    expect(rule.Properties).toMatchObject({
+      Priority: 1,
+      ListenerArn: { Ref: expect.stringMatching(/^HTTPSViewerLoadBalancerHttps/) },
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['medlb-fallback-off.invalid'] } }],
+      Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'text/html', MessageBody: expect.stringContaining('viewer is unavailable') } }],
+    });
+    // The listener's default action still forwards to the viewer's target group.
+    const listener = json.Resources[rule.Properties.ListenerArn.Ref]!;
+    expect(listener.Properties.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: expect.stringMatching(/^HTTPSViewerTargetGroup/) } }]);
+
+    // The controller may modify that rule only, and finds it in its config.
+    const controllerPolicy = Object.entries(json.Resources).find(([id]) => id.startsWith('ControllerPolicy'))![1];
+    const statements = controllerPolicy.Properties.PolicyDocument.Statement as Statement[];
+    const modify = statements.filter((s) => actionsOf(s).some((a) => /ModifyRule|ModifyListener|CreateRule|DeleteRule/.test(a)));
+    expect(modify).toEqual([expect.objectContaining({ Sid: 'SwitchFallbackRule', Action: 'elasticloadbalancing:ModifyRule', Resource: { Ref: ruleId } })]);
+    const configWriters = JSON.stringify(Object.values(json.Resources).filter((r) => r.Type === 'Custom::AWS'));
+    expect(configWriters).toContain('fallbackRuleArn');
+    expect(configWriters).toContain(`{"Ref":"${ruleId}"}`);
+  });
+
+  test('fallbackPage.enabled false: no rule and no listener-rule permission', () => {
+    const off = synth({ ...exampleSite, viewer: { ...exampleSite.viewer!, fallbackPage: { enabled: false } } }).template;
+    off.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+    expect(JSON.stringify(off.toJSON())).not.toContain('elasticloadbalancing:ModifyRule');
+  });
+});
+
+describe('viewer.fallbackPage in the site file', () => {
+  test('the page holds at most 1,024 characters (an ALB fixed response), named by its path', () => {
+    const withBody = (body: string) => ({ ...exampleSite, viewer: { ...exampleSite.viewer!, fallbackPage: { body } } });
+    expect(parseSite(withBody('x'.repeat(1024))).viewer?.fallbackPage).toEqual({ enabled: true, body: 'x'.repeat(1024) });
+    expect(() => parseSite(withBody('x'.repeat(1025)))).toThrow(/viewer\.fallbackPage\.body.*1024 characters/s);
+    expect(() => parseSite(withBody(''))).toThrow(/viewer\.fallbackPage\.body.*must not be empty/s);
+  });
+});
