@@ -33,7 +33,7 @@ exit codes: 0 recorded; 2 usage error, unknown name, unreadable input`;
 const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?$/;
 
 /** `--until`: ISO 8601 with a zone, or `<h>h<m>m` from `now`. */
-export function parseUntil(text: string, now: Date): Date {
+function parseUntil(text: string, now: Date): Date {
   const duration = DURATION.exec(text);
   if (duration !== null && text !== '') {
     return new Date(now.getTime() + (Number(duration[1] ?? 0) * 60 + Number(duration[2] ?? 0)) * 60_000);
