@@ -29,15 +29,18 @@ function loadSite(app: App): Site {
 /** The keys of cdk.json's context: the project's own settings, not typos. */
 function projectContextKeys(): string[] {
   try {
-    const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-    return Object.keys(cdkJson.context ?? {});
+    const cdkJson: unknown = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8'));
+    const context: unknown = typeof cdkJson === 'object' && cdkJson !== null ? Reflect.get(cdkJson, 'context') : undefined;
+    return typeof context === 'object' && context !== null ? Object.keys(context) : [];
   } catch {
     return [];
   }
 }
 
 const app = new App();
-for (const notice of contextNotices(app.node.getAllContext(), projectContextKeys())) process.stderr.write(`${notice}\n`);
+const allContext: unknown = app.node.getAllContext();
+const givenContext: Record<string, unknown> = typeof allContext === 'object' && allContext !== null ? { ...allContext } : {};
+for (const notice of contextNotices(givenContext, projectContextKeys())) process.stderr.write(`${notice}\n`);
 const site = loadSite(app);
 // Warnings do not stop the synth: the site is valid, but its administrator should know (stderr: stdout is the template).
 for (const warning of siteWarnings(site)) process.stderr.write(`WARNING ${warning.path}: ${warning.message}\n`);

@@ -4,6 +4,7 @@
  */
 type CommandModule = { run(args: string[]): Promise<number> };
 
+/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-return -- each command module is loaded on demand (loading them all costs every command the AWS SDK clients of the others); each exports run as CommandModule says, and test/cli/help.test.ts runs every command */
 const COMMANDS: Record<string, () => CommandModule> = {
   probe: () => require('../lambda/cli/probe'),
   reconcile: () => require('../lambda/cli/reconcile'),
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   pin: () => require('../lambda/cli/pin'),
   unpin: () => require('../lambda/cli/pin'),
 };
+/* eslint-enable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-return -- only COMMANDS loads modules by name */
 
 const USAGE = `usage: medlb <command> [options]
 commands:

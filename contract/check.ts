@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { describePemSafely, holdsPrivateKey } from './pem';
+import { messageOf } from './thrown';
 
 /** Protocols the controller can check a real server with. */
 export const PROBE_PROTOCOLS = ['tcp', 'dicom', 'hl7', 'xds', 'http', 'https'] as const;
@@ -55,6 +56,14 @@ export const XDS_OPTION_TRANSACTION = {
   repositoryUniqueId: 'repository',
 } as const satisfies Record<string, XdsTransaction>;
 
+function isProtocolSpecificOption(key: string): key is ProtocolSpecificOption {
+  return Object.hasOwn(CHECK_OPTION_PROTOCOLS, key);
+}
+
+function isXdsSentinel(key: string): key is keyof typeof XDS_OPTION_TRANSACTION {
+  return Object.hasOwn(XDS_OPTION_TRANSACTION, key);
+}
+
 /** A check's options as far as the rules need them (raw input: anything may be missing). */
 export type CheckOptionsView = { readonly protocol: string } & { readonly [option in ProtocolSpecificOption]?: unknown };
 
@@ -72,8 +81,8 @@ export type CheckOptionProblem =
 export function checkOptionProblems(check: CheckOptionsView): CheckOptionProblem[] {
   const problems: CheckOptionProblem[] = [];
   const given = (option: ProtocolSpecificOption) => check[option] !== undefined;
-  const applies = (option: ProtocolSpecificOption) => (CHECK_OPTION_PROTOCOLS[option] as readonly string[]).includes(check.protocol);
-  for (const option of Object.keys(CHECK_OPTION_PROTOCOLS) as ProtocolSpecificOption[]) {
+  const applies = (option: ProtocolSpecificOption) => CHECK_OPTION_PROTOCOLS[option].some((protocol) => protocol === check.protocol);
+  for (const option of Object.keys(CHECK_OPTION_PROTOCOLS).filter(isProtocolSpecificOption)) {
     if (given(option) && !applies(option)) problems.push({ option, kind: 'wrong-protocol', protocols: CHECK_OPTION_PROTOCOLS[option] });
   }
   // https is TLS by protocol; tcp/dicom/hl7/xds only with `tls`.
@@ -85,7 +94,8 @@ export function checkOptionProblems(check: CheckOptionsView): CheckOptionProblem
   if (given('caCertificates') && check.insecure === true) problems.push({ option: 'caCertificates', kind: 'contradicts-insecure' });
   if (check.protocol === 'xds') {
     const transaction = typeof check.transaction === 'string' ? check.transaction : DEFAULT_XDS_TRANSACTION;
-    for (const [option, wanted] of Object.entries(XDS_OPTION_TRANSACTION) as Array<[keyof typeof XDS_OPTION_TRANSACTION, XdsTransaction]>) {
+    for (const option of Object.keys(XDS_OPTION_TRANSACTION).filter(isXdsSentinel)) {
+      const wanted = XDS_OPTION_TRANSACTION[option];
       if (given(option) && transaction !== wanted) problems.push({ option, kind: 'wrong-transaction', transaction: wanted, given: transaction });
     }
   }
@@ -228,7 +238,7 @@ export function caCertificatesProblem(pem: string): string | undefined {
     try {
       new X509Certificate(block);
     } catch (error) {
-      return `certificate ${index + 1} does not parse: ${(error as Error).message}`;
+      return `certificate ${index + 1} does not parse: ${messageOf(error)}`;
     }
   }
   return undefined;

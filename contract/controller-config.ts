@@ -24,6 +24,7 @@ import {
   serverNameProblem,
   XDS_TRANSACTIONS,
 } from './check';
+import { messageOf } from './thrown';
 
 /** Default time between rounds inside one controller invocation, in seconds. */
 export const DEFAULT_INTERVAL_SECONDS = 10;
@@ -268,7 +269,7 @@ export function parseControllerConfig(input: unknown, source = 'controller confi
     try {
       value = JSON.parse(input);
     } catch (err) {
-      throw new ControllerConfigError(source, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
+      throw new ControllerConfigError(source, [{ path: '', message: `not valid JSON: ${messageOf(err)}` }]);
     }
   }
   const result = ControllerConfigSchema.safeParse(value);

@@ -43,6 +43,7 @@ import type { RoundLogger } from './controller/round-logger';
 import { HANDLER_DEFAULTS } from './handler-defaults';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../contract/controller-config';
 import type { PendingDeregistration } from './reconcile/reconcile-types';
+import { messageOf } from '../contract/thrown';
 
 /** The parts of the Lambda context the controller uses. */
 export interface InvocationContext {
@@ -117,7 +118,7 @@ export function configFromFile(path: string): () => Promise<ControllerConfig> {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new ControllerConfigError(path, [{ path: '', message: `cannot be read (${(err as Error).message})` }]);
+      throw new ControllerConfigError(path, [{ path: '', message: `cannot be read (${messageOf(err)})` }]);
     }
     return parseControllerConfig(text, path);
   };

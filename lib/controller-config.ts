@@ -91,9 +91,10 @@ export function usesDiscovery(site: Site): boolean {
  * discovery, the check port to where its instances can be (the selector's subnets, else the VPC CIDR).
  */
 export function checkEgressOf(site: Site): CheckEgress[] {
+  const viewer = site.viewer;
   const discovered = [
     ...site.services.flatMap((service) => discoveryCidrsOf(service, site).map((cidr) => ({ cidr, port: service.healthCheck.port }))),
-    ...(site.viewer ? discoveryCidrsOf(site.viewer, site).map((cidr) => ({ cidr, port: site.viewer!.healthCheck.port })) : []),
+    ...(viewer ? discoveryCidrsOf(viewer, site).map((cidr) => ({ cidr, port: viewer.healthCheck.port })) : []),
   ];
   return [...staticCheckEgressOf(site), ...discovered];
 }
@@ -103,7 +104,7 @@ function staticCheckEgressOf(site: Site): CheckEgress[] {
   const add = (port: number, ip: string) => hostsByPort.set(port, [...(hostsByPort.get(port) ?? []), `${ip}/32`]);
   // A server with its own port is checked on it (lib/site/server-ports.ts).
   for (const service of site.services) for (const server of service.realServers) add(server.port ?? service.healthCheck.port, server.ip);
-  for (const server of site.viewer?.realServers ?? []) add(server.port ?? site.viewer!.healthCheck.port, server.ip);
+  if (site.viewer) for (const server of site.viewer.realServers) add(server.port ?? site.viewer.healthCheck.port, server.ip);
   const perPortBudget = Math.floor(MAX_HOST_EGRESS_RULES / Math.max(1, hostsByPort.size));
   return [...hostsByPort].flatMap(([port, hosts]) => ipv4.coveringCidrs(hosts, perPortBudget).map((cidr) => ({ cidr, port })));
 }
@@ -138,5 +139,6 @@ function targetOf(server: RealServer): ControllerServiceInput['targets'][number]
 /** The check as the controller reads it: only the fields that were given (templates stay minimal). */
 function checkOf(check: HealthCheck): ControllerServiceInput['check'] {
   const { rise: _rise, fall: _fall, ...probe } = check;
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the entries are the check's own, only undefined ones dropped; the controller schema validates the result
   return Object.fromEntries(Object.entries(probe).filter(([, value]) => value !== undefined)) as ControllerServiceInput['check'];
 }

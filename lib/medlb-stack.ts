@@ -263,6 +263,7 @@ export class MedlbStack extends Stack {
       siteName: site.name,
       services: [
         ...site.services.map((service) => {
+          // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- every service got its TcpService in the loop above, by label
           const tcp = services.get(service.label)!;
           return {
             kind: 'nlb' as const,

@@ -100,7 +100,7 @@ describe('trusted CA certificates', () => {
 
   test('the controller config refuses a bundle that does not parse', () => {
     const config = deriveControllerConfig(parseSite(exampleSite), groupsFor(exampleSite));
-    (config.services[4]!.check as any).caCertificates = 'garbage';
+    (config.services[4].check as any).caCertificates = 'garbage';
     expect(() => parseControllerConfig(config)).toThrow(/services\[4\]\.check\.caCertificates: holds no PEM certificate/);
   });
 });

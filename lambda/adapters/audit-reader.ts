@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../reconcile/state';
+import { codeOf, messageOf } from '../../contract/thrown';
 
 /** Which records to read: `since` inclusive, `until` exclusive (ISO 8601 in UTC, as records store `when`). */
 export interface AuditRange {
@@ -22,11 +23,12 @@ export class AuditRecordError extends Error {
 const REQUIRED = ['who', 'when', 'action', 'service', 'target'] as const;
 
 function asRecord(raw: unknown, source: string): AuditRecord {
-  const item = raw as Record<string, unknown>;
-  const missing = REQUIRED.filter((field) => typeof item?.[field] !== 'string');
+  const item: Record<string, unknown> = typeof raw === 'object' && raw !== null ? { ...raw } : {};
+  const missing = REQUIRED.filter((field) => typeof item[field] !== 'string');
   if (missing.length > 0) throw new AuditRecordError(`${source}: not an audit record (missing ${missing.join(', ')})`);
   // Keys and the TTL are storage details, not part of the record.
   const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...record } = item;
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- who/when/action/service/target are checked above; the other fields are optional strings written by medlb
   return record as unknown as AuditRecord;
 }
 
@@ -58,7 +60,7 @@ export async function readDynamoDbAudit(client: DynamoDBDocumentClient, tableNam
         }),
       );
       for (const item of page.Items ?? []) records.push(asRecord(item, `DynamoDB table ${tableName} item ${String(item.pk)}/${String(item.sk)}`));
-      startKey = page.LastEvaluatedKey as Record<string, unknown> | undefined;
+      startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
   return inTimeOrder(records.filter((r) => inRange(r, range)));
@@ -70,8 +72,8 @@ export async function readFileAudit(path: string, range: AuditRange): Promise<Au
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new AuditRecordError(`audit log ${path} cannot be read: ${(err as Error).message}`);
+    if (codeOf(err) === 'ENOENT') return [];
+    throw new AuditRecordError(`audit log ${path} cannot be read: ${messageOf(err)}`);
   }
   const records: AuditRecord[] = [];
   text.split('\n').forEach((line, index) => {

@@ -3,6 +3,7 @@
  * retries off, so every attempt passes through here and is counted; throttling and transient failures are
  * retried with exponential backoff and full jitter, bounded in attempts and in total backoff time.
  */
+import { propertyOf } from '../../contract/thrown';
 
 /** Retry settings shared by the adapters. */
 export interface RetryProps {
@@ -162,18 +163,20 @@ export function explainMissingRegion<C extends RegionResolvingClient>(client: C)
 function classify(error: unknown, attempt: number): FailedAttempt {
   const code = awsErrorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const metadata = propertyOf(error, '$metadata');
+  const httpStatus = propertyOf(metadata, 'httpStatusCode');
+  const status = typeof httpStatus === 'number' ? httpStatus : undefined;
   const throttled = THROTTLING_CODES.has(code) || /rate exceeded/i.test(message) || status === 429;
-  const serverFault = (error as { $fault?: string } | undefined)?.$fault === 'server' || (status !== undefined && status >= 500);
+  const serverFault = propertyOf(error, '$fault') === 'server' || (status !== undefined && status >= 500);
   return { error, code, message, throttled, retryable: throttled || TRANSIENT_CODES.has(code) || serverFault, attempt };
 }
 
 /** The AWS error code of an SDK v3 error (or a Node network error's code). */
 export function awsErrorCode(error: unknown): string {
   if (typeof error !== 'object' || error === null) return 'Unknown';
-  const e = error as { Code?: unknown; code?: unknown; name?: unknown };
-  if (typeof e.Code === 'string') return e.Code;
-  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
-  if (typeof e.code === 'string') return e.code;
+  const [Code, name, code] = [propertyOf(error, 'Code'), propertyOf(error, 'name'), propertyOf(error, 'code')];
+  if (typeof Code === 'string') return Code;
+  if (typeof name === 'string' && name !== 'Error') return name;
+  if (typeof code === 'string') return code;
   return 'Unknown';
 }

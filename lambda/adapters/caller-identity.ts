@@ -6,6 +6,7 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsClientConfig, type AwsClientOptions } from './aws-client-config';
 import { explainMissingRegion, MissingRegionError } from './aws-retry';
+import { propertyOf } from '../../contract/thrown';
 
 /** The caller's identity: verified by STS, or unverified because no credentials (or no region) were configured. */
 export type CallerIdentity = { readonly identity: 'verified'; readonly principal: string } | { readonly identity: 'unverified'; readonly why: string };
@@ -39,7 +40,7 @@ async function askSts(client: STSClient): Promise<CallerIdentity> {
     return { identity: 'verified', principal: Arn };
   } catch (err) {
     if (err instanceof CallerIdentityError) throw err;
-    if ((err as { name?: string }).name === 'CredentialsProviderError') return { identity: 'unverified', why: 'no AWS credentials' };
+    if (propertyOf(err, 'name') === 'CredentialsProviderError') return { identity: 'unverified', why: 'no AWS credentials' };
     if (err instanceof MissingRegionError) return { identity: 'unverified', why: 'no AWS region' };
     throw new CallerIdentityError(
       `cannot verify the caller with STS GetCallerIdentity (${err instanceof Error ? err.message : String(err)}); ` +

@@ -56,6 +56,7 @@ import {
 } from '../reconcile/state';
 import { STATE_STORE_DEFAULTS } from './state-store-defaults';
 import { StateConflictError, type StateStore } from '../reconcile/ports';
+import { propertyOf } from '../../contract/thrown';
 
 /** Partition key of every state item. */
 export const STATE_PARTITION = 'STATE';
@@ -125,8 +126,8 @@ export class DynamoDbStateStore implements StateStore {
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      startKey = page.LastEvaluatedKey as Record<string, unknown> | undefined;
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
     } while (startKey);
 
     const services: Record<
@@ -146,6 +147,7 @@ export class DynamoDbStateStore implements StateStore {
     const snapshot = emptySnapshot();
     let lastRoundAt: string | undefined;
     const serviceOf = (name: string) => (services[name] ??= { ...emptyServiceState(), targets: {}, overrides: {} });
+    /* eslint-disable @typescript-eslint/consistent-type-assertions -- items this store wrote itself in these shapes; parseControllerState below validates the whole state */
     for (const item of items) {
       const sk = String(item.sk);
       const service = String(item.service);
@@ -160,7 +162,7 @@ export class DynamoDbStateStore implements StateStore {
         const updatedAt = typeof item.updatedAt === 'string' ? Date.parse(item.updatedAt) : Number.NaN;
         if (!Number.isNaN(updatedAt) && (lastRoundAt === undefined || updatedAt > Date.parse(lastRoundAt))) lastRoundAt = new Date(updatedAt).toISOString();
       } else if (sk.startsWith('FAILBACK#')) {
-        const { by, at, reason } = item as Record<string, unknown>;
+        const { by, at, reason } = item;
         serviceOf(service).failbackRequest = { by, at, ...(reason !== undefined ? { reason } : {}) } as FailbackRequest;
       } else if (sk.startsWith('PIN#')) {
         const { by, at, until, reason } = item as Record<string, unknown>;
@@ -169,10 +171,11 @@ export class DynamoDbStateStore implements StateStore {
         const { pk: _pk, sk: _sk, service: _service, id, expiresAt: _expiresAt, ...window } = item as Record<string, unknown>;
         (serviceOf(service).windows ??= {})[String(id)] = window as unknown as MaintenanceWindow;
       } else if (sk.startsWith('OVERRIDE#')) {
-        const { action, by, at, reason } = item as Record<string, unknown>;
+        const { action, by, at, reason } = item;
         serviceOf(service).overrides[String(item.target)] = { action, by, at, ...(reason !== undefined ? { reason } : {}) } as OperatorOverride;
       }
     }
+    /* eslint-enable @typescript-eslint/consistent-type-assertions -- decoding ends here */
     const state = parseControllerState({ version: STATE_VERSION, services, ...(lastRoundAt !== undefined ? { lastRoundAt } : {}) }, `DynamoDB table ${this.tableName}`);
     for (const [name, service] of Object.entries(state.services)) {
       snapshot.health.set(name, healthJson(service));
@@ -316,7 +319,7 @@ export class DynamoDbStateStore implements StateStore {
     try {
       await write();
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException') {
+      if (err instanceof ConditionalCheckFailedException || propertyOf(err, 'name') === 'ConditionalCheckFailedException') {
         throw new StateConflictError(subject, { cause: err });
       }
       throw err;

@@ -112,7 +112,7 @@ export class Elbv2TargetGroups implements TargetGroupPort {
         ip: id,
         port,
         // An unknown future state is not something the controller may treat as serving.
-        state: state && ELB_STATES.has(state) ? (state as ElbTargetState) : 'unavailable',
+        state: state && ELB_STATES.has(state) ? (state) : 'unavailable',
         ...(description.TargetHealth?.Reason ? { reason: description.TargetHealth.Reason } : {}),
       });
     }

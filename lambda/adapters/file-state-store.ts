@@ -15,6 +15,7 @@ import { appendFile, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { emptyState, parseControllerState, StateFormatError, type AuditRecord, type ControllerState } from '../reconcile/state';
 import type { StateStore } from '../reconcile/ports';
+import { codeOf, messageOf } from '../../contract/thrown';
 
 /** The state file cannot be read or is corrupt; it is left untouched. */
 export class StateFileError extends Error {
@@ -55,7 +56,7 @@ export class FileStateStore implements StateStore {
       await rename(temp, this.path);
     } catch (err) {
       await unlink(temp).catch(() => undefined);
-      throw new StateFileError(this.path, `cannot be written (${(err as Error).message})`, { cause: err });
+      throw new StateFileError(this.path, `cannot be written (${messageOf(err)})`, { cause: err });
     }
   }
 
@@ -70,8 +71,8 @@ export class FileStateStore implements StateStore {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new StateFileError(this.path, `cannot be read (${(err as Error).message})`, { cause: err });
+      if (codeOf(err) === 'ENOENT') return undefined;
+      throw new StateFileError(this.path, `cannot be read (${messageOf(err)})`, { cause: err });
     }
     try {
       return parseControllerState(text, this.path);

@@ -15,6 +15,7 @@ import { FileStateStore, StateFileError } from '../adapters/file-state-store';
 import type { RoundLogger } from '../controller/round-logger';
 import { ControllerConfigError, parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
 import { StateFormatError } from '../reconcile/state';
+import { messageOf } from '../../contract/thrown';
 
 /** Exit codes of the controller commands (docs/architecture.md#cli). */
 export const EXIT = {
@@ -84,7 +85,7 @@ export async function loadConfigFile(path: string): Promise<ControllerConfig> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new InputFileError(`config file ${path} cannot be read: ${(err as Error).message}`);
+    throw new InputFileError(`config file ${path} cannot be read: ${messageOf(err)}`);
   }
   return parseControllerConfig(text, path);
 }
@@ -123,7 +124,7 @@ const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
 /** JSON-lines logger on stderr; `MEDLB_LOG_LEVEL` (debug|info|warn|error) filters. @default warn */
 export function stderrLogger(command: string, env: NodeJS.ProcessEnv = process.env): RoundLogger {
-  const threshold = LEVELS[(env.MEDLB_LOG_LEVEL as keyof typeof LEVELS) ?? 'warn'] ?? LEVELS.warn;
+  const threshold = Object.entries(LEVELS).find(([name]) => name === env.MEDLB_LOG_LEVEL)?.[1] ?? LEVELS.warn;
   const write = (level: keyof typeof LEVELS) => (message: string, details?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
     process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), command, message, ...details })}\n`);

@@ -23,7 +23,7 @@ export async function run(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <service>' : `unexpected argument '${positionals[1]}'`);
-    const name = positionals[0]!;
+    const name = positionals[0];
     const { config, store } = await loadControllerInputs(values);
     const service = config.services.find((s) => s.name.toLowerCase() === name.toLowerCase());
     if (service === undefined) {
@@ -38,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
     const by = operatorName();
     const request = (state: ControllerState): { next?: ControllerState; message: string } => {
       const stored = serviceState(state, service.name);
-      const targets = withPersistedDiscovery(config, state).services.find((s) => s.name === service.name)!.targets as readonly ResolvedTarget[];
+      const targets: readonly ResolvedTarget[] = withPersistedDiscovery(config, state).services.find((s) => s.name === service.name)?.targets ?? [];
       const first = targets.find((t) => !t.drained && stored.overrides[t.name] === undefined && stored.targets[healthKeyOf(t)]?.up === true);
       if (first === undefined) return { message: `no server of ${service.name} is up: nothing to fail back to` };
       if (stored.active === undefined || stored.active.name === first.name) return { message: `nothing pending: ${service.name} is on its first server ${first.name}` };

@@ -63,7 +63,8 @@ names match regardless of case. exit codes: 0 recorded; 2 usage error, unknown n
 export async function run(args: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const [action, ...rest] = args;
-    if (!OPERATOR_ACTIONS.includes(action as OperatorAction)) throw new UsageError(`unknown operator action '${action ?? ''}'`);
+    const operatorAction = OPERATOR_ACTIONS.find((known) => known === action);
+    if (operatorAction === undefined) throw new UsageError(`unknown operator action '${action ?? ''}'`);
     const { values, positionals } = parseCommandArgs(
       rest,
       {
@@ -84,7 +85,7 @@ export async function run(args: string[]): Promise<number> {
     if (positionals.length !== 1) {
       throw new UsageError(positionals.length === 0 ? 'missing <service>/<target>' : `unexpected argument '${positionals[1]}'`);
     }
-    const path = parseTargetPath(positionals[0]!);
+    const path = parseTargetPath(positionals[0]);
     if (!path) throw new UsageError(`'${positionals[0]}' is not <service>/<target>`);
     if (action === 'halt' && !values.reason?.trim()) throw new UsageError('halt needs --reason TEXT: it is an emergency stop, and the audit must say why');
     const scheduled = values.from !== undefined || values.until !== undefined;
@@ -98,7 +99,7 @@ export async function run(args: string[]): Promise<number> {
     // Before anything is written: a caller STS refuses changes nothing.
     const caller = auditIdentity(await resolveCallerIdentity(createStsClient(awsOptionsOf(values))));
     const request = {
-      action: action as OperatorAction,
+      action: operatorAction,
       service: path.service,
       target: path.target,
       by: values.operator ?? operatorName(),

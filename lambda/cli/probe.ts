@@ -26,6 +26,7 @@ import { ClientCertificateError } from '../../contract/client-certificate';
 import { readClientCertificateFiles } from '../controller/client-certificates';
 import { MAX_PROBE_TIMEOUT_MS, probe } from '../probes/index';
 import { PROBE_PROTOCOLS, type CheckSpec, type ProbeProtocol, type ProbeTarget } from '../probes/types';
+import { codeOf, messageOf } from '../../contract/thrown';
 
 export const PROBE_USAGE = `usage: medlb probe <protocol> <host>:<port> [options]
   protocol: ${PROBE_PROTOCOLS.join('|')}
@@ -132,7 +133,7 @@ export function parseProbeArgs(args: readonly string[]): ProbeRequest | 'help' {
     problems.push(`expected <protocol> <host>:<port>, got ${positionals.length} argument(s)${positionals.length > 2 ? `: unexpected "${positionals[2]}"` : ''}`);
   }
   const [protocolText = '', address = ''] = positionals;
-  const protocol = (PROBE_PROTOCOLS as readonly string[]).includes(protocolText) ? (protocolText as ProbeProtocol) : undefined;
+  const protocol = PROBE_PROTOCOLS.find((known) => known === protocolText);
   if (positionals.length >= 1 && !protocol) problems.push(`unknown protocol "${protocolText}" (expected ${PROBE_PROTOCOLS.join('|')})`);
   const { target, problems: addressProblems } = positionals.length >= 2 ? parseAddress(address) : { target: undefined, problems: [] };
   problems.push(...addressProblems);
@@ -249,7 +250,7 @@ function readCaFile(path: string, problems: string[]): string | undefined {
   try {
     pem = readFileSync(path, 'utf8');
   } catch (error) {
-    problems.push(`--ca-file "${path}" cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    problems.push(`--ca-file "${path}" cannot be read: ${codeOf(error) ?? messageOf(error)}`);
     return undefined;
   }
   const problem = caCertificatesProblem(pem);

@@ -15,6 +15,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { awsClientConfig } from '../adapters/aws-client-config';
 import { explainMissingRegion } from '../adapters/aws-retry';
 import { AWS_OPTIONS, awsOptionsOf, EXIT, InputFileError, parseCommandArgs, runCommand, UsageError, writeOut } from './common';
+import { propertyOf } from '../../contract/thrown';
 
 const MAX_ROUNDS = 60;
 
@@ -49,7 +50,7 @@ export async function invokeController(stackName: string, rounds: number, client
       new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify({ maxRounds: rounds })) }),
     );
   } catch (err) {
-    if ((err as { name?: string }).name === 'TooManyRequestsException') {
+    if (propertyOf(err, 'name') === 'TooManyRequestsException') {
       process.stderr.write(`medlb: ${functionName} is busy (reserved concurrency 1: a scheduled invocation is running its rounds); try again when it ends, within a minute\n`);
       return EXIT.serviceFailed;
     }
@@ -62,6 +63,7 @@ export async function invokeController(stackName: string, rounds: number, client
   }
   let result: InvocationResult;
   try {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the deployed controller's own answer, of the handler's return type
     result = JSON.parse(text) as InvocationResult;
   } catch {
     throw new InputFileError(`${functionName} returned no JSON result: ${text.slice(0, 200)}`);

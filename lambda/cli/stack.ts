@@ -49,6 +49,7 @@ export async function loadControllerInputs(values: Record<string, unknown>, env:
   }
   const clientConfig = awsClientConfig(awsOptionsOf(values), env);
   const outputs = await outputsOf(stack, clientConfig);
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- outputsOf refuses a stack without this output, so it is present
   const tableName = outputs.get(STATE_TABLE_OUTPUT)!;
   const documentClient = DynamoDBDocumentClient.from(explainMissingRegion(new DynamoDBClient(clientConfig)));
   const logGroupName = outputs.get(AUDIT_LOG_GROUP_OUTPUT);

@@ -135,7 +135,8 @@ export function buildStatusReport(config: ControllerConfig, state: ControllerSta
 
 function serviceStatus(service: ServiceConfig, stored: ServiceState, views: TargetGroupViews, now: Date): ServiceStatus {
   const windows = openOrScheduledWindows(stored, now).map(({ id, window, inForce }): WindowStatus => ({ id, ...window, inForce }));
-  const targets = (service.targets as readonly ResolvedTarget[]).map((target): TargetStatus => {
+  const resolved: readonly ResolvedTarget[] = service.targets;
+  const targets = resolved.map((target): TargetStatus => {
     const health = stored.targets[healthKeyOf(target)];
     const elb = elbStates(service, target, views);
     const decided = governing(stored, target, now);
@@ -216,8 +217,8 @@ function elbStates(service: ServiceConfig, target: ResolvedTarget, views: Target
   for (const tg of service.targetGroups) {
     const view = views.get(tg.arn);
     if (view === undefined) states[tg.port] = 'unknown';
-    else if (!Array.isArray(view)) states[tg.port] = `error: ${errorCode((view as { error: string }).error)}`;
-    else states[tg.port] = (view as readonly ObservedTarget[]).find((o) => o.ip === target.ip && o.port === registrationPortOf(target, tg))?.state ?? 'not registered';
+    else if ('error' in view) states[tg.port] = `error: ${errorCode(view.error)}`;
+    else states[tg.port] = view.find((o) => o.ip === target.ip && o.port === registrationPortOf(target, tg))?.state ?? 'not registered';
   }
   return states;
 }
@@ -226,11 +227,11 @@ function elbStates(service: ServiceConfig, target: ResolvedTarget, views: Target
 export function elbText(elb: Readonly<Record<string, string>>): string {
   const entries = Object.entries(elb);
   if (entries.length === 0) return '-';
-  if (new Set(entries.map(([, s]) => s)).size === 1) return entries[0]![1];
+  if (new Set(entries.map(([, s]) => s)).size === 1) return entries[0][1];
   return entries.map(([port, s]) => `${port}:${s}`).join(' ');
 }
 
 function errorCode(message: string): string {
   const match = /(TargetGroupNotFound|Throttling|AccessDenied\w*|\w+Exception)/.exec(message);
-  return match ? match[1]! : message.replace(/\s+/g, ' ').slice(0, 40);
+  return match ? match[1] : message.replace(/\s+/g, ' ').slice(0, 40);
 }

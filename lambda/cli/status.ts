@@ -138,10 +138,10 @@ function renderReport(report: StatusReport, options: RenderOptions = {}): string
   const widths = columns.map((title) => Math.max(title.length, ...rows.map((row) => row[title].length)));
   if (!wide) {
     const fixed = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0);
-    widths[widths.length - 1] = Math.max(MIN_NOTE_WIDTH, Math.min(widths[widths.length - 1]!, width - fixed));
+    widths[widths.length - 1] = Math.max(MIN_NOTE_WIDTH, Math.min(widths[widths.length - 1], width - fixed));
   }
-  const noteWidth = widths[widths.length - 1]!;
-  const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const noteWidth = widths[widths.length - 1];
+  const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
   const table = [
     line(columns),
     ...rows.map((row) => line(columns.map((title) => (title === 'NOTE' && !wide ? ellipsis(row.NOTE, noteWidth) : row[title])))),
@@ -155,7 +155,7 @@ function lastRoundLine(age: RoundAge, intervalSeconds: number): string {
   if (age.lastRoundAt === null) {
     return `STALE: no controller round has saved state yet: every column below is unconfirmed (runbook: docs/operating.md#heartbeat)`;
   }
-  const when = `last round ${age.lastRoundAt} (${ageText(age.ageSeconds!)} ago)`;
+  const when = `last round ${age.lastRoundAt} (${age.ageSeconds === null ? 'unknown time' : ageText(age.ageSeconds)} ago)`;
   if (age.stale) return `STALE: ${when}, ${threshold}: is the controller running? Probe and up/down columns are out of date (runbook: docs/operating.md#heartbeat)`;
   return when;
 }

@@ -19,11 +19,6 @@ export interface Ec2CallSummary {
   readonly throttledCalls: number;
 }
 
-/** A port that also counts its API calls (lambda/adapters/elbv2.ts does). */
-interface CountingPort {
-  readonly callCounts: ElbCallSummary;
-}
-
 /** Wraps a port to count its calls when the port itself does not count API attempts. */
 export class CountedPort implements TargetGroupPort {
   private counts = { describeCalls: 0, writeCalls: 0, failedCalls: 0, throttledCalls: 0 };
@@ -72,13 +67,13 @@ export class CountedPort implements TargetGroupPort {
 }
 
 function countsOf(port: TargetGroupPort): ElbCallSummary | undefined {
-  const counts = (port as Partial<CountingPort>).callCounts;
-  return counts && typeof counts.writeCalls === 'number' ? counts : undefined;
+  const counts: unknown = Reflect.get(port, 'callCounts');
+  return isCallSummary(counts, ['describeCalls', 'writeCalls', 'failedCalls', 'throttledCalls']) ? counts : undefined;
 }
 
 export function ec2CountsOf(port: InstanceDiscoveryPort | undefined): Ec2CallSummary | undefined {
-  const counts = (port as { callCounts?: Ec2CallSummary } | undefined)?.callCounts;
-  return counts && typeof counts.describeCalls === 'number' ? counts : undefined;
+  const counts: unknown = port === undefined ? undefined : Reflect.get(port, 'callCounts');
+  return isCallSummary(counts, ['describeCalls', 'failedCalls', 'throttledCalls']) ? counts : undefined;
 }
 
 export function ec2CallsSince(now: Ec2CallSummary, before: Ec2CallSummary): Ec2CallSummary {
@@ -87,4 +82,9 @@ export function ec2CallsSince(now: Ec2CallSummary, before: Ec2CallSummary): Ec2C
     failedCalls: now.failedCalls - before.failedCalls,
     throttledCalls: now.throttledCalls - before.throttledCalls,
   };
+}
+
+/** Whether an adapter's `callCounts` holds every named count (adapters that count their API attempts have it). */
+function isCallSummary<T extends ElbCallSummary | Ec2CallSummary>(value: unknown, fields: readonly (keyof T)[]): value is T {
+  return typeof value === 'object' && value !== null && fields.every((field) => typeof Reflect.get(value, field) === 'number');
 }

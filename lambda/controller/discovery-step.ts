@@ -31,11 +31,11 @@ export async function discoverAll(
   limit: number,
   logger: RoundLogger,
 ): Promise<ReadonlyMap<string, DiscoveryAnswer>> {
-  const services = config.services.filter((service) => service.discovery !== undefined);
-  const answers = await mapConcurrent(services, limit, async (service): Promise<DiscoveryAnswer> => {
+  const services = config.services.flatMap((service) => (service.discovery !== undefined ? [{ service, discovery: service.discovery }] : []));
+  const answers = await mapConcurrent(services, limit, async ({ service, discovery }): Promise<DiscoveryAnswer> => {
     if (!port) return { error: 'no EC2 discovery client is configured' };
     try {
-      const found = await port.describeInstances(service.discovery!);
+      const found = await port.describeInstances(discovery);
       return {
         instances: found.map((i): DiscoveredInstance => ({
           instanceId: i.instanceId,
@@ -51,7 +51,7 @@ export async function discoverAll(
       return { error: message };
     }
   });
-  return new Map(services.map((service, i) => [service.name, answers[i]!]));
+  return new Map(services.map(({ service }, i) => [service.name, answers[i] ?? { error: 'not asked' }]));
 }
 
 /** Applies each service's discovery answer to the config and the state. */
@@ -89,8 +89,8 @@ function inServiceCheck(service: ServiceConfig, observed: ObservedTargetGroups):
   const lists: (readonly ObservedTarget[])[] = [];
   for (const tg of service.targetGroups) {
     const seen = observed[tg.arn];
-    if (!Array.isArray(seen)) return undefined;
-    lists.push((seen as readonly ObservedTarget[]).filter((o) => o.port === tg.port && isRegistered(o.state)));
+    if (seen === undefined || 'error' in seen) return undefined;
+    lists.push(seen.filter((o) => o.port === tg.port && isRegistered(o.state)));
   }
   return (ip) => lists.some((list) => list.some((o) => o.ip === ip));
 }

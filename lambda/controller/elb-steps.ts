@@ -17,7 +17,7 @@ export async function describeAll(config: ControllerConfig, elb: TargetGroupPort
       return { error: message };
     }
   });
-  return Object.fromEntries(arns.map((arn, i) => [arn, results[i]!]));
+  return Object.fromEntries(arns.map((arn, i) => [arn, results[i]]));
 }
 
 export function groupActions(actions: readonly TargetGroupActions[]): Map<string, TargetGroupActions[]> {

@@ -8,10 +8,8 @@ import { probeTarget, type ProbeFunction } from './target-check';
 /** Probes every target of every service, `limit` at a time; a probe never rejects the round. */
 export async function probeAll(config: ControllerConfig, probe: ProbeFunction, limit: number): Promise<Verdicts> {
   const jobs = config.services.flatMap((service) => service.targets.map((target) => ({ service, target })));
-  const results = await mapConcurrent(jobs, limit, ({ service, target }) => probeTarget(probe, service, target));
+  const results = await mapConcurrent(jobs, limit, async ({ service, target }) => ({ service, target, result: await probeTarget(probe, service, target) }));
   const verdicts: Record<string, Record<string, ProbeResult>> = {};
-  jobs.forEach(({ service, target }, i) => {
-    (verdicts[service.name] ??= {})[target.name] = results[i]!;
-  });
+  for (const { service, target, result } of results) (verdicts[service.name] ??= {})[target.name] = result;
   return verdicts;
 }

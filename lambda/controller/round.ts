@@ -158,7 +158,8 @@ export async function runRound(props: RoundProps): Promise<RoundResult> {
     if (discoveryError !== undefined) return { ...report, error: report.error === undefined ? discoveryError : `${discoveryError}; ${report.error}` };
     return report;
   });
-  const ec2Counts = ec2Before ? ec2CallsSince(ec2CountsOf(props.discovery)!, ec2Before) : undefined;
+  const ec2After = ec2Before ? ec2CountsOf(props.discovery) : undefined;
+  const ec2Counts = ec2Before && ec2After ? ec2CallsSince(ec2After, ec2Before) : undefined;
   const summary = summarize(decision, reports, { started, durationMs, dryRun, elbCounts, ec2Counts, stateSaved, applyErrors, discovery: resolved.discovery });
   for (const service of summary.services) {
     for (const note of service.discovery?.notes ?? []) logger.warn('discovery', { service: service.name, note });

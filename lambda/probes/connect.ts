@@ -10,6 +10,7 @@ import type { ClientCertificatePem } from '../../contract/client-certificate';
 import { abortFailure, ProbeFailure } from './probe-failure';
 import { describeTlsAlert } from './tls-alerts';
 import type { CheckSpec, ProbeTarget } from './types';
+import { codeOf, propertyOf } from '../../contract/thrown';
 
 /** The connection options a check asks for: TLS or not, and how to verify the peer. */
 export function tlsOptionsOf(
@@ -92,6 +93,7 @@ export function openConnection(target: ProbeTarget, options: OpenConnectionOptio
       fail(new ProbeFailure(phase === 'connect' ? describeConnectError(err, target) : describeTlsError(err)));
     const onEarlyClose = (): void =>
       fail(new ProbeFailure(phase === 'connect' ? 'connection closed during connect' : 'TLS handshake failed: connection closed by peer'));
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- onAbort is only registered on `signal`, so it is set when this runs
     const onAbort = (): void => fail(abortFailure(signal!, timeoutReason));
     const timer = setTimeout(() => fail(new ProbeFailure(timeoutReason())), Math.max(0, timeoutMs));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -128,6 +130,7 @@ export function openConnection(target: ProbeTarget, options: OpenConnectionOptio
       options.onSocket?.(secure);
       secure.once('error', onError);
       secure.once('close', onEarlyClose);
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- assigned on the line that created it, before any event can fire
       secure.once('secureConnect', () => succeed(secure!));
     });
   });
@@ -140,7 +143,7 @@ function ignoreError(): void {
 
 /** Maps a socket error during TCP connect to an operator-facing reason. */
 export function describeConnectError(err: Error, target?: ProbeTarget): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = codeOf(err);
   switch (code) {
     case 'ECONNREFUSED':
       return 'connection refused';
@@ -165,7 +168,7 @@ export function describeConnectError(err: Error, target?: ProbeTarget): string {
 
 /** Maps an error during the TLS handshake to "TLS handshake failed: <detail>". */
 export function describeTlsError(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = codeOf(err);
   if (code === 'ECONNRESET') return 'TLS handshake failed: connection reset by peer';
   const alert = describeTlsAlert(err);
   if (alert !== undefined) return alert;
@@ -177,8 +180,8 @@ export function describeTlsError(err: Error): string {
     return `TLS handshake failed: the certificate names ${names}, not ${host}; set serverName to one of its DNS names (${code})`;
   }
   // OpenSSL errors carry a short `reason` ("wrong version number"); their message is a multi-line dump.
-  const openSslReason = (err as { reason?: unknown }).reason;
-  const text = typeof openSslReason === 'string' && openSslReason ? openSslReason : err.message.split('\n')[0]!.trim();
+  const openSslReason = propertyOf(err, 'reason');
+  const text = typeof openSslReason === 'string' && openSslReason ? openSslReason : err.message.split('\n')[0].trim();
   const detail = code && !text.includes(code) ? `${text} (${code})` : text;
   return `TLS handshake failed: ${detail}`;
 }

@@ -27,6 +27,6 @@ export class ProbeAbort extends Error {
 
 /** The failure of a probe whose signal fired: the deadline's own reason, or "cancelled". */
 export function abortFailure(signal: AbortSignal, deadlineReason: () => string): ProbeFailure {
-  const abort = signal.reason;
+  const abort: unknown = signal.reason;
   return new ProbeFailure(abort instanceof ProbeAbort && abort.kind === 'deadline' ? deadlineReason() : 'cancelled');
 }

@@ -85,6 +85,7 @@ export async function runProbe(
     controller.signal.addEventListener(
       'abort',
       () => {
+        // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the lifecycle aborts its own controller only with a ProbeAbort
         const kind = (controller.signal.reason as ProbeAbort).kind;
         const graceMs = kind === 'cancelled' ? 0 : DEADLINE_GRACE_MS;
         backstopTimer = setTimeout(() => {

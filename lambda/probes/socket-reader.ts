@@ -5,6 +5,7 @@
 import type * as net from 'node:net';
 import { abortFailure, ProbeFailure } from './probe-failure';
 import { describeTlsAlert } from './tls-alerts';
+import { codeOf } from '../../contract/thrown';
 
 /**
  * An incremental consumer of a byte stream (an MLLP deframer, a PDU reader): it receives every byte exactly once,
@@ -76,14 +77,14 @@ export class SocketReader {
         action();
       };
       const timeoutReason = (): string => `no ${what} within ${timeoutMs} ms`;
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- onAbort is only registered on `signal`, so it is set when this runs
       const onAbort = (): void => finish(() => reject(abortFailure(signal!, timeoutReason)));
       const timer = setTimeout(() => finish(() => reject(new ProbeFailure(timeoutReason()))), Math.max(0, timeoutMs));
       signal?.addEventListener('abort', onAbort, { once: true });
 
       const pump = (): void => {
         try {
-          while (this.queue.length > 0) {
-            const chunk = this.queue.shift()!;
+          for (let chunk = this.queue.shift(); chunk !== undefined; chunk = this.queue.shift()) {
             this.queuedBytes -= chunk.length;
             const value = consume(chunk);
             if (value !== undefined) {
@@ -92,6 +93,7 @@ export class SocketReader {
             }
           }
         } catch (err) {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- consume() throws ProbeFailure or DicomProtocolError; the caller maps what it throws
           finish(() => reject(err));
           return;
         }
@@ -114,7 +116,7 @@ export class SocketReader {
 
 /** Maps a socket error after the connection was established. */
 function describeStreamError(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = codeOf(err);
   if (code === 'ECONNRESET') return 'connection reset by peer';
   if (code === 'EPIPE') return 'connection closed by peer while sending';
   // With TLS 1.3 the server judges the client certificate after the client's handshake is done: its alert arrives here.

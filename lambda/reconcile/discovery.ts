@@ -92,7 +92,7 @@ export function discoveredTargets(staticTargets: readonly TargetConfig[], instan
       source: instance.matchedBy,
     };
   });
-  targets.sort((a, b) => compare(a.name, b.name) || compare(a.instanceId!, b.instanceId!));
+  targets.sort((a, b) => compare(a.name, b.name) || compare(a.instanceId ?? '', b.instanceId ?? ''));
   return { targets, skipped };
 }
 
@@ -118,7 +118,8 @@ export function resolveDiscovery(props: {
     return build(lastKnown, [`EC2 discovery failed: using the last known ${lastKnown.instances.length} instance(s) from ${lastKnown.resolvedAt}`], `EC2 discovery failed: ${answer.error}`);
   }
   if (answer.instances.length === 0 && lastKnown.instances.length > 0) {
-    const inService = props.isInService === undefined || lastKnown.instances.some((i) => props.isInService!(i.privateIp));
+    const isInService = props.isInService;
+    const inService = isInService === undefined || lastKnown.instances.some((i) => isInService(i.privateIp));
     if (inService) {
       const count = lastKnown.suspiciousEmptyAnswers + 1;
       if (count <= service.fall) {

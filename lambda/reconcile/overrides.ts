@@ -104,7 +104,7 @@ export interface OverrideRisk {
 export function overrideRisk(service: ServiceConfig, state: ControllerState, action: OperatorAction, target: string): OverrideRisk | undefined {
   if (action === 'online') return undefined;
   const stored = state.services[service.name] ?? emptyServiceState();
-  const targets = service.targets as readonly ResolvedTarget[];
+  const targets: readonly ResolvedTarget[] = service.targets;
   const available = targets.filter((t) => !t.drained && overrideOf(stored.overrides, t) === undefined);
   const isUp = (t: ResolvedTarget) => stored.targets[t.instanceId ?? t.name]?.up === true;
   const anyUp = available.some(isUp);
@@ -148,7 +148,8 @@ export function resolveService(config: ControllerConfig, name: string, target = 
  * @throws UnknownTargetError with a did-you-mean
  */
 export function resolveTargetName(service: ServiceConfig, name: string): string {
-  const names = [...new Set((service.targets as readonly ResolvedTarget[]).flatMap((t) => (t.nameTag !== undefined ? [t.name, t.nameTag] : [t.name])))];
+  const resolved: readonly ResolvedTarget[] = service.targets;
+  const names = [...new Set(resolved.flatMap((t) => (t.nameTag !== undefined ? [t.name, t.nameTag] : [t.name])))];
   const found = names.find((n) => n === name) ?? uniqueIgnoringCase(names, (n) => n, name);
   if (found === undefined) throw new UnknownTargetError(service.name, name, service.targets.map((t) => t.name), 'target');
   return found;
@@ -176,11 +177,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     previous = current;
   }
-  return previous[b.length]!;
+  return previous[b.length];
 }
 
 /** Parses `<service>/<target>`; the service name may not contain '/', the target name may. */
@@ -218,7 +219,7 @@ export function applyOperatorAction(config: ControllerConfig, state: ControllerS
     // A repeated request keeps the original record (who/when of the first drain stays visible).
     overrides[request.target] = changed
       ? { action, by: request.by, at: when, ...(request.reason !== undefined ? { reason: request.reason } : {}) }
-      : previous!;
+      : previous;
   }
   const audit: AuditRecord = {
     who: request.by,

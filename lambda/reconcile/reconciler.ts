@@ -74,7 +74,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
 function reconcileService(service: ServiceConfig, input: ReconcileInput): ServiceOutcome {
   const previous = serviceState(input.state, service.name);
   const verdicts = input.verdicts[service.name] ?? {};
-  const serviceTargets = service.targets as readonly ResolvedTarget[];
+  const serviceTargets: readonly ResolvedTarget[] = service.targets;
   const isEligible = (target: ResolvedTarget): boolean => !target.drained && overrideOf(previous.overrides, target) === undefined;
   const targetsExpected = serviceTargets.filter(isEligible).length;
 
@@ -83,7 +83,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
 
   const observedByGroup = observedGroupsOf(service, input.observed);
   const memberships = new Map(serviceTargets.map((t) => [t.name, membershipOf(t, observedByGroup)] as const));
-  const registeredAnywhere = (target: ResolvedTarget): boolean => memberships.get(target.name)!.some((m) => isRegistered(m.state));
+  const registeredAnywhere = (target: ResolvedTarget): boolean => (memberships.get(target.name) ?? []).some((m) => isRegistered(m.state));
   const bootstrap = !serviceTargets.some(registeredAnywhere);
 
   // Rise/fall.
@@ -117,7 +117,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
   }
 
   // Desired set and fail-open.
-  const upEligible = serviceTargets.filter((t) => isEligible(t) && health[healthKeyOf(t)]!.up);
+  const upEligible = serviceTargets.filter((t) => isEligible(t) && health[healthKeyOf(t)].up);
   const selection = selectWanted(service, previous, upEligible, at);
   const desiredTargets = selection.desired;
   if (selection.failbackPerformed) log(audit, at, service.name, selection.failbackPerformed.target, 'failback', selection.failbackPerformed.reason);
@@ -135,7 +135,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
     observed: input.observed,
     desired: desiredTargets,
     keepsRegistration,
-    plannedRemoval: (target) => health[healthKeyOf(target)]!.up && overrideOf(previous.overrides, target)?.action !== 'halt',
+    plannedRemoval: (target) => health[healthKeyOf(target)].up && overrideOf(previous.overrides, target)?.action !== 'halt',
     previousPending,
     holdUnknown,
     makeBeforeBreak: input.makeBeforeBreak ?? true,

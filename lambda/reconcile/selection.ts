@@ -30,9 +30,10 @@ export function selectWanted(service: ServiceConfig, previous: ServiceState, upE
   const failback = manualFailback ? manualFailbackChoice(previous, upEligible) : undefined;
   const desired = service.mode === 'balanced' ? upEligible : failback?.keep ? [failback.keep] : upEligible.slice(0, 1);
   const active = manualFailback ? activeAfter(previous.active, desired[0], at) : undefined;
+  const request = previous.failbackRequest;
   const performed =
-    failback?.requestHonoured && desired[0] !== undefined && previous.active?.name !== desired[0].name
-      ? { target: desired[0].name, reason: `failback requested by ${previous.failbackRequest!.by} at ${previous.failbackRequest!.at}` }
+    failback?.requestHonoured && request !== undefined && desired[0] !== undefined && previous.active?.name !== desired[0].name
+      ? { target: desired[0].name, reason: `failback requested by ${request.by} at ${request.at}` }
       : undefined;
   return {
     desired,
@@ -51,7 +52,8 @@ function manualFailbackChoice(
   upEligible: readonly ResolvedTarget[],
 ): { keep?: ResolvedTarget; pendingFor?: string; requestHonoured: boolean } {
   const first = upEligible[0];
-  const current = previous.active === undefined ? undefined : upEligible.find((t) => t.name === previous.active!.name);
+  const active = previous.active;
+  const current = active === undefined ? undefined : upEligible.find((t) => t.name === active.name);
   const requestHonoured =
     previous.failbackRequest !== undefined && previous.active !== undefined && Date.parse(previous.failbackRequest.at) > Date.parse(previous.active.since);
   if (current === undefined || current === first || requestHonoured) return { requestHonoured };

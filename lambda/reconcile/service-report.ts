@@ -61,7 +61,7 @@ export function failedServiceOutcome(
   isEligible: (target: ResolvedTarget) => boolean,
   error: string,
 ): ServiceOutcome {
-  const serviceTargets = service.targets as readonly ResolvedTarget[];
+  const serviceTargets: readonly ResolvedTarget[] = service.targets;
   const targets = serviceTargets.map(
     (target): TargetReport => ({
       ...reportedTarget(target, verdicts, previous.targets[healthKeyOf(target)], overrideOf(previous.overrides, target)),
@@ -113,7 +113,7 @@ export interface TargetReportsInput {
 export function targetReports(input: TargetReportsInput): { targets: TargetReport[]; keptByFailOpen: string[] } {
   const keptByFailOpen: string[] = [];
   const targets = input.targets.map((target): TargetReport => {
-    const groups = input.memberships.get(target.name)!;
+    const groups = input.memberships.get(target.name) ?? [];
     const registeredCount = groups.filter((m) => isRegistered(m.state)).length;
     const registration: Registration =
       registeredCount === groups.length ? 'registered'

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { formatPath, type ConfigProblem } from '../../contract/controller-config';
+import { messageOf } from '../../contract/thrown';
 
 /**
  * Current state format version. Version 2 added `pending` (make-before-break switches, docs/architecture.md
@@ -328,12 +329,12 @@ export function parseControllerState(input: unknown, source = 'controller state'
     try {
       value = JSON.parse(input);
     } catch (err) {
-      throw new StateFormatError(source, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
+      throw new StateFormatError(source, [{ path: '', message: `not valid JSON: ${messageOf(err)}` }]);
     }
   }
   const result = ControllerStateSchema.safeParse(value);
   if (!result.success) {
     throw new StateFormatError(source, result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
   }
-  return { ...result.data, version: STATE_VERSION } as ControllerState;
+  return { ...result.data, version: STATE_VERSION };
 }

@@ -5,7 +5,7 @@
 import type { ElbTargetState, ObservedTarget, TargetRef } from './ports';
 import type { ServiceConfig } from '../../contract/controller-config';
 import type { ResolvedTarget } from './discovery';
-import type { ObservationError, ObservedTargetGroups, TargetGroupMembership, TargetGroupRef } from './reconcile-types';
+import type { ObservedTargetGroups, TargetGroupMembership, TargetGroupRef } from './reconcile-types';
 
 /** One target group of a service with what DescribeTargetHealth listed in it, keyed by `ip:port`. */
 export interface ObservedGroup {
@@ -47,8 +47,8 @@ export function targetRef(target: ResolvedTarget, port: number): TargetRef {
 /** The ELB state of an address in observations (`unregistered` when not listed or not described). */
 export function observedState(observed: ObservedTargetGroups, ref: TargetGroupRef): ElbTargetState | 'unregistered' {
   const list = observed[ref.targetGroupArn];
-  if (!Array.isArray(list)) return 'unregistered';
-  return (list as readonly ObservedTarget[]).find((o) => o.ip === ref.ip && o.port === ref.port)?.state ?? 'unregistered';
+  if (list === undefined || 'error' in list) return 'unregistered';
+  return list.find((o) => o.ip === ref.ip && o.port === ref.port)?.state ?? 'unregistered';
 }
 
 /** Why the service's target groups cannot all be used this round; undefined when every one was described. */
@@ -57,7 +57,7 @@ export function describeError(service: ServiceConfig, observed: ObservedTargetGr
   for (const tg of service.targetGroups) {
     const seen = observed[tg.arn];
     if (seen === undefined) problems.push(`target group ${tg.arn} was not described`);
-    else if (!Array.isArray(seen)) problems.push(`target group ${tg.arn}: ${(seen as ObservationError).error}`);
+    else if ('error' in seen) problems.push(`target group ${tg.arn}: ${seen.error}`);
   }
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
@@ -65,7 +65,9 @@ export function describeError(service: ServiceConfig, observed: ObservedTargetGr
 /** The service's groups with their observed targets; only for a service whose groups were all described. */
 export function observedGroupsOf(service: ServiceConfig, observed: ObservedTargetGroups): ObservedGroup[] {
   return service.targetGroups.map((tg) => {
-    const list = observed[tg.arn] as readonly ObservedTarget[];
+    const seen = observed[tg.arn];
+    // Only called once describeError found every group described.
+    const list = seen === undefined || 'error' in seen ? [] : seen;
     return { tg, list, byKey: new Map(list.map((o) => [refKey(o.ip, o.port), o.state] as const)) };
   });
 }

@@ -103,7 +103,7 @@ export const DEFAULT_NEW_VPC_INTERFACE_ENDPOINTS: readonly ec2.InterfaceVpcEndpo
 
 /** The CDK enum member whose value is `policy`; a policy CDK does not know is a bug in the defaults. */
 function sslPolicyOf(policy: string): elbv2.SslPolicy {
-  const known = Object.values(elbv2.SslPolicy).find((value) => value === policy);
+  const known = Object.values(elbv2.SslPolicy).find((value) => String(value) === policy);
   if (known === undefined) throw new Error(`aws-cdk-lib knows no SslPolicy ${policy}`);
   return known;
 }

@@ -538,7 +538,7 @@ export function cloudWatchRetentionAtLeast(days: number): logs.RetentionDays {
   const offered = Object.values(logs.RetentionDays)
     .filter((value): value is logs.RetentionDays => typeof value === 'number' && value !== logs.RetentionDays.INFINITE)
     .sort((a, b) => a - b);
-  const retention = offered.find((value) => value >= days);
+  const retention = offered.find((value) => Number(value) >= days);
   if (retention === undefined) throw new RangeError(`audit retention of ${days} days exceeds CloudWatch Logs' longest fixed retention (${offered.at(-1)} days)`);
   return retention;
 }

@@ -39,6 +39,7 @@ export class Monitoring extends Construct {
     super(scope, id);
     const parsed = validateProps(props);
     parsed.problems.throwIfAny(`Monitoring (${this.node.path})`);
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- throwIfAny above has thrown unless the settings parsed
     this.settings = parsed.settings!;
     const stackName = Stack.of(this).stackName;
 
@@ -59,6 +60,7 @@ export class Monitoring extends Construct {
     if (props.topic) return props.topic;
     if (props.existingTopicArn) return sns.Topic.fromTopicArn(this, 'AlarmTopic', props.existingTopicArn);
     const stack = Stack.of(this);
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- validateProps requires encryptionKey unless a topic or existingTopicArn is given (returned above)
     const key = props.encryptionKey!;
     const topic = new sns.Topic(this, 'AlarmTopic', {
       topicName: `medlb-${props.siteName}-alarms`,

@@ -13,7 +13,7 @@ export const SITE_JSON_SCHEMA_PATH = join(__dirname, '..', '..', 'examples', 'si
 
 /** The JSON Schema of what a person writes (input side: optional fields and defaults shown). */
 export function siteJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(siteSchema, { io: 'input' }) as Record<string, unknown>;
+  return z.toJSONSchema(siteSchema, { io: 'input' });
 }
 
 /** The JSON Schema as committed: pretty-printed with a trailing newline. */

@@ -34,6 +34,7 @@ function alarmSchema<Extra extends z.ZodRawShape>(window: defaults.AlarmWindowDe
   const schema = z
     .strictObject({ ...windowFields(window), ...extra })
     .superRefine((settings, ctx) => {
+      // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- windowFields adds both numbers to every alarm schema; TypeScript cannot see them through `Extra`
       const { evaluationPeriods, datapointsToAlarm } = settings as { evaluationPeriods: number; datapointsToAlarm: number };
       if (datapointsToAlarm > evaluationPeriods) {
         ctx.addIssue({
@@ -44,6 +45,7 @@ function alarmSchema<Extra extends z.ZodRawShape>(window: defaults.AlarmWindowDe
       }
     });
   // Every field has a default, so an empty object is a complete input (TypeScript cannot see that through `Extra`).
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- every field has a default, so {} is a complete input
   return schema.prefault({} as z.input<typeof schema>).describe(description);
 }
 

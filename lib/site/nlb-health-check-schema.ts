@@ -65,11 +65,12 @@ interface NlbHealthCheckProblem {
  */
 export function nlbHealthCheckProblems(raw: unknown): NlbHealthCheckProblem[] {
   if (typeof raw !== 'object' || raw === null) return [];
-  const given = raw as { intervalSeconds?: unknown; timeoutSeconds?: unknown };
-  const timeout = typeof given.timeoutSeconds === 'number' ? given.timeoutSeconds : defaults.timeoutSeconds;
-  const interval = typeof given.intervalSeconds === 'number' ? given.intervalSeconds : defaults.intervalSeconds;
+  const givenTimeout: unknown = Reflect.get(raw, 'timeoutSeconds');
+  const givenInterval: unknown = Reflect.get(raw, 'intervalSeconds');
+  const timeout = typeof givenTimeout === 'number' ? givenTimeout : defaults.timeoutSeconds;
+  const interval = typeof givenInterval === 'number' ? givenInterval : defaults.intervalSeconds;
   if (timeout < interval) return [];
-  const intervalText = `${interval} s${given.intervalSeconds === undefined ? ', the default' : ''}`;
+  const intervalText = `${interval} s${givenInterval === undefined ? ', the default' : ''}`;
   return [{
     path: ['timeoutSeconds'],
     message: `${timeout} s is not less than intervalSeconds (${intervalText}): CloudFormation rejects a health check whose interval is not greater than its timeout`,

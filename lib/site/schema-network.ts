@@ -59,6 +59,7 @@ export const networkSchema = z
   })
   .transform(
     (network): { existingVpc: ExistingVpcDefinitionShape; newVpc?: undefined } | { newVpc: NewVpcDefinitionShape; existingVpc?: undefined } =>
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- the refinement above requires exactly one of existingVpc and newVpc
       network.existingVpc ? { existingVpc: network.existingVpc } : { newVpc: network.newVpc! },
   )
   .describe('Exactly one of existingVpc or newVpc');

@@ -311,10 +311,12 @@ function checkRealServers(pool: PoolView, vpc: VpcView, problems: ProblemList): 
     }
 
     const inVpc = vpc.cidr === undefined ? undefined : cidrContains(vpc.cidr, address);
+    // Only worded where inVpc is known, that is where the VPC CIDR is.
+    const vpcCidrText = vpc.cidr?.text ?? 'unknown';
     if (inVpc === false && !REGISTRABLE_NON_VPC_CIDRS.some((range) => cidrContains(range, address))) {
       problems.add(
         [...path, 'ip'],
-        `${ip} cannot be registered with a load balancer: outside the VPC (${vpc.cidr!.text}) only ${REGISTRABLE_RANGES_TEXT} are allowed (no public addresses)`,
+        `${ip} cannot be registered with a load balancer: outside the VPC (${vpcCidrText}) only ${REGISTRABLE_RANGES_TEXT} are allowed (no public addresses)`,
       );
     }
     const subnet = vpc.subnets?.find((candidate) => cidrContains(candidate.cidr, address));
@@ -326,14 +328,14 @@ function checkRealServers(pool: PoolView, vpc: VpcView, problems: ProblemList): 
       problems.add(
         [...path, 'onPremises'],
         server.onPremises
-          ? `true contradicts ${ip}, which is inside the VPC CIDR ${vpc.cidr!.text}; remove onPremises (it is inferred from the address)`
-          : `false contradicts ${ip}, which is outside the VPC CIDR ${vpc.cidr!.text}; remove onPremises (it is inferred from the address)`,
+          ? `true contradicts ${ip}, which is inside the VPC CIDR ${vpcCidrText}; remove onPremises (it is inferred from the address)`
+          : `false contradicts ${ip}, which is outside the VPC CIDR ${vpcCidrText}; remove onPremises (it is inferred from the address)`,
       );
     }
     if (transparent && inVpc === false) {
       problems.add(
         [...path, 'ip'],
-        `${ip} is outside the VPC (${vpc.cidr!.text}) but ${pool.label ?? formatPath(pool.path)} is transparent: AWS preserves the client IP only for targets in the VPC; set transparent: false, optionally with proxyProtocolV2: true`,
+        `${ip} is outside the VPC (${vpcCidrText}) but ${pool.label ?? formatPath(pool.path)} is transparent: AWS preserves the client IP only for targets in the VPC; set transparent: false, optionally with proxyProtocolV2: true`,
       );
     }
   });

@@ -59,15 +59,15 @@ describe('state versions', () => {
     const v2 = new DynamoDbStateStore({ client: table.client, tableName: 't' });
     await v2.load();
     await v2.save(V2_STATE);
-    expect(table.items.get('STATE|HEALTH#HL7')).toMatchObject({ format: 2, pending: V2_STATE.services.HL7!.pending });
+    expect(table.items.get('STATE|HEALTH#HL7')).toMatchObject({ format: 2, pending: V2_STATE.services.HL7.pending });
 
     const v1 = new V1DynamoDbStateStore({ client: table.client, tableName: 't' });
     const seenByV1 = await v1.load();
     expect(seenByV1.version).toBe(1);
-    expect(seenByV1.services.HL7!.targets).toEqual(V2_STATE.services.HL7!.targets);
-    expect(seenByV1.services.HL7!.overrides).toEqual(V2_STATE.services.HL7!.overrides);
+    expect(seenByV1.services.HL7.targets).toEqual(V2_STATE.services.HL7.targets);
+    expect(seenByV1.services.HL7.overrides).toEqual(V2_STATE.services.HL7.overrides);
     // Its rounds keep writing: what it does not know (pending) is dropped from the health item it owns.
-    const hl7 = seenByV1.services.HL7!;
+    const hl7 = seenByV1.services.HL7;
     await v1.save({ version: 1, services: { HL7: { ...hl7, targets: { ...hl7.targets, HL71: { passes: 4, failures: 0, up: true } } } } });
     expect(table.items.get('STATE|HEALTH#HL7')).not.toHaveProperty('pending');
     expect(table.items.get('STATE|OVERRIDE#HL7#HL72')).toMatchObject({ action: 'drain', by: 'alice' });
@@ -75,9 +75,9 @@ describe('state versions', () => {
     // Rolled forward again: version 2 reads what version 1 wrote; the switch is rebuilt from ELB's view next round.
     const again = await new DynamoDbStateStore({ client: table.client, tableName: 't' }).load();
     expect(again.version).toBe(2);
-    expect(again.services.HL7!.targets.HL71!.passes).toBe(4);
-    expect(again.services.HL7!.pending).toBeUndefined();
-    expect(again.services.HL7!.overrides.HL72).toMatchObject({ action: 'drain' });
+    expect(again.services.HL7.targets.HL71.passes).toBe(4);
+    expect(again.services.HL7.pending).toBeUndefined();
+    expect(again.services.HL7.overrides.HL72).toMatchObject({ action: 'drain' });
   });
 
   it('a version-1 controller ignores pins and maintenance windows (their own item kinds) and leaves them in place', async () => {

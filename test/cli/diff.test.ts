@@ -7,7 +7,7 @@ import { MedlbStack } from '../../lib/medlb-stack';
 import { exampleSite, parseSite, type Site } from '../../lib/site';
 import { newProjectApp } from '../helpers/cdk-app';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type LooseSite = any;
 
 /** The example site after a change, parsed. */
@@ -140,7 +140,7 @@ describe('medlb diff', () => {
     [['--template', 'x.json', '--stack', 'S', '--deployed', 'y.json'], /one of them/],
     [['-c', 'region=eu-west-2', '--deployed', 'y.json'], /-c takes site=FILE/],
   ])('usage errors exit 2: %j', async (args, message) => {
-    expect(await run(args as string[])).toBe(2);
+    expect(await run(args)).toBe(2);
     expect(err.join('')).toMatch(message);
   });
 

@@ -68,7 +68,7 @@ describe('renderStatus', () => {
     expect(lines[4]).toMatch(/^ +DICOM3 +10\.12\.1\.112 +never +not registered +weight 0; never probed$/);
     expect(lines[5]).toMatch(/^HL7 +UNKNOWN +HL7A +10\.12\.2\.10 +never +error: TargetGroupNotFound +never probed$/);
     // Columns line up: every row's TARGET column starts where the header's does.
-    const targetColumn = lines[1]!.indexOf('TARGET');
+    const targetColumn = lines[1].indexOf('TARGET');
     expect(lines.slice(2).map((l) => l.slice(targetColumn).split(' ')[0])).toEqual(['DICOM1', 'DICOM2', 'DICOM3', 'HL7A']);
   });
 
@@ -142,7 +142,7 @@ describe('the state of a service', () => {
       [arn('b'), states.map(([ip, s]) => ({ ip, port: 11112, state: s }))],
     ]);
   const stateOf = (service: object, views: TargetGroupViews): ServiceStateName =>
-    buildStatusReport(pool, { version: 2, lastRoundAt: '2026-11-24T10:00:00Z', services: { PACS: { targets: {}, overrides: {}, ...service } } }, views, NOW).services[0]!.state;
+    buildStatusReport(pool, { version: 2, lastRoundAt: '2026-11-24T10:00:00Z', services: { PACS: { targets: {}, overrides: {}, ...service } } }, views, NOW).services[0].state;
 
   it('is the first that applies of outage, fail-open, waiting, degraded, drained, serving', () => {
     const serving = both(['10.0.0.1', 'healthy'], ['10.0.0.2', 'healthy']);
@@ -167,7 +167,7 @@ describe('the state of a service', () => {
 
   it('says why in the report, with every target and its ELB state per port', () => {
     const report = buildStatusReport(pool, { version: 2, services: { PACS: { targets: { P1: up(), P2: up() }, overrides: {} } } }, both(['10.0.0.1', 'initial'], ['10.0.0.2', 'unhealthy']), NOW);
-    const service = report.services[0]!;
+    const service = report.services[0];
     expect(service).toMatchObject({ name: 'PACS', state: 'outage', routable: 0, ports: [104, 11112] });
     expect(service.why).toBe('nothing healthy in ELB in every target group (P1 initial, P2 unhealthy)');
     expect(service.targets[0]).toMatchObject({ name: 'P1', ip: '10.0.0.1', up: true, routable: false, elb: { 104: 'initial', 11112: 'initial' }, override: null, pending: null });

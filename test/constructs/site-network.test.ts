@@ -165,6 +165,6 @@ describe('SiteNetwork validation', () => {
   });
 
   it('names the construct in the error message', () => {
-    expect(() => new SiteNetwork(newTestStack(), 'Net', {})).toThrow(/SiteNetwork TestStack\/Net has 1 invalid setting:\n  - give exactly one/);
+    expect(() => new SiteNetwork(newTestStack(), 'Net', {})).toThrow(/SiteNetwork TestStack\/Net has 1 invalid setting:\n {2}- give exactly one/);
   });
 });

@@ -313,7 +313,7 @@ describe('TcpService validation', () => {
       'allowedClientCidrs: at least one client network is required (nothing could connect)',
     ]);
     expect(() => new TcpService(stack, 'Named', { ...base(network), ports: [] })).toThrow(
-      /^TcpService "DICOM-Modalities" \(TestStack\/Named\) has 1 invalid setting:\n  - ports: at least one port is required$/,
+      /^TcpService "DICOM-Modalities" \(TestStack\/Named\) has 1 invalid setting:\n {2}- ports: at least one port is required$/,
     );
   });
 

@@ -152,7 +152,7 @@ describe('verified identity on overrides, and medlb audit, through the real CLI 
       '2021-06-01T12:00:00.000Z  down    PACS/P3  by medlb-controller (arn:aws:iam::111122223333:role/medlb-controller)  config abcdef012345  why: 3 consecutive failures (connect ECONNREFUSED)',
     );
     expect(lines[2]).toMatch(new RegExp(`^\\S+Z  drain   PACS/P1  by Dr\\. Alice \\(${ALICE}\\)  config ${CONFIG_VERSION}  why: OS patching$`));
-    expect(lines[3]).toMatch(/^\S+Z  halt    RIS\/R2  by bob \(identity unverified: name self-asserted\)  config [0-9a-f]{12}  why: smoke$/);
+    expect(lines[3]).toMatch(/^\S+Z {2}halt {4}RIS\/R2 {2}by bob \(identity unverified: name self-asserted\) {2}config [0-9a-f]{12} {2}why: smoke$/);
 
     const json = await runCli(['audit', ...fileArgs(), '--json', '--service', 'RIS']);
     expect(json.code).toBe(0);

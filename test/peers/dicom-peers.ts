@@ -463,7 +463,6 @@ export interface DcmjsDimseScpOptions extends DicomPeerOptions {
 
 /** Starts dcmjs-dimse's SCP (C-ECHO only) on `options.host`, port 0. */
 export async function startDcmjsDimseScp(options: DcmjsDimseScpOptions): Promise<{ host: string; port: number; close(): Promise<void> }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dimse = require('dcmjs-dimse') as typeof import('dcmjs-dimse');
   dimse.log.setLevel('silent');
   const { Scp, responses, constants } = dimse;

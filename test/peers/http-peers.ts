@@ -143,6 +143,7 @@ function recording(handler: Handler, requests: () => RunningServer['requests']):
 
 /** Starts a plain HTTP server on `host`. */
 export async function startHttpServer(host: string, handler: Handler = viewerHandler): Promise<RunningServer> {
+  // eslint-disable-next-line prefer-const -- the request recorder reads it later, once listen() has assigned it
   let running: RunningServer | undefined;
   const server = http.createServer(recording(handler, () => running!.requests));
   running = await listen(server, host);
@@ -156,6 +157,7 @@ export async function startHttpsServer(
   certificate?: TestCertificate,
 ): Promise<RunningServer> {
   const { cert, key } = certificate ?? (await selfSignedCertificate(host));
+  // eslint-disable-next-line prefer-const -- the request recorder reads it later, once listen() has assigned it
   let running: RunningServer | undefined;
   const server = https.createServer({ cert, key }, recording(handler, () => running!.requests));
   running = await listen(server, host);

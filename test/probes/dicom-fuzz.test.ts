@@ -137,7 +137,7 @@ describe('PduReader fuzz', () => {
         split.reader.bufferedBytes === 0 &&
         split.pdus.length === whole.pdus.length &&
         split.pdus.every((pdu, i) => pdu.type === whole.pdus[i].type && pdu.body.equals(whole.pdus[i].body));
-      if (!same) throw new Error(`split stream read differently: ${split.error?.message ?? split.pdus.map((p) => p.type)}`);
+      if (!same) throw new Error(`split stream read differently: ${split.error?.message ?? split.pdus.map((p) => p.type).join(',')}`);
     });
   });
 

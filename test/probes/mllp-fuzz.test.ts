@@ -1,5 +1,6 @@
 import { MllpDeframer, MllpFramingError, mllpFrame } from '../../lambda/probes/mllp';
 import { fuzzSeed, mutate, prng, randomBytes, randomChunks, randomInt } from './fuzz-helpers';
+import { messageOf } from '../../contract/thrown';
 
 const SEED = fuzzSeed(0x6d11f);
 const MAX = 512;
@@ -40,7 +41,7 @@ describe(`MLLP deframer fuzz (seed ${SEED}, replay with FUZZ_SEED=${SEED})`, () 
       }
       if (failure !== undefined) {
         errors += 1;
-        if (!(failure instanceof MllpFramingError)) throw new Error(`seed ${SEED} round ${round}: untyped ${String(failure)}`);
+        if (!(failure instanceof MllpFramingError)) throw new Error(`seed ${SEED} round ${round}: untyped ${messageOf(failure)}`);
         expect(() => deframer.push(Buffer.from([0x0b]))).toThrow(MllpFramingError);
       }
     }

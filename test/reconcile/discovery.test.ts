@@ -100,7 +100,7 @@ function harness(config = makeConfig()) {
   const writesOf = async (extra?: { dryRun?: boolean }) => {
     const from = elb.writes.length;
     const result = await round(extra);
-    return { result, writes: elb.writes.slice(from), service: result.summary.services[0]! };
+    return { result, writes: elb.writes.slice(from), service: result.summary.services[0] };
   };
   return { discovery, elb, store, healthy, round: writesOf };
 }
@@ -141,8 +141,8 @@ describe('discovery in a round', () => {
       ['PACS1', 'tags', id(1)],
       ['PACS2', 'tags', id(2)],
     ]);
-    expect(Object.keys(h.store.state.services.PACS!.targets).sort()).toEqual([id(1), id(2), 'STATIC'].sort());
-    expect(h.store.state.services.PACS!.discovery!.instances.map((i) => i.instanceId)).toEqual([id(1), id(2)]);
+    expect(Object.keys(h.store.state.services.PACS.targets).sort()).toEqual([id(1), id(2), 'STATIC'].sort());
+    expect(h.store.state.services.PACS.discovery!.instances.map((i) => i.instanceId)).toEqual([id(1), id(2)]);
     expect(h.discovery.selectors).toEqual([{ tags: { Role: ['pacs'] }, vpcId: 'vpc-01234567' }]);
     expect(result.failed).toBe(false);
 
@@ -163,7 +163,7 @@ describe('discovery in a round', () => {
     const { writes, service } = await h.round();
     expect(writes).toEqual(['deregister 10.0.1.2']);
     expect(service.targets.map((t) => t.name)).toEqual(['STATIC', 'PACS1']);
-    expect(Object.keys(h.store.state.services.PACS!.targets)).not.toContain(id(2));
+    expect(Object.keys(h.store.state.services.PACS.targets)).not.toContain(id(2));
     // Tagged again: a newcomer (its old counters are gone), registered after rise.
     h.discovery.put(2, 'PACS2', '10.0.1.2');
     expect((await h.round()).writes).toEqual([]);
@@ -225,9 +225,9 @@ describe('discovery in a round', () => {
     expect(service.targets.map((t) => t.name)).toEqual(['STATIC', 'PACS1', 'PACS2']);
     expect(writes).toEqual(['deregister 10.0.1.2']);
     expect(h.elb.ips()).toEqual(['10.0.0.5', '10.0.1.1', '10.0.1.77']);
-    expect(result.reports[0]!.heldUnknownTargets).toBe(true);
-    expect(result.reports[0]!.counts.targetsInService).toBe(2);
-    expect(h.store.state.services.PACS!.discovery!.instances).toHaveLength(2);
+    expect(result.reports[0].heldUnknownTargets).toBe(true);
+    expect(result.reports[0].counts.targetsInService).toBe(2);
+    expect(h.store.state.services.PACS.discovery!.instances).toHaveLength(2);
 
     // EC2 answers again: PACS1 is gone, the unknown address is the controller's to remove.
     h.discovery.failWith = undefined;
@@ -265,7 +265,7 @@ describe('discovery in a round', () => {
 
   it('zero instances when none of them is in service is believed at once; a non-empty answer resets the count', async () => {
     const state = { instances: [{ instanceId: id(1), nameTag: 'P', privateIp: '10.0.1.1', matchedBy: 'tags' as const }], resolvedAt: 'x', suspiciousEmptyAnswers: 1 };
-    const service = makeConfig().services[0]!;
+    const service = makeConfig().services[0];
     const now = new Date('2026-11-24T10:00:00Z');
     expect(resolveDiscovery({ service, previous: state, answer: { instances: [] }, isInService: () => false, now }).state.instances).toEqual([]);
     expect(resolveDiscovery({ service, previous: state, answer: { instances: state.instances }, isInService: () => true, now }).state.suspiciousEmptyAnswers).toBe(0);
@@ -286,20 +286,20 @@ describe('discovery in a round', () => {
     const elb = new MemoryElb();
     const result = await runRound({ config: makeConfig(), stateStore: store, elb, probe: passing(new Set(['10.0.0.5'])) });
     expect(result.failed).toBe(true);
-    expect(result.summary.services[0]!.error).toMatch(/no EC2 discovery client/);
+    expect(result.summary.services[0].error).toMatch(/no EC2 discovery client/);
     expect(elb.ips()).toEqual(['10.0.0.5']);
   });
 });
 
 describe('config and state compatibility', () => {
   it('a config without discovery still parses, and one with discovery may have no static target', () => {
-    expect(parseControllerConfig({ version: 1, services: [{ ...makeConfig().services[0], discovery: undefined }] }).services[0]!.discovery).toBeUndefined();
+    expect(parseControllerConfig({ version: 1, services: [{ ...makeConfig().services[0], discovery: undefined }] }).services[0].discovery).toBeUndefined();
     const discoveryOnly = parseControllerConfig({ version: 1, services: [{ ...makeConfig().services[0], targets: [] }] });
-    expect(discoveryOnly.services[0]!.targets).toEqual([]);
+    expect(discoveryOnly.services[0].targets).toEqual([]);
   });
 
   it('rejects selectors that can never match, and a service with neither targets nor discovery', () => {
-    const base = makeConfig().services[0]!;
+    const base = makeConfig().services[0];
     const problems = (discovery: unknown, targets: unknown[] = []) => {
       try {
         parseControllerConfig({ version: 1, services: [{ ...base, targets, discovery }] });
@@ -316,7 +316,7 @@ describe('config and state compatibility', () => {
 
   it('state files without a discovered set stay valid; the set round-trips with its defaults', () => {
     const state = parseControllerState({ version: 1, services: { PACS: { targets: {}, overrides: {}, discovery: { instances: [], resolvedAt: 't' } } } });
-    expect(state.services.PACS!.discovery).toEqual({ instances: [], resolvedAt: 't', suspiciousEmptyAnswers: 0 });
-    expect(parseControllerState({ version: 1, services: { PACS: { targets: {}, overrides: {} } } }).services.PACS!.discovery).toBeUndefined();
+    expect(state.services.PACS.discovery).toEqual({ instances: [], resolvedAt: 't', suspiciousEmptyAnswers: 0 });
+    expect(parseControllerState({ version: 1, services: { PACS: { targets: {}, overrides: {} } } }).services.PACS.discovery).toBeUndefined();
   });
 });

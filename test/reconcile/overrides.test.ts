@@ -11,7 +11,7 @@ describe('operator actions', () => {
   test.each(['drain', 'halt'] as const)('%s records an override and an audit record (who, when, why)', (action) => {
     const result = applyOperatorAction(config, emptyState(), { action, service: 'S1', target: 'B', by: 'alice', at: AT, reason: 'patching' });
     expect(result.changed).toBe(true);
-    expect(result.state.services.S1!.overrides).toEqual({ B: { action, by: 'alice', at: AT.toISOString(), reason: 'patching' } });
+    expect(result.state.services.S1.overrides).toEqual({ B: { action, by: 'alice', at: AT.toISOString(), reason: 'patching' } });
     expect(result.audit).toEqual({ who: 'alice', when: AT.toISOString(), action, service: 'S1', target: 'B', reason: 'patching' });
   });
 
@@ -29,7 +29,7 @@ describe('operator actions', () => {
     expect(result.changed).toBe(true);
     expect(result.previous).toEqual({ action: 'halt', by: 'bob', at: 'x' });
     expect(result.state.services.S1).toEqual({ targets: { A: { passes: 2, failures: 0, up: true } }, overrides: { B: { action: 'drain', by: 'bob', at: 'y' } } });
-    expect(start.services.S1!.overrides.A).toBeDefined(); // input not mutated
+    expect(start.services.S1.overrides.A).toBeDefined(); // input not mutated
     expect(result.audit).toEqual({ who: 'carol', when: AT.toISOString(), action: 'online', service: 'S1', target: 'A' });
   });
 
@@ -41,7 +41,7 @@ describe('operator actions', () => {
     expect(again.audit.who).toBe('bob');
     const halt = applyOperatorAction(config, first.state, { action: 'halt', service: 'S1', target: 'A', by: 'bob', at: LATER, reason: 'smoke' });
     expect(halt.changed).toBe(true);
-    expect(halt.state.services.S1!.overrides.A).toEqual({ action: 'halt', by: 'bob', at: LATER.toISOString(), reason: 'smoke' });
+    expect(halt.state.services.S1.overrides.A).toEqual({ action: 'halt', by: 'bob', at: LATER.toISOString(), reason: 'smoke' });
   });
 
   test('online without an override changes nothing', () => {
@@ -105,7 +105,7 @@ describe('safe overrides', () => {
   });
   const balanced = makeConfig({ targets: ['A', 'B'] });
   const failover = makeConfig({ mode: 'failover', targets: ['A', 'B'] });
-  const S1 = (c: typeof balanced) => c.services[0]!;
+  const S1 = (c: typeof balanced) => c.services[0];
 
   test('draining or halting the last serving server of a balanced service is risky; with another up it is not', () => {
     expect(overrideRisk(S1(balanced), stateWith({ A: true, B: true }), 'drain', 'A')).toBeUndefined();
@@ -153,7 +153,7 @@ describe('safe overrides', () => {
 
   test('names match regardless of case; state and audit carry the names as the config spells them', () => {
     const result = applyOperatorAction(makeConfig(), emptyState(), { action: 'drain', service: 's1', target: 'b', by: 'alice', at: AT });
-    expect(result.state.services.S1!.overrides.B).toMatchObject({ action: 'drain', by: 'alice' });
+    expect(result.state.services.S1.overrides.B).toMatchObject({ action: 'drain', by: 'alice' });
     expect(result.audit).toMatchObject({ service: 'S1', target: 'B' });
   });
 

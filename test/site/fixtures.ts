@@ -2,7 +2,7 @@
 import { exampleSite, siteProblems, type SiteProblem } from '../../lib/site';
 
 /** A deep copy of the example site, loosely typed so a test can break it in any way. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type LooseSite = any;
 
 /** The example site after a mutation. */
