@@ -33,6 +33,6 @@ export const FALLBACK_RULE_PRIORITY = 1;
 /** True when the rule's conditions are the serving ones (anything else counts as off). */
 export function isServingCondition(conditions: readonly FallbackRuleCondition[]): boolean {
   return conditions.some(
-    (condition) => condition.field === FALLBACK_SERVING_CONDITION.field && condition.values.includes(FALLBACK_SERVING_CONDITION.values[0]!),
+    (condition) => condition.field === FALLBACK_SERVING_CONDITION.field && condition.values.includes(FALLBACK_SERVING_CONDITION.values[0]),
   );
 }

@@ -165,10 +165,10 @@ export class DynamoDbStateStore implements StateStore {
         const { by, at, reason } = item;
         serviceOf(service).failbackRequest = { by, at, ...(reason !== undefined ? { reason } : {}) } as FailbackRequest;
       } else if (sk.startsWith('PIN#')) {
-        const { by, at, until, reason } = item as Record<string, unknown>;
+        const { by, at, until, reason } = item;
         (serviceOf(service).pins ??= {})[String(item.target)] = { by, at, until, reason } as TargetPin;
       } else if (sk.startsWith('WINDOW#')) {
-        const { pk: _pk, sk: _sk, service: _service, id, expiresAt: _expiresAt, ...window } = item as Record<string, unknown>;
+        const { pk: _pk, sk: _sk, service: _service, id, expiresAt: _expiresAt, ...window } = item;
         (serviceOf(service).windows ??= {})[String(id)] = window as unknown as MaintenanceWindow;
       } else if (sk.startsWith('OVERRIDE#')) {
         const { action, by, at, reason } = item;

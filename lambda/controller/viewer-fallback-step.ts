@@ -46,7 +46,8 @@ export async function applyViewerFallbacks(props: FallbackStepProps): Promise<{ 
     }
     const targetsUp = props.reports.find((report) => report.name === service.name)?.counts.targetsUp ?? 0;
     const views = service.targetGroups.map((group) => props.observed[group.arn]);
-    const elbHealthy = views.every(Array.isArray) ? views.flat().filter((target) => target.state === 'healthy').length : undefined;
+    const described = views.flatMap((view) => (view === undefined || 'error' in view ? [] : [view]));
+    const elbHealthy = described.length === views.length ? described.flat().filter((target) => target.state === 'healthy').length : undefined;
     let serving: boolean | undefined;
     let error: string | undefined;
     try {

@@ -104,18 +104,18 @@ describe('state versions', () => {
     // Rolled back: the window is not an override to the old controller (P2 is not drained early), and its save keeps both items.
     const v1 = new V1DynamoDbStateStore({ client: table.client, tableName: 't' });
     const seenByV1 = await v1.load();
-    expect(seenByV1.services.PACS!.overrides).toEqual({});
+    expect(seenByV1.services.PACS.overrides).toEqual({});
     expect(seenByV1.services.PACS).not.toHaveProperty('pins');
     expect(seenByV1.services.PACS).not.toHaveProperty('windows');
-    const pacs = seenByV1.services.PACS!;
+    const pacs = seenByV1.services.PACS;
     await v1.save({ version: 1, services: { PACS: { ...pacs, targets: { ...pacs.targets, P1: { passes: 0, failures: 1, up: true } } } } });
     expect(table.items.has('STATE|PIN#PACS#P1')).toBe(true);
     expect(table.items.get('STATE|HEALTH#PACS')).not.toHaveProperty('scheduleInForce');
 
     // Rolled forward: the pin and the window are back as they were.
     const again = await new DynamoDbStateStore({ client: table.client, tableName: 't' }).load();
-    expect(again.services.PACS!.pins).toEqual(pinned.services.PACS!.pins);
-    expect(again.services.PACS!.windows).toEqual(pinned.services.PACS!.windows);
+    expect(again.services.PACS.pins).toEqual(pinned.services.PACS.pins);
+    expect(again.services.PACS.windows).toEqual(pinned.services.PACS.windows);
   });
 
   it('version 2 reads version-1 state as version 2 with nothing pending', async () => {

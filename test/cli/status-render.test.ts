@@ -210,7 +210,7 @@ describe('pins and maintenance windows in status', () => {
 
   it('shows the pin, the window in force and the scheduled one, in the table and in --json', () => {
     const report = buildStatusReport(pool, stored, views, NOW);
-    const service = report.services[0]!;
+    const service = report.services[0];
     expect(service.state).toBe('drained');
     expect(service.why).toBe('P2 drain window of bob until 2026-11-24T11:00:00.000Z');
     expect(service.windows.map((w) => [w.id, w.inForce])).toEqual([
@@ -229,9 +229,9 @@ describe('pins and maintenance windows in status', () => {
   });
 
   it('says when an explicit override outranks a pin', () => {
-    const halted = { ...stored, services: { PACS: { ...stored.services.PACS!, overrides: { P1: { action: 'halt' as const, by: 'dave', at: '2026-11-24T09:40:00Z', reason: 'x' } } } } };
+    const halted = { ...stored, services: { PACS: { ...stored.services.PACS, overrides: { P1: { action: 'halt' as const, by: 'dave', at: '2026-11-24T09:40:00Z', reason: 'x' } } } } };
     const report = buildStatusReport(pool, halted, views, NOW);
-    expect(report.services[0]!.targets[0]).toMatchObject({ pinOutranked: true, override: { action: 'halt' } });
+    expect(report.services[0].targets[0]).toMatchObject({ pinOutranked: true, override: { action: 'halt' } });
     expect(renderStatus(pool, halted, views, NOW, { wide: true })).toContain('PINNED by alice until 2026-11-24T18:00:00.000Z (outranked by the halt)');
   });
 });

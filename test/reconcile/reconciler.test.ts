@@ -347,12 +347,12 @@ describe('reconcile: details', () => {
     const first = reconcile({
       config,
       verdicts: { S1: verdictsOf({ A: false, B: true }) },
-      state: { version: 2, services: { S1: { targets: { A: upAt(OLD_A), B: upAt(IP.B!) }, overrides: {} } } },
+      state: { version: 2, services: { S1: { targets: { A: upAt(OLD_A), B: upAt(IP.B) }, overrides: {} } } },
       observed: observed('healthy'),
       now: NOW,
     });
     // The new address fails its probe: it is not registered, although the name was up at the old address.
-    expect(first.state.services.S1!.targets.A).toEqual(expect.objectContaining({ up: false, passes: 0, failures: 1, ip: IP.A }));
+    expect(first.state.services.S1.targets.A).toEqual(expect.objectContaining({ up: false, passes: 0, failures: 1, ip: IP.A }));
     expect(first.actions.flatMap((a) => a.register)).toEqual([]);
     // The old address is a stray now; B is healthy in ELB, so it leaves (rule 6a).
     expect(first.actions.flatMap((a) => a.deregister)).toEqual([{ ip: OLD_A, port: 104 }, { ip: OLD_A, port: 11112 }]);
@@ -362,9 +362,9 @@ describe('reconcile: details', () => {
     const passing = (state: ControllerState, at: Date) =>
       reconcile({ config, verdicts: { S1: verdictsOf({ A: true, B: true }) }, state, observed: observed('draining'), now: at });
     const second = passing(first.state, new Date(NOW.getTime() + 10_000));
-    expect(second.state.services.S1!.targets.A!.up).toBe(false);
+    expect(second.state.services.S1.targets.A.up).toBe(false);
     const third = passing(second.state, new Date(NOW.getTime() + 20_000));
-    expect(third.state.services.S1!.targets.A!.up).toBe(true);
+    expect(third.state.services.S1.targets.A.up).toBe(true);
     expect(third.actions.flatMap((a) => a.register)).toEqual([{ ip: IP.A, port: 104 }, { ip: IP.A, port: 11112 }]);
   });
 
@@ -377,7 +377,7 @@ describe('reconcile: details', () => {
       observed: { [TG1]: registered(104, { A: 'healthy' }), [TG2]: registered(11112, { A: 'healthy' }) },
       now: NOW,
     });
-    expect(result.state.services.S1!.targets.A).toEqual(expect.objectContaining({ up: true, failures: 1, ip: IP.A }));
+    expect(result.state.services.S1.targets.A).toEqual(expect.objectContaining({ up: true, failures: 1, ip: IP.A }));
   });
 
   test('the report shows probe, registration per group, override and desired per target', () => {
