@@ -11,7 +11,7 @@ import { exampleSite, parseSite, type SiteInput } from '../../lib/site';
 import { parseControllerConfig } from '../../contract/controller-config';
 import { newProjectApp } from '../helpers/cdk-app';
 
-type Loose = any;  
+type Loose = any;
 
 function siteWithOwnPort(): SiteInput {
   const site = structuredClone(exampleSite) as Loose;
