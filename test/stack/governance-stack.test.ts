@@ -187,7 +187,7 @@ describe('viewer fallback page in the template', () => {
       Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'text/html', MessageBody: expect.stringContaining('viewer is unavailable') } }],
     });
     // The listener's default action still forwards to the viewer's target group.
-    const listener = json.Resources[rule.Properties.ListenerArn.Ref]!;
+    const listener = json.Resources[rule.Properties.ListenerArn.Ref];
     expect(listener.Properties.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: expect.stringMatching(/^HTTPSViewerTargetGroup/) } }]);
 
     // The controller may modify that rule only, and finds it in its config.
