@@ -71,7 +71,7 @@ export interface FallbackPageStatus {
 }
 
 /** Reads each service's fallback rule (read-only: DescribeRules). */
-export async function fallbackPagesOf(config: ControllerConfig, rules: FallbackRulePort): Promise<FallbackPageStatus[]> {
+async function fallbackPagesOf(config: ControllerConfig, rules: FallbackRulePort): Promise<FallbackPageStatus[]> {
   const withRule = config.services.flatMap((service) => (service.fallbackRuleArn === undefined ? [] : [{ name: service.name, ruleArn: service.fallbackRuleArn }]));
   return Promise.all(
     withRule.map(async ({ name, ruleArn }): Promise<FallbackPageStatus> => {
@@ -85,7 +85,7 @@ export async function fallbackPagesOf(config: ControllerConfig, rules: FallbackR
 }
 
 /** One line under the table per fallback page. */
-export function fallbackPageLine(page: FallbackPageStatus): string {
+function fallbackPageLine(page: FallbackPageStatus): string {
   if (page.serving === null) return `${page.service} fallback page: unknown (${page.error ?? 'rule not described'})`;
   return page.serving
     ? `${page.service} fallback page: SERVING — every request gets the maintenance page (HTTP 503) until a viewer server is healthy in ELB`

@@ -11,7 +11,7 @@ import { decideViewerFallback } from '../reconcile/viewer-fallback';
 import type { RoundLogger } from './round-logger';
 
 /** The `target` of fallback-page audit records (the page concerns the service, not one server). */
-export const FALLBACK_AUDIT_TARGET = 'fallback-page';
+const FALLBACK_AUDIT_TARGET = 'fallback-page';
 
 /** One service's fallback page after the step. */
 export interface FallbackOutcome {
