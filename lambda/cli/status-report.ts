@@ -15,6 +15,7 @@
  * The order puts what needs someone now first: at 3 a.m. the one word must not hide an outage behind a drain.
  */
 import type { ObservedTarget } from '../reconcile/ports';
+import type { ObservationError } from '../reconcile/reconcile-types';
 import type { ControllerConfig, ServiceConfig } from '../../contract/controller-config';
 import { healthKeyOf, sourceText, withPersistedDiscovery, type ResolvedTarget } from '../reconcile/discovery';
 import { overrideOf } from '../reconcile/selection';
@@ -32,7 +33,7 @@ import {
 } from '../reconcile/state';
 
 /** What DescribeTargetHealth said per target group: the targets, or why it could not be described. */
-export type TargetGroupViews = ReadonlyMap<string, readonly ObservedTarget[] | { readonly error: string }>;
+export type TargetGroupViews = ReadonlyMap<string, readonly ObservedTarget[] | ObservationError>;
 
 /** The one-word state of a service, most urgent first. */
 export const SERVICE_STATES = ['outage', 'fail-open', 'waiting', 'degraded', 'drained', 'serving', 'unknown'] as const;
@@ -217,7 +218,7 @@ function elbStates(service: ServiceConfig, target: ResolvedTarget, views: Target
   for (const tg of service.targetGroups) {
     const view = views.get(tg.arn);
     if (view === undefined) states[tg.port] = 'unknown';
-    else if ('error' in view) states[tg.port] = `error: ${errorCode(view.error)}`;
+    else if ('error' in view) states[tg.port] = `error: ${view.code}`;
     else states[tg.port] = view.find((o) => o.ip === target.ip && o.port === registrationPortOf(target, tg))?.state ?? 'not registered';
   }
   return states;
@@ -227,11 +228,8 @@ function elbStates(service: ServiceConfig, target: ResolvedTarget, views: Target
 export function elbText(elb: Readonly<Record<string, string>>): string {
   const entries = Object.entries(elb);
   if (entries.length === 0) return '-';
-  if (new Set(entries.map(([, s]) => s)).size === 1) return entries[0][1];
+  const states = new Set(entries.map(([, s]) => s));
+  const [only] = states;
+  if (states.size === 1 && only !== undefined) return only;
   return entries.map(([port, s]) => `${port}:${s}`).join(' ');
-}
-
-function errorCode(message: string): string {
-  const match = /(TargetGroupNotFound|Throttling|AccessDenied\w*|\w+Exception)/.exec(message);
-  return match ? match[1] : message.replace(/\s+/g, ' ').slice(0, 40);
 }

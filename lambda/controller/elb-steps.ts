@@ -1,23 +1,33 @@
 /** The round's ELB steps: describe every target group once, then apply each service's writes. */
 import type { ObservedTarget, TargetGroupPort } from '../reconcile/ports';
 import type { ControllerConfig } from '../../contract/controller-config';
-import type { ObservedTargetGroups, TargetGroupActions } from '../reconcile/reconcile-types';
+import type { ObservationError, ObservedTargetGroups, TargetGroupActions } from '../reconcile/reconcile-types';
+import { codeOf, messageOf, propertyOf } from '../../contract/thrown';
 import { mapConcurrent } from './concurrency';
 import type { RoundLogger } from './round-logger';
 
 /** Describes every target group of the config once; a failure becomes that group's observation error. */
 export async function describeAll(config: ControllerConfig, elb: TargetGroupPort, limit: number, logger: RoundLogger): Promise<ObservedTargetGroups> {
   const arns = [...new Set(config.services.flatMap((s) => s.targetGroups.map((tg) => tg.arn)))];
-  const results = await mapConcurrent(arns, limit, async (arn): Promise<readonly ObservedTarget[] | { error: string }> => {
+  const observed = await mapConcurrent(arns, limit, async (arn): Promise<[string, readonly ObservedTarget[] | ObservationError]> => {
     try {
-      return await elb.describeTargets(arn);
+      return [arn, await elb.describeTargets(arn)];
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      logger.error('DescribeTargetHealth failed', { targetGroupArn: arn, error: message });
-      return { error: message };
+      const observation = observationErrorOf(err);
+      logger.error('DescribeTargetHealth failed', { targetGroupArn: arn, error: observation.error, code: observation.code });
+      return [arn, observation];
     }
   });
-  return Object.fromEntries(arns.map((arn, i) => [arn, results[i]]));
+  return Object.fromEntries(observed);
+}
+
+/**
+ * A failed DescribeTargetHealth as an observation: the code travels as the adapter's error carries it, so
+ * nothing downstream has to parse it back out of the message.
+ */
+export function observationErrorOf(thrown: unknown): ObservationError {
+  const name = propertyOf(thrown, 'name');
+  return { error: messageOf(thrown), code: codeOf(thrown) ?? (typeof name === 'string' ? name : 'Error') };
 }
 
 export function groupActions(actions: readonly TargetGroupActions[]): Map<string, TargetGroupActions[]> {

@@ -8,10 +8,11 @@
  * here: the next round sees the result (the target `draining`) and clears the switch from the state.
  */
 import type { TargetGroupPort, TargetRef } from '../reconcile/ports';
-import type { ObservedTargetGroups, PendingDeregistration } from '../reconcile/reconcile-types';
+import type { ObservationError, ObservedTargetGroups, PendingDeregistration } from '../reconcile/reconcile-types';
 import { observedState } from '../reconcile/target-groups';
 import { replacementIsHealthy } from '../reconcile/make-before-break';
 import type { RoundLogger } from './round-logger';
+import { observationErrorOf } from './elb-steps';
 
 /** What following the switches needs. */
 export interface FollowSwitchesProps {
@@ -38,7 +39,7 @@ export async function followPendingSwitches(props: FollowSwitchesProps): Promise
   const { elb, pending, logger } = props;
   const clock = props.clock ?? Date.now;
   const arns = [...new Set(pending.flatMap((p) => p.replacements.flatMap((r) => r.addresses.map((a) => a.targetGroupArn))))];
-  const observed: Record<string, Awaited<ReturnType<TargetGroupPort['describeTargets']>> | { error: string }> = {};
+  const observed: Record<string, Awaited<ReturnType<TargetGroupPort['describeTargets']>> | ObservationError> = {};
   let errors = 0;
   await Promise.all(
     arns.map(async (arn) => {
@@ -46,7 +47,7 @@ export async function followPendingSwitches(props: FollowSwitchesProps): Promise
         observed[arn] = await elb.describeTargets(arn);
       } catch (err) {
         errors += 1;
-        observed[arn] = { error: err instanceof Error ? err.message : String(err) };
+        observed[arn] = observationErrorOf(err);
       }
     }),
   );

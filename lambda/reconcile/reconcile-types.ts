@@ -14,7 +14,13 @@ export type Verdicts = Readonly<Record<string, Readonly<Record<string, ProbeResu
 
 /** A target group that could not be described this round (e.g. TargetGroupNotFound). */
 export interface ObservationError {
+  /** The whole message, for logs and the round's report. */
   readonly error: string;
+  /**
+   * The error code the adapter's error carries (`ElbApiError.code`: `TargetGroupNotFound`, `Throttling`,
+   * `AccessDenied`, a network error's code), or the error's name when it has none: what `medlb status` shows.
+   */
+  readonly code: string;
 }
 
 /**

@@ -37,7 +37,7 @@ function roundInput(): RoundMetricsInput {
     config,
     verdicts: { S1: { A: pass(), B: { ...fail(), latencyMs: 1000 } }, S2: { D: fail() } },
     state: { version: 2, services: { S1: { targets: { A: { passes: 3, failures: 0, up: true } }, overrides: {} } } },
-    observed: { [TG1]: registered(104, { A: 'healthy' }), [TG2]: registered(11112, { A: 'healthy' }), [TG3]: { error: 'TargetGroupNotFound' } },
+    observed: { [TG1]: registered(104, { A: 'healthy' }), [TG2]: registered(11112, { A: 'healthy' }), [TG3]: { error: 'DescribeTargetHealth: TargetGroupNotFound', code: 'TargetGroupNotFound' } },
     now: new Date('2026-11-24T10:00:00.000Z'),
   });
   return { site: 'example-hospital', services: decision.services, roundDurationMs: 1234.5, elbWrites: 2, elbErrors: 1 };

@@ -54,7 +54,7 @@ const healthy = (ip: string, port: number) => ({ ip, port, state: 'healthy' as c
 const VIEWS: TargetGroupViews = new Map([
   [arn('dicom-104'), [healthy('10.12.1.110', 104), { ip: '10.12.1.111', port: 104, state: 'draining' as const }]],
   [arn('dicom-11112'), [healthy('10.12.1.110', 11112)]],
-  [arn('hl7'), { error: 'DescribeTargetHealth arn: TargetGroupNotFound: One or more target groups not found' }],
+  [arn('hl7'), { error: 'DescribeTargetHealth arn: TargetGroupNotFound: One or more target groups not found', code: 'TargetGroupNotFound' }],
 ]);
 
 describe('renderStatus', () => {

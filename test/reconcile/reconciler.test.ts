@@ -274,7 +274,7 @@ describe('reconcile: details', () => {
       config,
       verdicts: { S1: verdictsOf({ A: false, B: true, C: true }), S2: verdictsOf({ D: true, E: true }) },
       state,
-      observed: { [TG1]: { error: 'TargetGroupNotFound: One or more target groups not found' }, [TG2]: [], [TG3]: [] },
+      observed: { [TG1]: { error: 'TargetGroupNotFound: One or more target groups not found', code: 'TargetGroupNotFound' }, [TG2]: [], [TG3]: [] },
       now: NOW,
     });
     const [s1, s2] = result.services;
