@@ -3,7 +3,7 @@
  * descriptions and the dashboard print (docs/architecture.md#cli). The CLI parses these same flags
  * (lambda/cli/probe.ts); a test parses every rendered command back into the check it came from.
  */
-import { DEFAULT_CHECK_TIMEOUT_MS, type ProbeProtocol } from './check';
+import { DEFAULT_CHECK_TIMEOUT_MS, type Hl7ProcessingId, type ProbeProtocol, type XdsTransaction } from './check';
 
 /** The `medlb probe` flag (without `--`) of every check option besides protocol and port. */
 export const PROBE_FLAGS = {
@@ -40,32 +40,54 @@ export const SERVER_IP_PLACEHOLDER = '<server-ip>';
  */
 export const CA_FILE_PLACEHOLDER = '<file>';
 
-/** The options of a check that `medlb probe` takes (the controller config's check, or a site's health check). */
+/**
+ * A check and its options as `medlb probe` takes them (the controller config's check, or a site's health check).
+ * The probe library's check (lambda/probes/types.ts `CheckSpec`) is this type with a resolved timeout and the
+ * client certificate as data: the options are defined here once.
+ */
 export interface ProbeCommandCheck {
   readonly protocol: ProbeProtocol;
   /** Port probed on each real server. @default - a `<port>` placeholder */
   readonly port?: number;
-  /** @default DEFAULT_CHECK_TIMEOUT_MS (not rendered) */
+  /** Bounds the whole probe, every phase included. @default DEFAULT_CHECK_TIMEOUT_MS (not rendered) */
   readonly timeoutMs?: number;
+  /** Wrap the protocol in TLS (tcp, dicom, hl7, xds). http/https decide by protocol. */
   readonly tls?: boolean;
+  /** Skip certificate verification (TLS variants and https). */
   readonly insecure?: boolean;
+  /**
+   * PEM certificates of the CAs that sign the real servers' certificates (a hospital's internal PKI), trusted
+   * instead of the public CAs when the certificate is verified.
+   */
   readonly caCertificates?: string;
+  /**
+   * The name the server's certificate must hold, also sent as SNI: servers are probed by IP, certificates name
+   * hosts. @default the target's address (verified against the certificate's IP names; no SNI)
+   */
   readonly serverName?: string;
   /** A client certificate (any reference: only its presence is rendered, as file placeholders). */
   readonly clientCertificate?: object;
+  // dicom
   readonly callingAeTitle?: string;
   readonly calledAeTitle?: string;
+  // hl7
   readonly messageType?: string;
   readonly acceptCodes?: readonly string[];
+  /** MSH-3, MSH-4: who the engine sees as sender. @default DEFAULT_HL7_SENDING_APPLICATION / _FACILITY */
   readonly sendingApplication?: string;
   readonly sendingFacility?: string;
+  /** MSH-5, MSH-6: the receiving application and facility the engine routes on. @default empty */
   readonly receivingApplication?: string;
   readonly receivingFacility?: string;
-  readonly processingId?: string;
-  readonly transaction?: string;
+  /** MSH-11. @default DEFAULT_HL7_PROCESSING_ID (P) */
+  readonly processingId?: Hl7ProcessingId;
+  // xds
+  /** @default DEFAULT_XDS_TRANSACTION (registry) */
+  readonly transaction?: XdsTransaction;
   readonly patientId?: string;
   readonly documentUniqueId?: string;
   readonly repositoryUniqueId?: string;
+  // http, https, xds
   readonly path?: string;
   readonly expect?: string;
 }
