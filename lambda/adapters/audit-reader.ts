@@ -1,6 +1,6 @@
 /**
  * Reads the audit trail back (`medlb audit`): from the DynamoDB state table (one `AUDIT#<service>` partition per
- * service, sort key `<when>#<target>#<random>`, see dynamodb-state-store.ts) or from the file store's
+ * service, sort key `<when>#<target>#<random>`: contract/state-table.ts) or from the file store's
  * `<state-file>.audit.jsonl`. Records of every version are readable: fields added later (principal, identity,
  * configVersion) are optional, unknown fields are kept.
  */
@@ -8,6 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../reconcile/state';
 import { codeOf, messageOf } from '../../contract/thrown';
+import { auditPartitionKey, STATE_TABLE_KEYS, withoutStorageAttributes } from '../../contract/state-table';
+
+const { partitionKey: PK, sortKey: SK } = STATE_TABLE_KEYS;
 
 /** Which records to read: `since` inclusive, `until` exclusive (ISO 8601 in UTC, as records store `when`). */
 export interface AuditRange {
@@ -26,8 +29,7 @@ function asRecord(raw: unknown, source: string): AuditRecord {
   const item: Record<string, unknown> = typeof raw === 'object' && raw !== null ? { ...raw } : {};
   const missing = REQUIRED.filter((field) => typeof item[field] !== 'string');
   if (missing.length > 0) throw new AuditRecordError(`${source}: not an audit record (missing ${missing.join(', ')})`);
-  // Keys and the TTL are storage details, not part of the record.
-  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...record } = item;
+  const record = withoutStorageAttributes(item);
   // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- who/when/action/service/target are checked above; the other fields are optional strings written by medlb
   return record as unknown as AuditRecord;
 }
@@ -54,12 +56,12 @@ export async function readDynamoDbAudit(client: DynamoDBDocumentClient, tableNam
       const page = await client.send(
         new QueryCommand({
           TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': `AUDIT#${encodeURIComponent(service)}`, ':from': from, ':to': to },
+          KeyConditionExpression: `${PK} = :pk AND ${SK} BETWEEN :from AND :to`,
+          ExpressionAttributeValues: { ':pk': auditPartitionKey(service), ':from': from, ':to': to },
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      for (const item of page.Items ?? []) records.push(asRecord(item, `DynamoDB table ${tableName} item ${String(item.pk)}/${String(item.sk)}`));
+      for (const item of page.Items ?? []) records.push(asRecord(item, `DynamoDB table ${tableName} item ${String(item[PK])}/${String(item[SK])}`));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }

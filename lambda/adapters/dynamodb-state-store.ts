@@ -1,15 +1,16 @@
 /**
  * State store on DynamoDB (the Lambda's), through @aws-sdk/lib-dynamodb with an injected document client.
  *
- * Single-table design, keys `pk` (S) and `sk` (S):
+ * Single-table design, keys `pk` (S) and `sk` (S); key names, prefixes and encoding are the contract's
+ * (contract/state-table.ts):
  *
  * | item | pk | sk | attributes |
  * |---|---|---|---|
  * | health of a service | `STATE` | `HEALTH#<service>` | service, targets (map: name or instance id → {passes, failures, up, lastProbe}), discovery (the last known EC2 set, docs/architecture.md#discovery), pending (make-before-break switches, since state version 2), format (state version that wrote it), revision, updatedAt |
  * | operator override | `STATE` | `OVERRIDE#<service>#<target>` | service, target, action, by, at, reason |
  * | failback request (manual failback, since state version 2) | `STATE` | `FAILBACK#<service>` | service, by, at, reason |
-| pin (`medlb pin`) | `STATE` | `PIN#<service>#<target>` | service, target, by, at, until, reason, expiresAt (TTL: a week after `until`) |
-| maintenance window (`medlb drain|halt --from --until`) | `STATE` | `WINDOW#<service>#<id>` | service, id, target, action, from, until, by, at, reason, forced, expiresAt (TTL: a week after `until`) |
+ * | pin (`medlb pin`) | `STATE` | `PIN#<service>#<target>` | service, target, by, at, until, reason, expiresAt (TTL: a week after `until`) |
+ * | maintenance window (`medlb drain|halt --from --until`) | `STATE` | `WINDOW#<service>#<id>` | service, id, target, action, from, until, by, at, reason, forced, expiresAt (TTL: a week after `until`) |
  * | audit record | `AUDIT#<service>` | `<when>#<target>#<random>` | who, when, action, service, target, reason, expiresAt (TTL, epoch s) |
  *
  * (`<service>` and `<target>` are URI-encoded in keys so a '#' in a name cannot collide.) All state lives in
@@ -57,9 +58,16 @@ import {
 import { STATE_STORE_DEFAULTS } from './state-store-defaults';
 import { StateConflictError, type StateStore } from '../reconcile/ports';
 import { propertyOf } from '../../contract/thrown';
-
-/** Partition key of every state item. */
-export const STATE_PARTITION = 'STATE';
+import {
+  auditPartitionKey,
+  auditSortKey,
+  STATE_ITEM_PREFIXES,
+  STATE_PARTITION,
+  STATE_TABLE_KEYS,
+  stateItemKey,
+  TTL_ATTRIBUTE,
+  withoutStorageAttributes,
+} from '../../contract/state-table';
 
 export interface DynamoDbStateStoreProps {
   /** Document client (marshalling of plain objects); inject a mock in tests. */
@@ -69,12 +77,9 @@ export interface DynamoDbStateStoreProps {
   readonly auditRetentionDays?: number;
 }
 
-const enc = encodeURIComponent;
-const healthKey = (service: string) => ({ pk: STATE_PARTITION, sk: `HEALTH#${enc(service)}` });
-const overrideKey = (service: string, target: string) => ({ pk: STATE_PARTITION, sk: `OVERRIDE#${enc(service)}#${enc(target)}` });
-const failbackKey = (service: string) => ({ pk: STATE_PARTITION, sk: `FAILBACK#${enc(service)}` });
-const pinKey = (service: string, target: string) => ({ pk: STATE_PARTITION, sk: `PIN#${enc(service)}#${enc(target)}` });
-const windowKey = (service: string, id: string) => ({ pk: STATE_PARTITION, sk: `WINDOW#${enc(service)}#${enc(id)}` });
+const { partitionKey: PK, sortKey: SK } = STATE_TABLE_KEYS;
+/** Condition of a write that creates an item: none with its key exists yet. */
+const ITEM_IS_NEW = `attribute_not_exists(${PK})`;
 /** Pins and windows stay readable for a week after they end (status and rounds ignore them), then DynamoDB deletes them. */
 const SCHEDULE_ITEM_GRACE_SECONDS = 7 * 86_400;
 
@@ -120,7 +125,7 @@ export class DynamoDbStateStore implements StateStore {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
+          KeyConditionExpression: `${PK} = :pk`,
           ExpressionAttributeValues: { ':pk': STATE_PARTITION },
           ConsistentRead: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
@@ -149,9 +154,9 @@ export class DynamoDbStateStore implements StateStore {
     const serviceOf = (name: string) => (services[name] ??= { ...emptyServiceState(), targets: {}, overrides: {} });
     /* eslint-disable @typescript-eslint/consistent-type-assertions -- items this store wrote itself in these shapes; parseControllerState below validates the whole state */
     for (const item of items) {
-      const sk = String(item.sk);
+      const sk = String(item[SK]);
       const service = String(item.service);
-      if (sk.startsWith('HEALTH#')) {
+      if (sk.startsWith(STATE_ITEM_PREFIXES.health)) {
         serviceOf(service).targets = (item.targets ?? {}) as Record<string, TargetHealthState>;
         if (item.discovery !== undefined) serviceOf(service).discovery = item.discovery as DiscoveryState;
         if (item.pending !== undefined) serviceOf(service).pending = item.pending as Record<string, PendingSwitch>;
@@ -161,16 +166,16 @@ export class DynamoDbStateStore implements StateStore {
         // Only rounds write health items, and every round changes them (each probe's time): the latest is the last round.
         const updatedAt = typeof item.updatedAt === 'string' ? Date.parse(item.updatedAt) : Number.NaN;
         if (!Number.isNaN(updatedAt) && (lastRoundAt === undefined || updatedAt > Date.parse(lastRoundAt))) lastRoundAt = new Date(updatedAt).toISOString();
-      } else if (sk.startsWith('FAILBACK#')) {
+      } else if (sk.startsWith(STATE_ITEM_PREFIXES.failback)) {
         const { by, at, reason } = item;
         serviceOf(service).failbackRequest = { by, at, ...(reason !== undefined ? { reason } : {}) } as FailbackRequest;
-      } else if (sk.startsWith('PIN#')) {
+      } else if (sk.startsWith(STATE_ITEM_PREFIXES.pin)) {
         const { by, at, until, reason } = item;
         (serviceOf(service).pins ??= {})[String(item.target)] = { by, at, until, reason } as TargetPin;
-      } else if (sk.startsWith('WINDOW#')) {
-        const { pk: _pk, sk: _sk, service: _service, id, expiresAt: _expiresAt, ...window } = item;
+      } else if (sk.startsWith(STATE_ITEM_PREFIXES.window)) {
+        const { service: _service, id, ...window } = withoutStorageAttributes(item);
         (serviceOf(service).windows ??= {})[String(id)] = window as unknown as MaintenanceWindow;
-      } else if (sk.startsWith('OVERRIDE#')) {
+      } else if (sk.startsWith(STATE_ITEM_PREFIXES.override)) {
         const { action, by, at, reason } = item;
         serviceOf(service).overrides[String(item.target)] = { action, by, at, ...(reason !== undefined ? { reason } : {}) } as OperatorOverride;
       }
@@ -200,7 +205,7 @@ export class DynamoDbStateStore implements StateStore {
             new PutCommand({
               TableName: this.tableName,
               Item: {
-                ...healthKey(service),
+                ...stateItemKey('health', service),
                 service,
                 targets: next.targets,
                 ...(next.discovery !== undefined ? { discovery: next.discovery } : {}),
@@ -212,7 +217,7 @@ export class DynamoDbStateStore implements StateStore {
                 updatedAt: now,
               },
               ...(loadedRevision === undefined
-                ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                ? { ConditionExpression: ITEM_IS_NEW }
                 : { ConditionExpression: '#revision = :loaded', ExpressionAttributeNames: { '#revision': 'revision' }, ExpressionAttributeValues: { ':loaded': loadedRevision } }),
             }),
           ),
@@ -224,7 +229,7 @@ export class DynamoDbStateStore implements StateStore {
       const loadedRequest = this.snapshot.failbackRequests.get(service);
       if (next.failbackRequest !== undefined && JSON.stringify(loadedRequest) !== JSON.stringify(next.failbackRequest)) {
         // Operator-owned like an override: its own item, so a round's health write never conflicts with it.
-        await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...failbackKey(service), service, ...next.failbackRequest } }));
+        await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...stateItemKey('failback', service), service, ...next.failbackRequest } }));
         this.snapshot.failbackRequests.set(service, next.failbackRequest);
       }
 
@@ -239,30 +244,30 @@ export class DynamoDbStateStore implements StateStore {
         if (JSON.stringify(loaded) === JSON.stringify(wanted)) continue;
         const condition = loaded
           ? { ConditionExpression: '#at = :loadedAt', ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':loadedAt': loaded.at } }
-          : { ConditionExpression: 'attribute_not_exists(pk)' };
+          : { ConditionExpression: ITEM_IS_NEW };
         await this.conditional(`override ${service}/${target}`, () =>
           wanted
-            ? this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...overrideKey(service, target), service, target, ...wanted }, ...condition }))
-            : this.client.send(new DeleteCommand({ TableName: this.tableName, Key: overrideKey(service, target), ...condition })),
+            ? this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...stateItemKey('override', service, target), service, target, ...wanted }, ...condition }))
+            : this.client.send(new DeleteCommand({ TableName: this.tableName, Key: stateItemKey('override', service, target), ...condition })),
         );
         if (wanted) this.snapshot.overrides.set(id, wanted);
         else this.snapshot.overrides.delete(id);
       }
 
       // Pins and windows: operator-owned items of their own kinds, written like overrides (conditional on what was loaded).
-      await this.saveItems(service, 'pin', this.snapshot.pins, next.pins ?? {}, (target) => pinKey(service, target), (target, pin) => ({
-        ...pinKey(service, target),
+      await this.saveItems(service, 'pin', this.snapshot.pins, next.pins ?? {}, (target) => stateItemKey('pin', service, target), (target, pin) => ({
+        ...stateItemKey('pin', service, target),
         service,
         target,
         ...pin,
-        [STATE_STORE_DEFAULTS.ttlAttribute]: expiryOf(pin.until),
+        [TTL_ATTRIBUTE]: expiryOf(pin.until),
       }));
-      await this.saveItems(service, 'window', this.snapshot.windows, next.windows ?? {}, (id) => windowKey(service, id), (id, window) => ({
-        ...windowKey(service, id),
+      await this.saveItems(service, 'window', this.snapshot.windows, next.windows ?? {}, (id) => stateItemKey('window', service, id), (id, window) => ({
+        ...stateItemKey('window', service, id),
         service,
         id,
         ...window,
-        [STATE_STORE_DEFAULTS.ttlAttribute]: expiryOf(window.until),
+        [TTL_ATTRIBUTE]: expiryOf(window.until),
       }));
     }
   }
@@ -273,7 +278,7 @@ export class DynamoDbStateStore implements StateStore {
     kind: string,
     loadedItems: Map<string, T>,
     wantedItems: Readonly<Record<string, T>>,
-    keyOf: (name: string) => Record<string, string>,
+    keyOf: (name: string) => { readonly pk: string; readonly sk: string },
     itemOf: (name: string, value: T) => Record<string, unknown>,
   ): Promise<void> {
     const names = new Set([
@@ -287,7 +292,7 @@ export class DynamoDbStateStore implements StateStore {
       if (JSON.stringify(loaded) === JSON.stringify(wanted)) continue;
       const condition = loaded
         ? { ConditionExpression: '#at = :loadedAt', ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':loadedAt': loaded.at } }
-        : { ConditionExpression: 'attribute_not_exists(pk)' };
+        : { ConditionExpression: ITEM_IS_NEW };
       await this.conditional(`${kind} ${service}/${name}`, () =>
         wanted
           ? this.client.send(new PutCommand({ TableName: this.tableName, Item: itemOf(name, wanted), ...condition }))
@@ -305,10 +310,10 @@ export class DynamoDbStateStore implements StateStore {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            pk: `AUDIT#${enc(record.service)}`,
-            sk: `${record.when}#${enc(record.target)}#${randomBytes(4).toString('hex')}`,
+            [PK]: auditPartitionKey(record.service),
+            [SK]: auditSortKey(record.when, record.target, randomBytes(4).toString('hex')),
             ...record,
-            [STATE_STORE_DEFAULTS.ttlAttribute]: expiresAt,
+            [TTL_ATTRIBUTE]: expiresAt,
           },
         }),
       );
