@@ -28,7 +28,7 @@ import { MAX_PROBE_TIMEOUT_MS, probe } from '../probes/index';
 import { PROBE_PROTOCOLS, type CheckSpec, type ProbeProtocol, type ProbeTarget } from '../probes/types';
 import { codeOf, messageOf } from '../../contract/thrown';
 
-export const PROBE_USAGE = `usage: medlb probe <protocol> <host>:<port> [options]
+const PROBE_USAGE = `usage: medlb probe <protocol> <host>:<port> [options]
   protocol: ${PROBE_PROTOCOLS.join('|')}
   --timeout-ms N                 whole-probe limit (default ${DEFAULT_CHECK_TIMEOUT_MS})
   --tls, --insecure              TLS for tcp|dicom|hl7|xds; --insecure skips certificate checks (also https)
@@ -104,7 +104,7 @@ export interface ProbeRequest {
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Parses `host:port` or `[v6]:port`; returns the target or the problems. */
-export function parseAddress(address: string): { target?: ProbeTarget; problems: string[] } {
+function parseAddress(address: string): { target?: ProbeTarget; problems: string[] } {
   const match = /^\[([^\]]+)\]:([^:]*)$/.exec(address) ?? /^([^:[\]]*):([^:]*)$/.exec(address);
   if (!match) return { problems: [`bad address "${address}" (expected <host>:<port>, e.g. 127.0.0.2:104)`] };
   const [, host = '', portText = ''] = match;

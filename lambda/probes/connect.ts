@@ -142,7 +142,7 @@ function ignoreError(): void {
 
 
 /** Maps a socket error during TCP connect to an operator-facing reason. */
-export function describeConnectError(err: Error, target?: ProbeTarget): string {
+function describeConnectError(err: Error, target?: ProbeTarget): string {
   const code = codeOf(err);
   switch (code) {
     case 'ECONNREFUSED':
@@ -167,7 +167,7 @@ export function describeConnectError(err: Error, target?: ProbeTarget): string {
 }
 
 /** Maps an error during the TLS handshake to "TLS handshake failed: <detail>". */
-export function describeTlsError(err: Error): string {
+function describeTlsError(err: Error): string {
   const code = codeOf(err);
   if (code === 'ECONNRESET') return 'TLS handshake failed: connection reset by peer';
   const alert = describeTlsAlert(err);

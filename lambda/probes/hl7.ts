@@ -30,7 +30,7 @@ export class Hl7AckError extends ProbeFailure {
 }
 
 /** A control id (MSH-10) unique per probe and within HL7's 20-character limit. */
-export function newControlId(): string {
+function newControlId(): string {
   return `MLB${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
 }
 

@@ -12,7 +12,7 @@ import { probeTcp } from './tcp';
 import { PROBE_PROTOCOLS, type CheckSpec, type ProbeOptions, type ProbeProtocol, type ProbeResult, type ProbeTarget } from './types';
 import { probeXds } from './xds';
 
-export type { CheckSpec, ProbeOptions, ProbeProtocol, ProbeResult, ProbeTarget } from './types';
+export type { CheckSpec, ProbeOptions, ProbeResult, ProbeTarget } from './types';
 export { PROBE_PROTOCOLS } from './types';
 
 type ProbeFunction = (target: ProbeTarget, check: CheckSpec, options?: ProbeOptions) => Promise<ProbeResult>;
@@ -30,7 +30,7 @@ const PROBES: Readonly<Record<ProbeProtocol, ProbeFunction>> = {
 export const MAX_PROBE_TIMEOUT_MS = 300_000;
 
 /** Problems with a target/check pair that make probing pointless; empty when it can be probed. */
-export function checkProblems(target: ProbeTarget, check: CheckSpec): string[] {
+function checkProblems(target: ProbeTarget, check: CheckSpec): string[] {
   const problems: string[] = [];
   if (!PROBE_PROTOCOLS.some((protocol) => protocol === check.protocol)) problems.push(`unknown protocol "${String(check.protocol)}"`);
   if (typeof target.host !== 'string' || target.host.trim() === '') problems.push('target host is empty');

@@ -15,7 +15,7 @@ import type { ServiceConfig } from '../../contract/controller-config';
 import type { ControllerState, MaintenanceWindow, OperatorOverride, ServiceState, TargetPin } from './state';
 
 /** The explicit drain or halt in force for a target: by its name, or (discovered targets) by its `Name` tag. */
-export function explicitOverrideOf(stored: ServiceState, target: ResolvedTarget): OperatorOverride | undefined {
+function explicitOverrideOf(stored: ServiceState, target: ResolvedTarget): OperatorOverride | undefined {
   return stored.overrides[target.name] ?? (target.nameTag !== undefined ? stored.overrides[target.nameTag] : undefined);
 }
 
@@ -53,7 +53,7 @@ export function pinOf(stored: ServiceState, target: ResolvedTarget, now: Date): 
 }
 
 /** The window in force for a target at `now` (the earliest-ending one when windows overlap), if any. */
-export function windowOf(stored: ServiceState, target: ResolvedTarget, now: Date): { readonly id: string; readonly window: MaintenanceWindow } | undefined {
+function windowOf(stored: ServiceState, target: ResolvedTarget, now: Date): { readonly id: string; readonly window: MaintenanceWindow } | undefined {
   const names = namesOf(target);
   return Object.entries(stored.windows ?? {})
     .filter(([, w]) => names.includes(w.target) && windowInForce(w, now))
@@ -62,7 +62,7 @@ export function windowOf(stored: ServiceState, target: ResolvedTarget, now: Date
 }
 
 /** The override a window stands for while it is in force, as the reconciler obeys it. */
-export function windowOverride(window: MaintenanceWindow): OperatorOverride {
+function windowOverride(window: MaintenanceWindow): OperatorOverride {
   return {
     action: window.action,
     by: window.by,

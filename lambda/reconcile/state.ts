@@ -299,7 +299,7 @@ const ServiceStateSchema = z.looseObject({
  * optional parts (migrated by reading it as it is), and a newer version's additions are ignored here, which is
  * what keeps a rolled-back controller working.
  */
-export const ControllerStateSchema = z.looseObject({
+const ControllerStateSchema = z.looseObject({
   version: z.int().min(1),
   services: z.record(z.string(), ServiceStateSchema),
   lastRoundAt: z.string().optional(),

@@ -4,7 +4,7 @@ export * from './site-defaults';
 export * from './problems';
 export { crossFieldProblems } from './validate';
 export { siteWarnings } from './check-rules';
-export { parseSite, loadSiteFile, siteProblems, REJECTED_SETTINGS } from './load';
+export { parseSite, loadSiteFile, siteProblems } from './load';
 export { exampleSite } from './example-site';
 export * from './helpers';
 export * as ipv4 from './ipv4';

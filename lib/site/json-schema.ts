@@ -12,7 +12,7 @@ import { siteSchema } from './schema';
 export const SITE_JSON_SCHEMA_PATH = join(__dirname, '..', '..', 'examples', 'site.schema.json');
 
 /** The JSON Schema of what a person writes (input side: optional fields and defaults shown). */
-export function siteJsonSchema(): Record<string, unknown> {
+function siteJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(siteSchema, { io: 'input' });
 }
 
@@ -21,7 +21,7 @@ export function siteJsonSchemaText(): string {
   return `${JSON.stringify(siteJsonSchema(), null, 2)}\n`;
 }
 
-/** Writes examples/site.schema.json. */
+/** @public Writes examples/site.schema.json: run by hand through `npx tsx -e` (the command above), so no module imports it. */
 export function writeSiteJsonSchema(path = SITE_JSON_SCHEMA_PATH): void {
   writeFileSync(path, siteJsonSchemaText());
 }

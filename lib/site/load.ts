@@ -15,7 +15,7 @@ import { formatPath, renderValue, SiteFileError, SiteValidationError, type PathS
  * Appliance settings that AWS does not offer, and why. They are not part of the schema's types (an editor
  * flags them); a JSON file that has them gets this explanation instead of "unknown setting".
  */
-export const REJECTED_SETTINGS: Readonly<Record<string, string>> = {
+const REJECTED_SETTINGS: Readonly<Record<string, string>> = {
   minConnections: 'min/max connections are not offered by AWS Network Load Balancers; remove it',
   maxConnections: 'min/max connections are not offered by AWS Network Load Balancers; remove it',
   persistenceTimeoutSeconds:

@@ -20,7 +20,7 @@ export const subnetSchema = z.strictObject({
 });
 
 /** An existing VPC imported by attributes. */
-export const existingVpcSchema = z.strictObject({
+const existingVpcSchema = z.strictObject({
   /** VPC id, e.g. vpc-0123456789abcdef0. */
   vpcId: z.string().regex(/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: 'is not a VPC id like vpc-0123456789abcdef0' }).describe('VPC id'),
   /** The VPC's (primary) CIDR block; an IP outside it is on-premises. */
@@ -30,7 +30,7 @@ export const existingVpcSchema = z.strictObject({
 });
 
 /** A new VPC created by the stack. */
-export const newVpcSchema = z.strictObject({
+const newVpcSchema = z.strictObject({
   /** CIDR of the new VPC. */
   cidr: vpcCidrSchema.describe('CIDR block of the new VPC'),
   /** Number of Availability Zones to span. @default 2 */

@@ -43,7 +43,7 @@ export const realServerSchema = z.strictObject({
 });
 
 /** One listener port and the real servers' port behind it. */
-export const portMappingSchema = z
+const portMappingSchema = z
   .strictObject({
     /** Listener port on the VIP (appliance "Ports"). */
     port: tcpPortSchema.describe('Listener port on the VIP'),

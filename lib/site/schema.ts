@@ -19,9 +19,8 @@ import { cidrContains, parseCidr } from './ipv4';
 import * as defaults from './site-defaults';
 import { monitoringSchema } from './monitoring-schema';
 import { integerIn, REGION_PATTERN, resourceName, SNS_TOPIC_ARN_PATTERN } from './schema-common';
-import { healthCheckSchema } from './schema-health-check';
-import { existingVpcSchema, networkSchema, newVpcSchema, subnetSchema } from './schema-network';
-import { allowedClientCidrsSchema, discoverSchema, portMappingSchema, realServerSchema, serviceSchema } from './schema-services';
+import { networkSchema, subnetSchema } from './schema-network';
+import { allowedClientCidrsSchema, discoverSchema, realServerSchema, serviceSchema } from './schema-services';
 import { viewerSchema } from './schema-viewer';
 
 export * from './schema-common';
@@ -35,7 +34,7 @@ export * from './schema-viewer';
 // ---------------------------------------------------------------------------------------------------------
 
 /** Where the stack is deployed. */
-export const environmentSchema = z.strictObject({
+const environmentSchema = z.strictObject({
   /** AWS account id (12 digits). @default the CLI's account */
   account: z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' }).optional().describe('AWS account id (optional)'),
   /** AWS region, e.g. eu-west-2 (ALB access logs need one). */
@@ -43,7 +42,7 @@ export const environmentSchema = z.strictObject({
 });
 
 /** Site-wide controller settings. */
-export const controllerSchema = z.strictObject({
+const controllerSchema = z.strictObject({
   /** Seconds between rounds inside one controller invocation. @default 10 */
   intervalSeconds: integerIn(defaults.CONTROLLER_INTERVAL_RANGE.min, defaults.CONTROLLER_INTERVAL_RANGE.max, ' s')
     .default(defaults.DEFAULT_CONTROLLER_INTERVAL_SECONDS)
@@ -65,7 +64,7 @@ export const controllerSchema = z.strictObject({
 });
 
 /** The audit trail (README § Audit trail and trust). */
-export const auditSchema = z.strictObject({
+const auditSchema = z.strictObject({
   /**
    * Days every audit record is kept: the table's TTL, and the retention of the append-only CloudWatch Logs copy
    * (the next retention CloudWatch offers at or above it, e.g. 2190 → 2192). @default 2190 (6 years)
@@ -85,7 +84,7 @@ export const auditSchema = z.strictObject({
 });
 
 /** Connection logs: VPC flow logs of the load balancers' subnets (README § Connection logs). */
-export const flowLogsSchema = z.strictObject({
+const flowLogsSchema = z.strictObject({
   /**
    * Turn on flow logs for the subnets that hold a load balancer (an existing VPC; a new VPC always has flow logs
    * of the whole VPC). @default false
@@ -101,7 +100,7 @@ export const flowLogsSchema = z.strictObject({
 });
 
 /** Who hears about alarms. */
-export const notificationsSchema = z.strictObject({
+const notificationsSchema = z.strictObject({
   /** E-mail addresses subscribed to the alarm topic. @default [] */
   emails: z.array(z.email({ error: 'is not an e-mail address' })).default([]).describe('E-mail addresses for alarms'),
   /** Use this SNS topic instead of creating one. @default a new topic */
@@ -197,39 +196,15 @@ export type Site = z.output<typeof siteSchema>;
 export type ServiceInput = z.input<typeof serviceSchema>;
 /** A parsed service. */
 export type ServiceDefinition = Site['services'][number];
-/** A real server as written. */
-export type RealServerInput = z.input<typeof realServerSchema>;
 /** A parsed real server (weight and onPremises resolved). */
 export type RealServer = ServiceDefinition['realServers'][number];
 /** An EC2 discovery selector as written (and parsed: it has no defaults). */
 export type DiscoverDefinition = z.output<typeof discoverSchema>;
-/** A health check as written. */
-export type HealthCheckInput = z.input<typeof healthCheckSchema>;
 /** A parsed health check (protocol, port, timeoutMs, rise, fall resolved). */
 export type HealthCheck = ServiceDefinition['healthCheck'];
-/** A port mapping as written. */
-export type PortMappingInput = z.input<typeof portMappingSchema>;
-/** A parsed port mapping (targetPort resolved). */
-export type PortMapping = ServiceDefinition['ports'][number];
-/** The viewer as written. */
-export type ViewerInput = z.input<typeof viewerSchema>;
 /** The parsed viewer. */
 export type ViewerDefinition = NonNullable<Site['viewer']>;
-/** The network as written. */
-export type NetworkInput = z.input<typeof networkSchema>;
 /** The parsed network: exactly one of existingVpc / newVpc. */
 export type NetworkDefinition = Site['network'];
-/** An existing VPC by attributes. */
-export type ExistingVpcDefinition = z.output<typeof existingVpcSchema>;
-/** A new VPC. */
-export type NewVpcDefinition = z.output<typeof newVpcSchema>;
 /** A subnet of an existing VPC. */
 export type SubnetDefinition = z.output<typeof subnetSchema>;
-/** Account and region. */
-export type SiteEnvironment = z.output<typeof environmentSchema>;
-/** Controller settings. */
-export type ControllerSettings = z.output<typeof controllerSchema>;
-/** Alarm notifications. */
-export type NotificationsDefinition = z.output<typeof notificationsSchema>;
-/** Health-check protocols. */
-export type HealthCheckProtocol = HealthCheck['protocol'];
