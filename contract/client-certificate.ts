@@ -7,6 +7,8 @@
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { describePemSafely, holdsPrivateKey } from './pem';
+// OpenSSL's and X509's messages name the failing routine, never the input: safe to quote.
+import { messageOf } from './thrown';
 
 /** The fields of the secret's JSON (SecretString). */
 const CLIENT_CERTIFICATE_SECRET_FIELDS = { certificateChain: 'certificateChain', privateKey: 'privateKey' } as const;
@@ -99,11 +101,6 @@ export function clientCertificateProblems(material: { readonly certificateChain?
     problems.push(`${CLIENT_CERTIFICATE_SECRET_FIELDS.privateKey} does not belong to the first certificate of ${CLIENT_CERTIFICATE_SECRET_FIELDS.certificateChain} (${describeCertificate(leaf)}): the client certificate must come first`);
   }
   return problems;
-}
-
-/** An error's message (OpenSSL's and X509's name the failing routine, never the input). */
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function holdsAnyPem(text: string): boolean {

@@ -20,6 +20,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { parseControllerConfig, type ControllerConfig } from '../../contract/controller-config';
+import { messageOf } from '../../contract/thrown';
 import { deriveControllerConfig, usesDiscovery, type OwnedTargetGroup } from '../../lib/controller-config';
 import { loadSiteFile, SiteFileError, SiteValidationError, siteWarnings, type Site } from '../../lib/site';
 import { awsClientConfig, type AwsClientOptions } from '../adapters/aws-client-config';
@@ -79,13 +80,13 @@ async function localDiscovery(site: Site, aws: AwsClientOptions): Promise<Prefli
     await client.config.region();
   } catch (err) {
     client.destroy();
-    return { skipped: `no AWS region (${messageOf(err)})` };
+    return { skipped: `no AWS region (${firstLineOf(err)})` };
   }
   try {
     await client.config.credentials();
   } catch (err) {
     client.destroy();
-    return { skipped: `no AWS credentials (${messageOf(err)})` };
+    return { skipped: `no AWS credentials (${firstLineOf(err)})` };
   }
   return { port: new NotAllowedAsSkipped(new Ec2InstanceDiscovery({ client, maxAttempts: 3 })) };
 }
@@ -214,8 +215,9 @@ function isPreflightReport(value: unknown): value is PreflightReport {
   return Array.isArray(Reflect.get(value, 'results')) && Array.isArray(Reflect.get(value, 'notes')) && typeof Reflect.get(value, 'ok') === 'boolean';
 }
 
-function messageOf(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+/** The first line of what was thrown: SDK errors can run to several lines, a skip note is one. */
+function firstLineOf(err: unknown): string {
+  return messageOf(err).split('\n')[0] ?? '';
 }
 
 /** @public The command: bin/medlb.ts loads this module by name and calls `run`. */

@@ -72,7 +72,7 @@ export interface DiscoveredInstance {
   readonly matchedBy: DiscoveryMatch;
 }
 
-/** The last known discovered set of a service (DESIGN.md §3.6), what drain/online/status and EC2 failures use. */
+/** The last known discovered set of a service (docs/architecture.md#discovery), what drain/online/status and EC2 failures use. */
 export interface DiscoveryState {
   readonly instances: readonly DiscoveredInstance[];
   /** ISO 8601 time of the answer this set came from. */

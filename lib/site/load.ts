@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { siteSchema, type Site } from './schema';
 import { VIEWER_LISTENER_PORT } from './site-defaults';
 import { crossFieldProblems } from './validate';
+import { codeOf, messageOf } from '../../contract/thrown';
 import { formatPath, renderValue, SiteFileError, SiteValidationError, type PathSegments, type SiteProblem } from './problems';
 
 /**
@@ -170,17 +171,7 @@ function exportNamed(moduleExports: unknown, name: string): unknown {
   return typeof moduleExports === 'object' && moduleExports !== null ? Reflect.get(moduleExports, name) : undefined;
 }
 
-/** A property of a thrown value; read by name because errors from another realm (jest's sandbox) fail instanceof. */
-function propertyOf(error: unknown, name: string): unknown {
-  return typeof error === 'object' && error !== null ? Reflect.get(error, name) : undefined;
-}
-
-function messageOf(error: unknown): string {
-  const message = propertyOf(error, 'message');
-  return typeof message === 'string' ? message : String(error);
-}
-
 function readFailure(error: unknown): string {
-  const code = propertyOf(error, 'code');
+  const code = codeOf(error);
   return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a site file' : messageOf(error);
 }
