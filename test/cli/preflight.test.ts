@@ -252,9 +252,9 @@ describe('medlb preflight: client certificates (mutual TLS), as the controller p
   test('a certificate the server does not trust fails with the reason, never the key', async () => {
     secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: JSON.stringify({ certificateChain: pki.untrustedClient.cert, privateKey: pki.untrustedClient.key }) });
     expect(await runSiteFile(await mtlsSite(), options)).toBe(1);
-    const report = JSON.parse(stdout) as PreflightReport;
-    expect(report.results[0]!.healthy).toBe(false);
-    expect(report.results[0]!.reason).toMatch(/certificate/i);
+    const [result] = (JSON.parse(stdout) as PreflightReport).results;
+    expect(result?.healthy).toBe(false);
+    expect(result?.reason).toMatch(/certificate/i);
     expect(stdout + stderr).not.toMatch(/PRIVATE KEY/);
   });
 
@@ -267,6 +267,6 @@ describe('medlb preflight: client certificates (mutual TLS), as the controller p
     expect(await runSiteFile(await mtlsSite(), { ...options, clientCertificateFiles: swapped })).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/--cert/);
-    expect(stderr).not.toContain(pki.trustedClient.key.split('\n')[1]!);
+    expect(stderr).not.toContain(pki.trustedClient.key.split('\n').at(1) ?? 'a key line');
   });
 });
