@@ -58,7 +58,9 @@ function medianProcessMs(script: string): number {
     samples.push(Number(result.stdout.trim()));
   }
   samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  const median = samples[Math.floor(samples.length / 2)];
+  if (median === undefined) throw new Error('no samples: RUNS must be at least 1');
+  return median;
 }
 
 function main(): void {

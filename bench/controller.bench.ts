@@ -155,7 +155,7 @@ async function main(): Promise<number> {
       .filter((t) => t.probe?.healthy)
       .map((t) => t.probe!.latencyMs)
       .sort((x, y) => x - y);
-    const pct = (q: number) => healthyLatencies[Math.min(healthyLatencies.length - 1, Math.floor(q * healthyLatencies.length))].toFixed(1);
+    const pct = (q: number) => healthyLatencies[Math.min(healthyLatencies.length - 1, Math.floor(q * healthyLatencies.length))]?.toFixed(1) ?? 'n/a';
     console.log(`healthy probe latency in a 200-probe round (all concurrent): p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${pct(1)} ms`);
 
     const worstWall = Math.max(bootstrap.durationMs, steady.durationMs, steady2.durationMs);

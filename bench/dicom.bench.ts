@@ -128,7 +128,7 @@ async function sweep(forkedPort: number): Promise<{ wallMs: number; ok: boolean 
   const healthyOk = healthy.filter((result) => result.healthy).length;
   const silentOk = silent.filter((result) => !result.healthy && result.reason.startsWith('no response to A-ASSOCIATE-RQ')).length;
   const latencies = healthy.map((result) => result.latencyMs).sort((a, b) => a - b);
-  const percentile = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  const percentile = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
   console.log(
     `sweep: ${targets.length} targets (${healthyTargets.length} on storescp --fork at 127.0.5.x, ${silentCount} silent at 127.0.6.x), ` +
       `timeout ${SWEEP_TIMEOUT_MS} ms`,

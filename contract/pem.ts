@@ -14,7 +14,8 @@ export function holdsPrivateKey(text: string): boolean {
  */
 export function describePemSafely(text: string): string {
   const kinds = new Map<string, number>();
-  for (const match of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)) kinds.set(match[1], (kinds.get(match[1]) ?? 0) + 1);
+  // The group is not optional, so every match has it.
+  for (const [, kind = ''] of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   const blocks = [...kinds].map(([kind, count]) => `${count} ${kind}`).join(' and ');
   return `PEM text with ${blocks || 'no'} block${[...kinds.values()].reduce((a, b) => a + b, 0) === 1 ? '' : 's'}, ${text.length} characters`;
 }

@@ -16,7 +16,8 @@ export interface FallbackRuleCondition {
 export const FALLBACK_OFF_CONDITION: FallbackRuleCondition = { field: 'host-header', values: ['medlb-fallback-off.invalid'] };
 
 /** The rule's condition while the page is served: every request. */
-export const FALLBACK_SERVING_CONDITION: FallbackRuleCondition = { field: 'path-pattern', values: ['/*'] };
+const FALLBACK_SERVING_PATTERN = '/*';
+export const FALLBACK_SERVING_CONDITION: FallbackRuleCondition = { field: 'path-pattern', values: [FALLBACK_SERVING_PATTERN] };
 
 /** HTTP status of the page: the service is unavailable, so clients and the static-VIP NLB's check see it as such. */
 export const FALLBACK_STATUS_CODE = 503;
@@ -33,6 +34,6 @@ export const FALLBACK_RULE_PRIORITY = 1;
 /** True when the rule's conditions are the serving ones (anything else counts as off). */
 export function isServingCondition(conditions: readonly FallbackRuleCondition[]): boolean {
   return conditions.some(
-    (condition) => condition.field === FALLBACK_SERVING_CONDITION.field && condition.values.includes(FALLBACK_SERVING_CONDITION.values[0]),
+    (condition) => condition.field === FALLBACK_SERVING_CONDITION.field && condition.values.includes(FALLBACK_SERVING_PATTERN),
   );
 }

@@ -295,7 +295,7 @@ export class Elbv2Endpoint {
 
   private describeRules(params: Record<string, string>, requestId: string): string {
     const named: string[] = [];
-    for (let n = 1; params[`RuleArns.member.${n}`] !== undefined; n += 1) named.push(params[`RuleArns.member.${n}`]);
+    for (let n = 1, arn = params['RuleArns.member.1']; arn !== undefined; n += 1, arn = params[`RuleArns.member.${n}`]) named.push(arn);
     let rules: LabListenerRule[];
     if (named.length > 0) {
       rules = named.map((arn) => {

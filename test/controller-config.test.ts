@@ -37,12 +37,12 @@ describe('controller config derived from the site', () => {
       vips: ['10.12.1.100', '10.12.2.100'],
       ports: [104, 11112],
     });
-    expect(config.services[4].check).toMatchObject({ protocol: 'https', port: 443, path: '/' });
+    expect(config.services[4]!.check).toMatchObject({ protocol: 'https', port: 443, path: '/' });
     expect(config.intervalSeconds).toBe(10);
   });
 
   test('templates stay minimal: no undefined check fields, no rise/fall inside the check', () => {
-    const hl7Check = deriveControllerConfig(site, groupsFor(exampleSite)).services[1].check;
+    const hl7Check = deriveControllerConfig(site, groupsFor(exampleSite)).services[1]!.check;
     expect(Object.values(hl7Check)).not.toContain(undefined);
     expect(hl7Check).not.toHaveProperty('rise');
   });
@@ -53,7 +53,7 @@ describe('controller config derived from the site', () => {
     input.services[1].realServers[0].weight = 0;
     input.services[1].realServers[1].weight = 1;
     const derived = parseControllerConfig(deriveControllerConfig(parseSite(input), groupsFor(input)));
-    expect(derived.services[1].targets).toEqual([
+    expect(derived.services[1]!.targets).toEqual([
       { name: 'HL71', ip: '10.12.1.130', drained: true },
       { name: 'HL72', ip: '10.12.1.131' },
       { name: 'HL7-ONPREM', ip: '192.168.50.10', availabilityZone: 'all' },
@@ -100,7 +100,7 @@ describe('trusted CA certificates', () => {
 
   test('the controller config refuses a bundle that does not parse', () => {
     const config = deriveControllerConfig(parseSite(exampleSite), groupsFor(exampleSite));
-    (config.services[4].check as any).caCertificates = 'garbage';
+    (config.services[4]!.check as any).caCertificates = 'garbage';
     expect(() => parseControllerConfig(config)).toThrow(/services\[4\]\.check\.caCertificates: holds no PEM certificate/);
   });
 });

@@ -84,7 +84,7 @@ describe('controller preflight mode', () => {
       ['HL71', `127.0.0.61:${good.port}`, true],
       ['HL72', `127.0.0.62:${good.port}`, false],
     ]);
-    expect(preflight.results[1].reason).toMatch(/AE/);
+    expect(preflight.results[1]!.reason).toMatch(/AE/);
     expect(good.received).toHaveLength(1);
     expect(publish).not.toHaveBeenCalled();
     expect(addMetric).not.toHaveBeenCalled();

@@ -150,7 +150,7 @@ describe('controller Lambda', () => {
     expect(docs.every((d) => d._aws.CloudWatchMetrics[0].Namespace === 'Medlb' && d.Site === 'test-site')).toBe(true);
     // Bootstrap registered A (B fails) in the first round; later rounds wrote nothing.
     expect(h.elb.writes).toEqual([`register dicom-104 ${IP.A}:104`, `register dicom-11112 ${IP.A}:11112`]);
-    expect(h.store.state.services.S1.targets.A.passes).toBe(6);
+    expect(h.store.state.services.S1!.targets.A!.passes).toBe(6);
   });
 
   test("a scheduled event's time bounds the invocation to its minute", async () => {
@@ -176,7 +176,7 @@ describe('controller Lambda', () => {
       await expect(runInvocation({ ...h.deps, loadConfig }, h.context)).rejects.toThrow(/DynamoDB table tbl item CONFIG\/v1[\s\S]*no config document/);
       expect(h.elb.writes).toEqual([]);
       ddb.on(GetCommand).resolves({ Item: { pk: 'CONFIG', sk: 'v1', document: JSON.stringify(makeConfig()) } });
-      expect((await loadConfig()).services[0].name).toBe('S1');
+      expect((await loadConfig()).services[0]!.name).toBe('S1');
       expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: 'tbl', Key: { pk: 'CONFIG', sk: 'v1' }, ConsistentRead: true });
     } finally {
       ddb.restore();
@@ -195,7 +195,7 @@ describe('controller Lambda', () => {
   test('rounds slower than the interval (a silent server) never run past the deadline', async () => {
     // The measured fault: 11 s left, rounds of 4 s every 2 s ran 16.4 s. A round starts only if its budget fits.
     const silent = makeConfig({ targets: ['A'] });
-    const config = { ...silent, intervalSeconds: 2, services: [{ ...silent.services[0], check: { ...silent.services[0].check, timeoutMs: 4_000 } }] };
+    const config = { ...silent, intervalSeconds: 2, services: [{ ...silent.services[0]!, check: { ...silent.services[0]!.check, timeoutMs: 4_000 } }] };
     const h = harness(11_000, {
       loadConfig: async () => config,
       probe: async () => {
@@ -222,21 +222,21 @@ describe('controller Lambda', () => {
     const elb = new SlowElb(5_000);
     const h = harness(60_000, { elb, loadConfig: async () => makeConfig({ mode: 'failover', targets: ['A', 'B'] }), probe: async () => ({ healthy: true, latencyMs: 1, reason: 'ok' }) });
     elb.clock = h.clock;
-    await elb.registerTargets(TG1, [{ ip: IP.B, port: 104 }]);
-    await elb.registerTargets(TG2, [{ ip: IP.B, port: 11112 }]);
+    await elb.registerTargets(TG1, [{ ip: IP.B!, port: 104 }]);
+    await elb.registerTargets(TG2, [{ ip: IP.B!, port: 11112 }]);
     elb.makeHealthy();
     elb.writes.length = 0;
     h.store.state = { version: 2, services: { S1: { targets: { A: { passes: 1, failures: 0, up: false }, B: { passes: 9, failures: 0, up: true } }, overrides: {} } } };
     await captureStdout(() => runInvocation(h.deps, h.context, { maxRounds: 2 }));
     const [registerA104, registerA11112, deregisterB104, deregisterB11112, ...rest] = elb.timedWrites;
-    expect([registerA104, registerA11112].map((w) => w.write)).toEqual([`register dicom-104 ${IP.A}:104`, `register dicom-11112 ${IP.A}:11112`]);
-    expect([deregisterB104, deregisterB11112].map((w) => w.write)).toEqual([`deregister dicom-104 ${IP.B}:104`, `deregister dicom-11112 ${IP.B}:11112`]);
+    expect([registerA104, registerA11112].map((w) => w!.write)).toEqual([`register dicom-104 ${IP.A}:104`, `register dicom-11112 ${IP.A}:11112`]);
+    expect([deregisterB104, deregisterB11112].map((w) => w!.write)).toEqual([`deregister dicom-104 ${IP.B}:104`, `deregister dicom-11112 ${IP.B}:11112`]);
     expect(rest).toEqual([]);
     // A became healthy 5 s after its registration; B left within one poll (2 s) of that, before the next round (10 s).
-    const overlapMs = deregisterB104.at - (registerA104.at + 5_000);
+    const overlapMs = deregisterB104!.at - (registerA104!.at + 5_000);
     expect(overlapMs).toBeGreaterThanOrEqual(0);
     expect(overlapMs).toBeLessThanOrEqual(2_000);
-    expect(deregisterB104.at - registerA104.at).toBeLessThan(10_000);
+    expect(deregisterB104!.at - registerA104!.at).toBeLessThan(10_000);
   });
 
   test("one service's failure is reported and does not stop the others", async () => {

@@ -155,10 +155,17 @@ function poolFieldOf(component: string, site: SiteOutline | undefined): { path: 
   return { path: `services[${component}]`, isViewer: false };
 }
 
+/** The first segment of a construct path: the service (or viewer) the resource belongs to. */
+function componentOf(path: string): string {
+  const [component = ''] = path.split('/');
+  return component;
+}
+
 /** The site field behind one replacement-forcing property of a resource at `path`. */
 function siteFieldOf(type: string, property: string, path: string | undefined, site: SiteOutline | undefined, viewerComponents: Set<string>): string {
   if (path === undefined) return 'not traced: the template has no aws:cdk:path metadata';
-  const [component, child = ''] = path.split('/');
+  // split() returns at least one element, so the default never applies to `component`.
+  const [component = '', child = ''] = path.split('/');
   const pool = viewerComponents.has(component) && !site ? { path: 'viewer', isViewer: true, index: undefined } : poolFieldOf(component, site);
   if (property === 'VpcId') return 'network (the VPC)';
   if (type === 'AWS::ElasticLoadBalancingV2::TargetGroup' && property === 'Port') {
@@ -211,7 +218,7 @@ export function findTrafficReplacements(deployed: CfnTemplate, synthesized: CfnT
     for (const resource of Object.values(template.Resources ?? {})) {
       const path = constructPathOf(resource);
       if (path && resource.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer' && resource.Properties?.Type === 'application') {
-        viewerComponents.add(path.split('/')[0]);
+        viewerComponents.add(componentOf(path));
       }
     }
   }
@@ -263,18 +270,18 @@ export function findTrafficReplacements(deployed: CfnTemplate, synthesized: CfnT
     for (const candidate of added.values()) {
       const newPath = constructPathOf(candidate.resource);
       if (candidate.resource.Type === resource.Type && oldPath && newPath && vipsOf(candidate.resource).some((ip) => vips.has(ip))) {
-        renamedComponents.set(oldPath.split('/')[0], newPath.split('/')[0]);
+        renamedComponents.set(componentOf(oldPath), componentOf(newPath));
       }
     }
   }
   for (const { logicalId, resource } of removed) {
     const path = constructPathOf(resource);
-    const [component, ...rest] = (path ?? '').split('/');
+    const [component = '', ...rest] = (path ?? '').split('/');
     const newComponent = renamedComponents.get(component);
     const partner = newComponent === undefined ? undefined : added.get(`${resource.Type} ${[newComponent, ...rest].join('/')}`);
     if (partner && newComponent !== undefined) {
       const pool = poolFieldOf(newComponent, site);
-      const field = site && ((pool.isViewer ? site.viewer?.id : pool.index !== undefined ? site.services[pool.index].id : undefined) !== undefined) ? 'id' : 'label';
+      const field = site && ((pool.isViewer ? site.viewer?.id : pool.index !== undefined ? site.services[pool.index]?.id : undefined) !== undefined) ? 'id' : 'label';
       found.push({
         kind: 'rename',
         type: resource.Type,

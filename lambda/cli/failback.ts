@@ -22,8 +22,9 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return EXIT.ok;
     }
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <service>' : `unexpected argument '${positionals[1]}'`);
-    const name = positionals[0];
+    const [name, extra] = positionals;
+    if (name === undefined) throw new UsageError('missing <service>');
+    if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
     const { config, store } = await loadControllerInputs(values);
     const service = config.services.find((s) => s.name.toLowerCase() === name.toLowerCase());
     if (service === undefined) {

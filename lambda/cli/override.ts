@@ -82,11 +82,11 @@ export async function run(args: string[]): Promise<number> {
       writeOut(USAGE);
       return EXIT.ok;
     }
-    if (positionals.length !== 1) {
-      throw new UsageError(positionals.length === 0 ? 'missing <service>/<target>' : `unexpected argument '${positionals[1]}'`);
-    }
-    const path = parseTargetPath(positionals[0]);
-    if (!path) throw new UsageError(`'${positionals[0]}' is not <service>/<target>`);
+    const [pathText, extra] = positionals;
+    if (pathText === undefined) throw new UsageError('missing <service>/<target>');
+    if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+    const path = parseTargetPath(pathText);
+    if (!path) throw new UsageError(`'${pathText}' is not <service>/<target>`);
     if (action === 'halt' && !values.reason?.trim()) throw new UsageError('halt needs --reason TEXT: it is an emergency stop, and the audit must say why');
     const scheduled = values.from !== undefined || values.until !== undefined;
     if (scheduled && action === 'online') throw new UsageError('online takes no --from/--until: it acts now (and ends a window in force)');

@@ -138,10 +138,11 @@ function renderReport(report: StatusReport, options: RenderOptions = {}): string
   const widths = columns.map((title) => Math.max(title.length, ...rows.map((row) => row[title].length)));
   if (!wide) {
     const fixed = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0);
-    widths[widths.length - 1] = Math.max(MIN_NOTE_WIDTH, Math.min(widths[widths.length - 1], width - fixed));
+    widths[widths.length - 1] = Math.max(MIN_NOTE_WIDTH, Math.min(widths.at(-1) ?? 0, width - fixed));
   }
-  const noteWidth = widths[widths.length - 1];
-  const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  // One width per column, NOTE last: the fallbacks never apply.
+  const noteWidth = widths.at(-1) ?? 0;
+  const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
   const table = [
     line(columns),
     ...rows.map((row) => line(columns.map((title) => (title === 'NOTE' && !wide ? ellipsis(row.NOTE, noteWidth) : row[title])))),

@@ -119,7 +119,7 @@ export function summarize(
       bootstrap: report.bootstrap,
       keptByFailOpen: report.keptByFailOpen,
       actions,
-      applied: !facts.dryRun && decision.services[index].error === undefined && !facts.applyErrors.has(report.name),
+      applied: !facts.dryRun && decision.services[index]?.error === undefined && !facts.applyErrors.has(report.name),
       targets: report.targets.map((t) => ({
         name: t.name,
         ip: t.ip,

@@ -181,7 +181,7 @@ function describeTlsError(err: Error): string {
   }
   // OpenSSL errors carry a short `reason` ("wrong version number"); their message is a multi-line dump.
   const openSslReason = propertyOf(err, 'reason');
-  const text = typeof openSslReason === 'string' && openSslReason ? openSslReason : err.message.split('\n')[0].trim();
+  const text = typeof openSslReason === 'string' && openSslReason ? openSslReason : (err.message.split('\n')[0] ?? '').trim();
   const detail = code && !text.includes(code) ? `${text} (${code})` : text;
   return `TLS handshake failed: ${detail}`;
 }

@@ -182,7 +182,8 @@ export function interpretAck(payload: Buffer, expectation: AckExpectation): stri
   };
   const msa = fieldsOf('MSA');
   if (!msa) throw new Hl7AckError('reply has no MSA segment (not an acknowledgement)');
-  const code = (msa[1] ?? '').split(separators.component)[0].trim();
+  const [firstComponent = ''] = (msa[1] ?? '').split(separators.component);
+  const code = firstComponent.trim();
   const repliedControlId = (msa[2] ?? '').trim();
   if (repliedControlId !== expectation.controlId) {
     throw new Hl7AckError(

@@ -177,11 +177,18 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(cell(previous, j) + 1, cell(current, j - 1) + 1, cell(previous, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     previous = current;
   }
-  return previous[b.length];
+  return cell(previous, b.length);
+}
+
+/** A cell of an edit-distance row; every row has b.length + 1 cells, filled left to right. */
+function cell(row: readonly number[], index: number): number {
+  const value = row[index];
+  if (value === undefined) throw new RangeError(`edit-distance row has no cell ${index}`);
+  return value;
 }
 
 /** Parses `<service>/<target>`; the service name may not contain '/', the target name may. */
@@ -215,11 +222,12 @@ export function applyOperatorAction(config: ControllerConfig, state: ControllerS
     delete overrides[request.target];
   } else {
     const action: OverrideAction = request.action;
-    changed = previous?.action !== action;
+    const repeated = previous !== undefined && previous.action === action;
+    changed = !repeated;
     // A repeated request keeps the original record (who/when of the first drain stays visible).
-    overrides[request.target] = changed
-      ? { action, by: request.by, at: when, ...(request.reason !== undefined ? { reason: request.reason } : {}) }
-      : previous;
+    overrides[request.target] = repeated
+      ? previous
+      : { action, by: request.by, at: when, ...(request.reason !== undefined ? { reason: request.reason } : {}) };
   }
   const audit: AuditRecord = {
     who: request.by,

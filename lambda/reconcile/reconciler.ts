@@ -117,7 +117,9 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
   }
 
   // Desired set and fail-open.
-  const upEligible = serviceTargets.filter((t) => isEligible(t) && health[healthKeyOf(t)].up);
+  // `health` has an entry for every target of the service (filled above).
+  const isUp = (target: ResolvedTarget): boolean => health[healthKeyOf(target)]?.up === true;
+  const upEligible = serviceTargets.filter((t) => isEligible(t) && isUp(t));
   const selection = selectWanted(service, previous, upEligible, at);
   const desiredTargets = selection.desired;
   if (selection.failbackPerformed) log(audit, at, service.name, selection.failbackPerformed.target, 'failback', selection.failbackPerformed.reason);
@@ -135,7 +137,7 @@ function reconcileService(service: ServiceConfig, input: ReconcileInput): Servic
     observed: input.observed,
     desired: desiredTargets,
     keepsRegistration,
-    plannedRemoval: (target) => health[healthKeyOf(target)].up && overrideOf(previous.overrides, target)?.action !== 'halt',
+    plannedRemoval: (target) => isUp(target) && overrideOf(previous.overrides, target)?.action !== 'halt',
     previousPending,
     holdUnknown,
     makeBeforeBreak: input.makeBeforeBreak ?? true,

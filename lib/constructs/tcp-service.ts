@@ -142,7 +142,8 @@ export class TcpService extends Construct {
     const fixedHealthCheckPort = props.healthCheckPort ?? resolvedPorts[0]?.targetPort;
     this.realServerPorts = [...new Set(props.realServerPorts ?? [])];
     // A fixed check port would check a server with its own port somewhere it does not listen.
-    this.healthCheckPort = this.realServerPorts.length > 0 ? 'traffic-port' : fixedHealthCheckPort;
+    // Without ports there is no fixed check port; validateProps below rejects such props.
+    this.healthCheckPort = this.realServerPorts.length > 0 || fixedHealthCheckPort === undefined ? 'traffic-port' : fixedHealthCheckPort;
     validateProps(props, fixedHealthCheckPort).throwIfAny(`TcpService "${props.serviceName}" (${this.node.path})`);
 
     Tags.of(this).add('medlb:service', props.serviceName);

@@ -52,8 +52,10 @@ export function cidrProblem(text: string): string | undefined {
   if (typeof text !== 'string') return 'is not a CIDR block';
   const match = /^([^/]+)\/(0|[1-9][0-9]?)$/.exec(text);
   if (!match) return 'is not a CIDR block like 10.12.0.0/16';
-  const address = parseIpv4(match[1]);
-  const prefixLength = Number(match[2]);
+  // Both groups are not optional, so a match has them.
+  const [, addressText = '', prefixText = ''] = match;
+  const address = parseIpv4(addressText);
+  const prefixLength = Number(prefixText);
   if (address === undefined || prefixLength > 32) return 'is not a CIDR block like 10.12.0.0/16';
   const network = (address & maskOf(prefixLength)) >>> 0;
   if (network !== address) {

@@ -96,6 +96,13 @@ export const discoverSchema = z
   })
   .describe('EC2 instances resolved every round: by tags and/or instance ids');
 
+/** The first port of a service; `ports` is validated to have at least one before the transform runs. */
+function firstPortOf<T>(ports: readonly T[]): T {
+  const [first] = ports;
+  if (first === undefined) throw new Error('a service without ports reached the transform: .min(1) must reject it first');
+  return first;
+}
+
 export const modeSchema = z.enum(['balanced', 'failover'], { error: 'must be balanced or failover' });
 /** Static real servers; may be empty (or left out) when `discover` is given: validate.ts checks that. */
 export const realServersSchema = z.array(realServerSchema).default([]);
@@ -155,5 +162,5 @@ export const serviceSchema = z
   })
   .transform((service) => ({
     ...service,
-    healthCheck: { ...service.healthCheck, port: service.healthCheck.port ?? service.ports[0].targetPort },
+    healthCheck: { ...service.healthCheck, port: service.healthCheck.port ?? firstPortOf(service.ports).targetPort },
   }));

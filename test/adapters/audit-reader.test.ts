@@ -32,7 +32,7 @@ describe('readDynamoDbAudit', () => {
       // A record as version 1 wrote it: no principal, identity or config version.
       'AUDIT#RIS': [{ Items: [item('RIS', 'R1', '2026-11-24T11:00:00.000Z')] }],
     };
-    ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) => pages[input.ExpressionAttributeValues[':pk']].shift());
+    ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) => pages[input.ExpressionAttributeValues[':pk']!]!.shift());
 
     const records = await readDynamoDbAudit(doc, TABLE, ['S#1', 'RIS'], { since: new Date('2026-11-24T09:00:00Z'), until: new Date('2026-11-25T00:00:00+01:00') });
     expect(records.map((r) => `${r.when} ${r.service}/${r.target}`)).toEqual([

@@ -62,11 +62,11 @@ describe('DynamoDbStateStore', () => {
     ddb.on(QueryCommand).resolves({ Items: [{ ...healthItem, discovery }] });
     const s = store();
     const loaded = await s.load();
-    expect(loaded.services['S#1'].discovery).toEqual(discovery);
+    expect(loaded.services['S#1']!.discovery).toEqual(discovery);
     await s.save(loaded);
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
     const emptyAnswer = { ...discovery, suspiciousEmptyAnswers: 1 };
-    await s.save({ ...loaded, services: { 'S#1': { ...loaded.services['S#1'], discovery: emptyAnswer } } });
+    await s.save({ ...loaded, services: { 'S#1': { ...loaded.services['S#1']!, discovery: emptyAnswer } } });
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ sk: 'HEALTH#S%231', targets: { A }, discovery: emptyAnswer, revision: 8 }),
       ConditionExpression: '#revision = :loaded',
@@ -83,7 +83,7 @@ describe('DynamoDbStateStore', () => {
     ddb.on(QueryCommand).resolves({ Items: [healthItem, overrideItem] });
     const s = store();
     const loaded = await s.load();
-    const next: ControllerState = { ...loaded, services: { 'S#1': { ...loaded.services['S#1'], targets: { A: { ...A, passes: 3 } } } } };
+    const next: ControllerState = { ...loaded, services: { 'S#1': { ...loaded.services['S#1']!, targets: { A: { ...A, passes: 3 } } } } };
     await s.save(next);
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
@@ -97,7 +97,7 @@ describe('DynamoDbStateStore', () => {
     // A second save of the same state writes nothing; a further change expects the new revision.
     await s.save(next);
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
-    await s.save({ ...next, services: { 'S#1': { ...next.services['S#1'], targets: {} } } });
+    await s.save({ ...next, services: { 'S#1': { ...next.services['S#1']!, targets: {} } } });
     expect(ddb).toHaveReceivedNthCommandWith(3, PutCommand, { ExpressionAttributeValues: { ':loaded': 8 }, Item: expect.objectContaining({ revision: 9 }) });
   });
 
@@ -117,7 +117,7 @@ describe('DynamoDbStateStore', () => {
     const s = store();
     const loaded = await s.load();
     const drain = { action: 'drain' as const, by: 'bob', at: '2026-11-24T10:30:00.000Z' };
-    await s.save({ ...loaded, services: { 'S#1': { targets: loaded.services['S#1'].targets, overrides: { A: drain } } } });
+    await s.save({ ...loaded, services: { 'S#1': { targets: loaded.services['S#1']!.targets, overrides: { A: drain } } } });
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       Item: { pk: 'STATE', sk: 'OVERRIDE#S%231#A', service: 'S#1', target: 'A', ...drain },

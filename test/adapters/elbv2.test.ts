@@ -72,7 +72,7 @@ describe('Elbv2TargetGroups', () => {
     await adapter.registerTargets(ARN, targets(45, 'all'));
     const calls = elb.commandCalls(RegisterTargetsCommand);
     expect(calls.map((c) => c.args[0].input.Targets?.length)).toEqual([20, 20, 5]);
-    expect(calls[0].args[0].input.Targets?.[0]).toEqual({ Id: '10.1.0.1', Port: 104, AvailabilityZone: 'all' });
+    expect(calls[0]!.args[0].input.Targets?.[0]).toEqual({ Id: '10.1.0.1', Port: 104, AvailabilityZone: 'all' });
     expect(calls.flatMap((c) => c.args[0].input.Targets ?? []).map((t) => t.Id)).toEqual(targets(45).map((t) => t.ip));
     expect(adapter.callCounts.writeCalls).toBe(3);
   });

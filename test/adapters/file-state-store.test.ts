@@ -41,7 +41,7 @@ describe('FileStateStore', () => {
     try {
       await store.save({ version: 2, services: {} });
       expect(renameSpy).toHaveBeenCalledTimes(1);
-      const [from, to] = renameSpy.mock.calls[0];
+      const [from, to] = renameSpy.mock.calls[0]!;
       expect(to).toBe(path);
       expect(String(from).startsWith(join(dir, '.state.json.'))).toBe(true);
     } finally {

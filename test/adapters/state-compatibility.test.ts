@@ -59,25 +59,25 @@ describe('state versions', () => {
     const v2 = new DynamoDbStateStore({ client: table.client, tableName: 't' });
     await v2.load();
     await v2.save(V2_STATE);
-    expect(table.items.get('STATE|HEALTH#HL7')).toMatchObject({ format: 2, pending: V2_STATE.services.HL7.pending });
+    expect(table.items.get('STATE|HEALTH#HL7')).toMatchObject({ format: 2, pending: V2_STATE.services.HL7!.pending });
 
     const v1 = new V1DynamoDbStateStore({ client: table.client, tableName: 't' });
     const seenByV1 = await v1.load();
     expect(seenByV1.version).toBe(1);
-    expect(seenByV1.services.HL7.targets).toEqual(V2_STATE.services.HL7.targets);
-    expect(seenByV1.services.HL7.overrides).toEqual(V2_STATE.services.HL7.overrides);
+    expect(seenByV1.services.HL7!.targets).toEqual(V2_STATE.services.HL7!.targets);
+    expect(seenByV1.services.HL7!.overrides).toEqual(V2_STATE.services.HL7!.overrides);
     // Its rounds keep writing: what it does not know (pending) is dropped from the health item it owns.
     const hl7 = seenByV1.services.HL7;
-    await v1.save({ version: 1, services: { HL7: { ...hl7, targets: { ...hl7.targets, HL71: { passes: 4, failures: 0, up: true } } } } });
+    await v1.save({ version: 1, services: { HL7: { ...hl7!, targets: { ...hl7!.targets, HL71: { passes: 4, failures: 0, up: true } } } } });
     expect(table.items.get('STATE|HEALTH#HL7')).not.toHaveProperty('pending');
     expect(table.items.get('STATE|OVERRIDE#HL7#HL72')).toMatchObject({ action: 'drain', by: 'alice' });
 
     // Rolled forward again: version 2 reads what version 1 wrote; the switch is rebuilt from ELB's view next round.
     const again = await new DynamoDbStateStore({ client: table.client, tableName: 't' }).load();
     expect(again.version).toBe(2);
-    expect(again.services.HL7.targets.HL71.passes).toBe(4);
-    expect(again.services.HL7.pending).toBeUndefined();
-    expect(again.services.HL7.overrides.HL72).toMatchObject({ action: 'drain' });
+    expect(again.services.HL7!.targets.HL71!.passes).toBe(4);
+    expect(again.services.HL7!.pending).toBeUndefined();
+    expect(again.services.HL7!.overrides.HL72).toMatchObject({ action: 'drain' });
   });
 
   it('a version-1 controller ignores pins and maintenance windows (their own item kinds) and leaves them in place', async () => {
@@ -104,18 +104,18 @@ describe('state versions', () => {
     // Rolled back: the window is not an override to the old controller (P2 is not drained early), and its save keeps both items.
     const v1 = new V1DynamoDbStateStore({ client: table.client, tableName: 't' });
     const seenByV1 = await v1.load();
-    expect(seenByV1.services.PACS.overrides).toEqual({});
+    expect(seenByV1.services.PACS!.overrides).toEqual({});
     expect(seenByV1.services.PACS).not.toHaveProperty('pins');
     expect(seenByV1.services.PACS).not.toHaveProperty('windows');
     const pacs = seenByV1.services.PACS;
-    await v1.save({ version: 1, services: { PACS: { ...pacs, targets: { ...pacs.targets, P1: { passes: 0, failures: 1, up: true } } } } });
+    await v1.save({ version: 1, services: { PACS: { ...pacs!, targets: { ...pacs!.targets, P1: { passes: 0, failures: 1, up: true } } } } });
     expect(table.items.has('STATE|PIN#PACS#P1')).toBe(true);
     expect(table.items.get('STATE|HEALTH#PACS')).not.toHaveProperty('scheduleInForce');
 
     // Rolled forward: the pin and the window are back as they were.
     const again = await new DynamoDbStateStore({ client: table.client, tableName: 't' }).load();
-    expect(again.services.PACS.pins).toEqual(pinned.services.PACS.pins);
-    expect(again.services.PACS.windows).toEqual(pinned.services.PACS.windows);
+    expect(again.services.PACS!.pins).toEqual(pinned.services.PACS!.pins);
+    expect(again.services.PACS!.windows).toEqual(pinned.services.PACS!.windows);
   });
 
   it('version 2 reads version-1 state as version 2 with nothing pending', async () => {

@@ -49,7 +49,7 @@ describe('medlb preflight --stack', () => {
     expect(await runOnStack('Medlb-site', { json: false, wide: false }, clients())).toBe(0);
     expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'Medlb-site' });
     expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 1);
-    const call = lambda.commandCalls(InvokeCommand)[0].args[0].input;
+    const call = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
     expect(call).toMatchObject({ FunctionName: 'medlb-controller-fn', InvocationType: 'RequestResponse' });
     expect(JSON.parse(new TextDecoder().decode(call.Payload as Uint8Array))).toEqual({ preflight: true, maxRounds: 0 });
     const lines = stdout.trimEnd().split('\n');

@@ -187,7 +187,7 @@ describe('medlb preflight: EC2 discovery', () => {
       ]);
       expect(report.notes).toEqual([{ service: 'HL7', message: 'EC2 discovery found 1 running instance(s)', failed: false }]);
       expect(ec2.calls.map((c) => c.action)).toEqual(['DescribeInstances']);
-      expect(ec2.calls[0].filters['vpc-id']).toEqual([VPC_ID]);
+      expect(ec2.calls[0]!.filters['vpc-id']).toEqual([VPC_ID]);
     } finally {
       await peer?.close();
       await ec2.close();

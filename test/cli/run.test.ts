@@ -36,7 +36,7 @@ describe('medlb run', () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ rounds: 3, roundsWithFailures: 0, roundsAborted: 0 }) });
     expect(await invokeController('Medlb-site', 3, clients())).toBe(0);
     expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'Medlb-site' });
-    const call = lambda.commandCalls(InvokeCommand)[0].args[0].input;
+    const call = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
     expect(call).toMatchObject({ FunctionName: 'medlb-controller-fn', InvocationType: 'RequestResponse' });
     expect(JSON.parse(new TextDecoder().decode(call.Payload as Uint8Array))).toEqual({ maxRounds: 3 });
     expect(JSON.parse(stdout)).toEqual({ stack: 'Medlb-site', function: 'medlb-controller-fn', requested: 3, rounds: 3, roundsWithFailures: 0, roundsAborted: 0 });

@@ -68,7 +68,7 @@ describe('renderStatus', () => {
     expect(lines[4]).toMatch(/^ +DICOM3 +10\.12\.1\.112 +never +not registered +weight 0; never probed$/);
     expect(lines[5]).toMatch(/^HL7 +UNKNOWN +HL7A +10\.12\.2\.10 +never +error: TargetGroupNotFound +never probed$/);
     // Columns line up: every row's TARGET column starts where the header's does.
-    const targetColumn = lines[1].indexOf('TARGET');
+    const targetColumn = lines[1]!.indexOf('TARGET');
     expect(lines.slice(2).map((l) => l.slice(targetColumn).split(' ')[0])).toEqual(['DICOM1', 'DICOM2', 'DICOM3', 'HL7A']);
   });
 
@@ -142,7 +142,7 @@ describe('the state of a service', () => {
       [arn('b'), states.map(([ip, s]) => ({ ip, port: 11112, state: s }))],
     ]);
   const stateOf = (service: object, views: TargetGroupViews): ServiceStateName =>
-    buildStatusReport(pool, { version: 2, lastRoundAt: '2026-11-24T10:00:00Z', services: { PACS: { targets: {}, overrides: {}, ...service } } }, views, NOW).services[0].state;
+    buildStatusReport(pool, { version: 2, lastRoundAt: '2026-11-24T10:00:00Z', services: { PACS: { targets: {}, overrides: {}, ...service } } }, views, NOW).services[0]!.state;
 
   it('is the first that applies of outage, fail-open, waiting, degraded, drained, serving', () => {
     const serving = both(['10.0.0.1', 'healthy'], ['10.0.0.2', 'healthy']);
@@ -169,8 +169,8 @@ describe('the state of a service', () => {
     const report = buildStatusReport(pool, { version: 2, services: { PACS: { targets: { P1: up(), P2: up() }, overrides: {} } } }, both(['10.0.0.1', 'initial'], ['10.0.0.2', 'unhealthy']), NOW);
     const service = report.services[0];
     expect(service).toMatchObject({ name: 'PACS', state: 'outage', routable: 0, ports: [104, 11112] });
-    expect(service.why).toBe('nothing healthy in ELB in every target group (P1 initial, P2 unhealthy)');
-    expect(service.targets[0]).toMatchObject({ name: 'P1', ip: '10.0.0.1', up: true, routable: false, elb: { 104: 'initial', 11112: 'initial' }, override: null, pending: null });
+    expect(service!.why).toBe('nothing healthy in ELB in every target group (P1 initial, P2 unhealthy)');
+    expect(service!.targets[0]).toMatchObject({ name: 'P1', ip: '10.0.0.1', up: true, routable: false, elb: { 104: 'initial', 11112: 'initial' }, override: null, pending: null });
   });
 });
 
@@ -211,15 +211,15 @@ describe('pins and maintenance windows in status', () => {
   it('shows the pin, the window in force and the scheduled one, in the table and in --json', () => {
     const report = buildStatusReport(pool, stored, views, NOW);
     const service = report.services[0];
-    expect(service.state).toBe('drained');
-    expect(service.why).toBe('P2 drain window of bob until 2026-11-24T11:00:00.000Z');
-    expect(service.windows.map((w) => [w.id, w.inForce])).toEqual([
+    expect(service!.state).toBe('drained');
+    expect(service!.why).toBe('P2 drain window of bob until 2026-11-24T11:00:00.000Z');
+    expect(service!.windows.map((w) => [w.id, w.inForce])).toEqual([
       ['P2@2026-11-24T10:00:00.000Z', true],
       ['P3@2026-11-24T22:00:00.000Z', false],
     ]);
-    expect(service.targets[0]).toMatchObject({ name: 'P1', pin: { by: 'alice', until: '2026-11-24T18:00:00.000Z' }, pinOutranked: false, window: null });
-    expect(service.targets[1]).toMatchObject({ name: 'P2', window: { action: 'drain', inForce: true } });
-    expect(service.oldestOverride).toMatchObject({ target: 'P1', kind: 'pin', ageSeconds: 1840 });
+    expect(service!.targets[0]).toMatchObject({ name: 'P1', pin: { by: 'alice', until: '2026-11-24T18:00:00.000Z' }, pinOutranked: false, window: null });
+    expect(service!.targets[1]).toMatchObject({ name: 'P2', window: { action: 'drain', inForce: true } });
+    expect(service!.oldestOverride).toMatchObject({ target: 'P1', kind: 'pin', ageSeconds: 1840 });
     const text = renderStatus(pool, stored, views, NOW, { wide: true });
     expect(text).toContain('FAIL up');
     expect(text).toContain('PINNED by alice until 2026-11-24T18:00:00.000Z (AE check wrong after upgrade)');
@@ -229,9 +229,9 @@ describe('pins and maintenance windows in status', () => {
   });
 
   it('says when an explicit override outranks a pin', () => {
-    const halted = { ...stored, services: { PACS: { ...stored.services.PACS, overrides: { P1: { action: 'halt' as const, by: 'dave', at: '2026-11-24T09:40:00Z', reason: 'x' } } } } };
+    const halted = { ...stored, services: { PACS: { ...stored.services.PACS!, overrides: { P1: { action: 'halt' as const, by: 'dave', at: '2026-11-24T09:40:00Z', reason: 'x' } } } } };
     const report = buildStatusReport(pool, halted, views, NOW);
-    expect(report.services[0].targets[0]).toMatchObject({ pinOutranked: true, override: { action: 'halt' } });
+    expect(report.services[0]!.targets[0]).toMatchObject({ pinOutranked: true, override: { action: 'halt' } });
     expect(renderStatus(pool, halted, views, NOW, { wide: true })).toContain('PINNED by alice until 2026-11-24T18:00:00.000Z (outranked by the halt)');
   });
 });

@@ -22,7 +22,7 @@ const template = Template.fromStack(stack);
 const resources = (type: string): Array<[string, Properties]> =>
   Object.entries(template.findResources(type)).map(([id, resource]) => [id, resource.Properties as Properties]);
 const alarms = new Map(resources('AWS::CloudWatch::Alarm').map(([, props]) => [props.AlarmName as string, props]));
-const topicId = resources('AWS::SNS::Topic')[0][0];
+const topicId = resources('AWS::SNS::Topic')[0]![0];
 const logicalIdOf = (type: string, predicate: (props: Properties) => boolean) => resources(type).find(([, props]) => predicate(props))![0];
 
 function alarm(name: string): Properties {
@@ -303,11 +303,11 @@ describe('example site: alarms', () => {
 
 describe('example site: notifications', () => {
   test('topic encrypted with the site key, TLS-only, e-mail subscription from the site file', () => {
-    const [, topic] = resources('AWS::SNS::Topic')[0];
-    const keyId = resources('AWS::KMS::Key')[0][0];
+    const [, topic] = resources('AWS::SNS::Topic')[0]!;
+    const keyId = resources('AWS::KMS::Key')[0]![0];
     expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(topic.TopicName).toBe(`medlb-${SITE}-alarms`);
-    const [, policy] = resources('AWS::SNS::TopicPolicy')[0];
+    const [, policy] = resources('AWS::SNS::TopicPolicy')[0]!;
     expect(policy.Topics).toEqual([{ Ref: topicId }]);
     expect(policy.PolicyDocument.Statement).toContainEqual({
       Sid: 'AllowPublishThroughSSLOnly',
@@ -339,7 +339,7 @@ describe('example site: notifications', () => {
 
 /** The dashboard body with every CloudFormation token replaced by a readable placeholder, parsed. */
 function dashboardBody(tmpl: Template): { widgets: Properties[] } {
-  const [[, dashboard]] = Object.entries(tmpl.findResources('AWS::CloudWatch::Dashboard')).map(([id, r]) => [id, r.Properties as Properties]);
+  const [, dashboard] = Object.entries(tmpl.findResources('AWS::CloudWatch::Dashboard')).map(([id, r]) => [id, r.Properties as Properties] as const)[0]!;
   const body = dashboard.DashboardBody;
   const parts: unknown[] = typeof body === 'string' ? [body] : body['Fn::Join'][1];
   const text = parts
@@ -361,7 +361,7 @@ describe('example site: System Overview dashboard', () => {
 
   test('one dashboard named for the site', () => {
     expect(dashboards).toHaveLength(1);
-    expect(dashboards[0][1].DashboardName).toBe(`medlb-${SITE}-System-Overview`);
+    expect(dashboards[0]![1].DashboardName).toBe(`medlb-${SITE}-System-Overview`);
   });
 
   test('per service: a header with VIPs and ports, its alarms, per-server up/down and latency, in service/up/expected', () => {
@@ -488,7 +488,7 @@ describe('Monitoring construct', () => {
     }
     tmpl.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org', TopicArn: arn });
     const key = Object.values(tmpl.findResources('AWS::KMS::Key'))[0];
-    expect(JSON.stringify(key.Properties.KeyPolicy)).not.toContain('cloudwatch.amazonaws.com');
+    expect(JSON.stringify(key!.Properties.KeyPolicy)).not.toContain('cloudwatch.amazonaws.com');
   });
 
   test('every problem with the props is reported at once', () => {
@@ -502,8 +502,8 @@ describe('Monitoring construct', () => {
         existingTopicArn: 'arn:aws:sns:eu-west-2:111122223333:x',
         topic: undefined,
         services: [
-          base.services[0],
-          { ...base.services[0], ports: [104, 105], targets: ['P1', 'P1'] },
+          base.services[0]!,
+          { ...base.services[0]!, ports: [104, 105], targets: ['P1', 'P1'] },
         ],
         settings: { outage: { evaluationPeriods: 2, datapointsToAlarm: 3 }, periodSeconds: 30 },
         controllerIntervalSeconds: 0,

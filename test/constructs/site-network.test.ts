@@ -101,7 +101,7 @@ describe('SiteNetwork with a new VPC', () => {
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
     const endpointGroups = resourcesOfType(template, 'AWS::EC2::SecurityGroup');
     expect(endpointGroups).toHaveLength(1);
-    expect(endpointGroups[0][1].SecurityGroupIngress).toEqual([
+    expect(endpointGroups[0]![1].SecurityGroupIngress).toEqual([
       expect.objectContaining({ CidrIp: '10.20.0.0/16', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }),
     ]);
   });
@@ -154,7 +154,7 @@ describe('SiteNetwork validation', () => {
   it('reports a subnet outside the VPC and bad new-VPC settings', () => {
     expect(
       problemsOf(
-        () => new SiteNetwork(newTestStack(), 'N', { existingVpc: { ...EXISTING, subnets: [{ ...EXISTING.subnets[0], cidr: '10.13.1.0/24' }] } }),
+        () => new SiteNetwork(newTestStack(), 'N', { existingVpc: { ...EXISTING, subnets: [{ ...EXISTING.subnets[0]!, cidr: '10.13.1.0/24' }] } }),
       ),
     ).toEqual(['existingVpc.subnets[0].cidr: 10.13.1.0/24 is not inside the VPC CIDR 10.12.0.0/16']);
     expect(problemsOf(() => new SiteNetwork(newTestStack(), 'N', { newVpc: { cidr: '10.20.0.0', maxAzs: 0, subnetCidrMask: 30 } }))).toEqual([

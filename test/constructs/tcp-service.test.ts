@@ -57,7 +57,7 @@ describe('TcpService', () => {
     return template.toJSON().Resources[stack.getLogicalId(service.loadBalancer.node.defaultChild as never)].Properties;
   }
   function targetGroupOf(service: TcpService, index: number): Props {
-    return template.toJSON().Resources[stack.getLogicalId(service.targetGroups[index].targetGroup.node.defaultChild as never)].Properties;
+    return template.toJSON().Resources[stack.getLogicalId(service.targetGroups[index]!.targetGroup.node.defaultChild as never)].Properties;
   }
   function securityGroupOf(service: TcpService): Props {
     return template.toJSON().Resources[stack.getLogicalId(service.securityGroup.node.defaultChild as never)].Properties;
@@ -96,7 +96,7 @@ describe('TcpService', () => {
         Protocol: 'TCP',
         ListenerAttributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '3600' }],
         LoadBalancerArn: { Ref: stack.getLogicalId(dicom.loadBalancer.node.defaultChild as never) },
-        DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: stack.getLogicalId(dicom.targetGroups[index].targetGroup.node.defaultChild as never) } }],
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: stack.getLogicalId(dicom.targetGroups[index]!.targetGroup.node.defaultChild as never) } }],
       });
     }
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
@@ -111,7 +111,7 @@ describe('TcpService', () => {
       [11112, 11112],
     ]);
     expect(hl7.targetGroups.map(({ port, listenerPort }) => [port, listenerPort])).toEqual([[12575, 2575]]);
-    expect(stack.resolve(dicom.targetGroups[0].targetGroup.targetGroupArn)).toEqual({ Ref: expect.stringMatching(/^DicomTargetGroup104/) });
+    expect(stack.resolve(dicom.targetGroups[0]!.targetGroup.targetGroupArn)).toEqual({ Ref: expect.stringMatching(/^DicomTargetGroup104/) });
   });
 
   it('creates IP target groups EMPTY (the controller owns membership)', () => {
@@ -188,7 +188,7 @@ describe('TcpService', () => {
       deregistrationDelay: Duration.seconds(120),
       unhealthyDrainingInterval: Duration.hours(2),
     });
-    const group = Template.fromStack(drained).toJSON().Resources[drained.getLogicalId(service.targetGroups[0].targetGroup.node.defaultChild as never)];
+    const group = Template.fromStack(drained).toJSON().Resources[drained.getLogicalId(service.targetGroups[0]!.targetGroup.node.defaultChild as never)];
     expect(attributesOf(group.Properties)).toMatchObject({
       'deregistration_delay.timeout_seconds': '120',
       'target_health_state.unhealthy.connection_termination.enabled': 'false',
@@ -267,9 +267,9 @@ describe('TcpService validation', () => {
         new TcpService(stack, 'Bad', {
           ...base(network),
           subnetMappings: [
-            { subnet: subnetA, privateIpv4Address: '10.12.2.100' },
-            { subnet: subnetA, privateIpv4Address: '10.12.1.255' },
-            { subnet: subnetB, privateIpv4Address: '10.12.2.300' },
+            { subnet: subnetA!, privateIpv4Address: '10.12.2.100' },
+            { subnet: subnetA!, privateIpv4Address: '10.12.1.255' },
+            { subnet: subnetB!, privateIpv4Address: '10.12.2.300' },
           ],
           ports: [{ port: 104 }, { port: 104, targetPort: 70000 }, { port: 0 }],
           allowedClientCidrs: ['10.50.0.0/33'],

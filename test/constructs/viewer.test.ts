@@ -183,7 +183,7 @@ describe('Viewer', () => {
       DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: logicalId(viewer.staticVipTargetGroup!) } }],
     });
     // Its security group: allowed clients in on 443, out only to the ALB's group on 443 (and the ALB lets it in).
-    const vipGroupLogicalId = ((nlb.SecurityGroups as Array<{ 'Fn::GetAtt': [string, string] }>)[0])['Fn::GetAtt'][0];
+    const vipGroupLogicalId = ((nlb.SecurityGroups as Array<{ 'Fn::GetAtt': [string, string] }>)[0])!['Fn::GetAtt'][0];
     expect(template.toJSON().Resources[vipGroupLogicalId].Properties.SecurityGroupIngress).toEqual([
       { CidrIp: '10.50.0.0/16', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'HTTPS-Viewer clients' },
     ]);
@@ -226,7 +226,7 @@ describe('Viewer validation', () => {
       () =>
         new Viewer(stack, 'Bad', {
           ...base(network),
-          subnets: [network.subnets[0], network.subnets[0]],
+          subnets: [network.subnets[0]!, network.subnets[0]!],
           certificateArn: 'arn:aws:iam::111122223333:server-certificate/viewer',
           sslPolicy: elbv2.SslPolicy.RECOMMENDED,
           allowedClientCidrs: [],
@@ -235,8 +235,8 @@ describe('Viewer validation', () => {
           idleTimeout: Duration.seconds(4001),
           healthCheckPath: 'health',
           staticVips: [
-            { subnet: network.subnets[0], privateIpv4Address: '10.12.2.160' },
-            { subnet: network.subnets[1], privateIpv4Address: '10.12.2.1' },
+            { subnet: network.subnets[0]!, privateIpv4Address: '10.12.2.160' },
+            { subnet: network.subnets[1]!, privateIpv4Address: '10.12.2.1' },
           ],
         }),
     );
@@ -257,7 +257,7 @@ describe('Viewer validation', () => {
   it('rejects an unknown policy name, a single subnet and a stack without a region', () => {
     const stack = newTestStack();
     const network = exampleNetwork(stack);
-    expect(problemsOf(() => new Viewer(stack, 'Typo', { ...base(network), subnets: [network.subnets[0]], sslPolicy: 'ELBSecurityPolicy-TLS13-9-9' }))).toEqual([
+    expect(problemsOf(() => new Viewer(stack, 'Typo', { ...base(network), subnets: [network.subnets[0]!], sslPolicy: 'ELBSecurityPolicy-TLS13-9-9' }))).toEqual([
       'subnets: an ALB needs at least two subnets in different AZs (got 1)',
       'sslPolicy: ELBSecurityPolicy-TLS13-9-9 is not an ELB security policy known to this aws-cdk-lib',
     ]);

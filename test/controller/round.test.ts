@@ -230,8 +230,8 @@ describe('runRound', () => {
         : Promise.resolve({ healthy: true, latencyMs: 1, reason: 'ok' });
     const result = await runRound({ config: config(), stateStore: store, elb, probe: hanging });
     expect(aborted).toBe(true);
-    const p1 = result.summary.services[0].targets[0];
-    expect(p1.probe).toMatchObject({ healthy: false, reason: 'probe did not finish within 1200 ms' });
+    const p1 = result.summary.services[0]!.targets[0];
+    expect(p1!.probe).toMatchObject({ healthy: false, reason: 'probe did not finish within 1200 ms' });
   });
 
   it('turns a probe that throws into a failed verdict', async () => {
@@ -239,7 +239,7 @@ describe('runRound', () => {
       throw new Error('boom');
     };
     const result = await runRound({ config: config(), stateStore: store, elb, probe: throwing });
-    expect(result.summary.services[1].targets[0].probe).toMatchObject({ healthy: false, reason: 'probe error: boom' });
+    expect(result.summary.services[1]!.targets[0]!.probe).toMatchObject({ healthy: false, reason: 'probe error: boom' });
   });
 
   it('keeps an override written concurrently when the save conflicts', async () => {

@@ -175,10 +175,10 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       await s1.stop();
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual([]);
-      expect(round.summary.services[0].targets[0]).toMatchObject({ name: 'S1', up: true, failures: 1, probe: { healthy: false } });
+      expect(round.summary.services[0]!.targets[0]).toMatchObject({ name: 'S1', up: true, failures: 1, probe: { healthy: false } });
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual(['deregister bal-a 127.0.0.31:104', 'deregister bal-b 127.0.0.31:11112']);
-      expect(round.summary.services[0].targets[0]).toMatchObject({ up: false, failures: 2 });
+      expect(round.summary.services[0]!.targets[0]).toMatchObject({ up: false, failures: 2 });
 
       // S2 fails too: the last server is kept registered (fail-open), reported, and the round is not an error.
       await s2.stop();
@@ -227,7 +227,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       await r1.start();
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.41:2575']);
-      expect(round.summary.services[0].waiting).toEqual([expect.stringMatching(/^R2 kept: waiting for R1 \(2575 (unregistered|draining)\)/)]);
+      expect(round.summary.services[0]!.waiting).toEqual([expect.stringMatching(/^R2 kept: waiting for R1 \(2575 (unregistered|draining)\)/)]);
       let writes = await reconcileUntilWrites(scenario);
       expect(writes).toEqual(['deregister fo-ris 127.0.0.42:2575']);
       expect(fake.registeredIds(tg)).toEqual(['127.0.0.41']);
@@ -238,7 +238,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       expect(JSON.parse(drain.stdout)).toMatchObject({ action: 'drain', service: 'RIS', target: 'R1', who: 'e2e-operator', reason: 'OS patching', changed: true });
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual(['register fo-ris 127.0.0.42:2575']);
-      expect(round.summary.services[0].targets[0]).toMatchObject({ name: 'R1', override: { action: 'drain', by: 'e2e-operator' }, awaiting: expect.anything() });
+      expect(round.summary.services[0]!.targets[0]).toMatchObject({ name: 'R1', override: { action: 'drain', by: 'e2e-operator' }, awaiting: expect.anything() });
       writes = await reconcileUntilWrites(scenario);
       expect(writes).toEqual(['deregister fo-ris 127.0.0.41:2575']);
 
@@ -303,8 +303,8 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
     const scenario = new Scenario('iso', {
       version: 1,
       services: [
-        tcpService('PACS', 'balanced', 1, 1, pacsPeers[0].port, [{ arn: pacsA, port: 104 }, { arn: pacsB, port: 11112 }], pacsPeers, ['P1', 'P2']),
-        tcpService('HL7', 'balanced', 1, 1, hl7Peers[0].port, [{ arn: hl7, port: 2575 }], hl7Peers, ['H1']),
+        tcpService('PACS', 'balanced', 1, 1, pacsPeers[0]!.port, [{ arn: pacsA, port: 104 }, { arn: pacsB, port: 11112 }], pacsPeers, ['P1', 'P2']),
+        tcpService('HL7', 'balanced', 1, 1, hl7Peers[0]!.port, [{ arn: hl7, port: 2575 }], hl7Peers, ['H1']),
       ],
     });
     try {
@@ -314,7 +314,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       expect(writesOf(round.calls)).toEqual([]);
       expect(existsSync(scenario.statePath)).toBe(false);
       expect(round.summary).toMatchObject({ dryRun: true, stateSaved: false, ok: false });
-      expect(round.summary.services[1].actions).toEqual([{ targetGroupArn: hl7, register: ['127.0.0.53:2575'], deregister: [] }]);
+      expect(round.summary.services[1]!.actions).toEqual([{ targetGroupArn: hl7, register: ['127.0.0.53:2575'], deregister: [] }]);
 
       // A real round: PACS fails (exit 1) without a write to its existing group; HL7 converges.
       round = await scenario.reconcile();
@@ -323,7 +323,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
         ['PACS', false],
         ['HL7', true],
       ]);
-      expect(round.summary.services[0].error).toMatch(/TargetGroupNotFound/);
+      expect(round.summary.services[0]!.error).toMatch(/TargetGroupNotFound/);
       expect(writesOf(round.calls)).toEqual(['register iso-hl7 127.0.0.53:2575']);
       expect(fake.registeredIds(pacsA)).toEqual([]);
 
@@ -367,12 +367,12 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       version: 1,
       services: [
         {
-          ...tcpService('DISC', 'balanced', 2, 1, peers[0].port, [{ arn: tg, port: 104 }], [peers[0]], ['STATIC1']),
+          ...tcpService('DISC', 'balanced', 2, 1, peers[0]!.port, [{ arn: tg, port: 104 }], [peers[0]!], ['STATIC1']),
           discovery: { tags: { Role: ['pacs'] }, vpcId },
         },
       ],
     });
-    const names = (round: { summary: RoundSummary }) => round.summary.services[0].targets.map((t) => `${t.name}@${t.ip}:${t.source}`);
+    const names = (round: { summary: RoundSummary }) => round.summary.services[0]!.targets.map((t) => `${t.name}@${t.ip}:${t.source}`);
     try {
       // Round 1: a new pool: the static server and both discovered instances pass once and are registered.
       let round = await scenario.reconcile();
@@ -403,7 +403,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       expect(round.summary.ec2).toEqual({ describeCalls: 3, failedCalls: 2, throttledCalls: 2 });
       expect(names(round)).toEqual(['STATIC1@127.0.0.61:static', 'PACS1@127.0.0.64:tags']);
       // The replacement has no history: it must pass rise (2) like any newcomer; the old addresses leave.
-      expect(round.summary.services[0].targets[1]).toMatchObject({ instanceId: replacement, up: false, passes: 1 });
+      expect(round.summary.services[0]!.targets[1]).toMatchObject({ instanceId: replacement, up: false, passes: 1 });
       expect(writesOf(round.calls)).toEqual(['deregister disc-pacs 127.0.0.62:104,127.0.0.63:104']);
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual(['register disc-pacs 127.0.0.64:104']);
@@ -420,7 +420,7 @@ describe('medlb controller end to end (real CLI, real SDK, fake ELBv2, real peer
       round = await scenario.reconcile();
       expect(round.code).toBe(0);
       expect(writesOf(round.calls)).toEqual([]);
-      expect(round.summary.services[0].discovery).toMatchObject({ instances: 1, suspiciousEmptyAnswers: 1, notes: [expect.stringMatching(/zero instances/)] });
+      expect(round.summary.services[0]!.discovery).toMatchObject({ instances: 1, suspiciousEmptyAnswers: 1, notes: [expect.stringMatching(/zero instances/)] });
       // ...and believed in the next: the discovered server leaves, the static one stays.
       round = await scenario.reconcile();
       expect(writesOf(round.calls)).toEqual(['deregister disc-pacs 127.0.0.64:104']);

@@ -83,11 +83,11 @@ beforeAll(async () => {
           mode: 'balanced',
           rise: 2,
           fall: 2,
-          check: { protocol: 'tcp', port: peers[0].port, timeoutMs: 800 },
-          targetGroups: [{ arn: TG, port: peers[0].port }],
+          check: { protocol: 'tcp', port: peers[0]!.port, timeoutMs: 800 },
+          targetGroups: [{ arn: TG, port: peers[0]!.port }],
           targets: [
-            { name: 'P1', ip: peers[0].host },
-            { name: 'P2', ip: peers[1].host },
+            { name: 'P1', ip: peers[0]!.host },
+            { name: 'P2', ip: peers[1]!.host },
           ],
         },
       ],
@@ -134,7 +134,7 @@ describe('a maintenance window, end to end with a controllable clock', () => {
     await round(at(-10));
     await round(at(-9));
     await round(at(-8));
-    expect(registered()).toEqual([peers[0].host, peers[1].host].sort());
+    expect(registered()).toEqual([peers[0]!.host, peers[1]!.host].sort());
 
     const scheduled = await runCli(['drain', 'pacs/p2', '--from', at(0).toISOString().replace('Z', '+00:00'), '--until', at(60).toISOString(), '--reason', 'OS patch']);
     expect(scheduled.stderr).not.toMatch(/error/i);
@@ -150,13 +150,13 @@ describe('a maintenance window, end to end with a controllable clock', () => {
 
     // A minute before: nothing happens.
     const early = await round(at(-1));
-    expect(early.summary.services[0].actions).toEqual([]);
-    expect(registered()).toEqual([peers[0].host, peers[1].host].sort());
+    expect(early.summary.services[0]!.actions).toEqual([]);
+    expect(registered()).toEqual([peers[0]!.host, peers[1]!.host].sort());
 
     // It opens: P1 is healthy in ELB, so P2 leaves at once (make before break has its replacement).
     const opened = await round(at(0));
     expect(opened.summary.transitions).toEqual([expect.objectContaining({ action: 'window-open', target: 'P2' })]);
-    expect(registered()).toEqual([peers[0].host]);
+    expect(registered()).toEqual([peers[0]!.host]);
     const { elb, store } = controller();
     const config = parseControllerConfig(readFileSync(configPath, 'utf8'), configPath);
     const views = new Map(Object.entries(await describeAll(config, elb, 4, { info: () => {}, warn: () => {}, error: () => {} })));
@@ -166,12 +166,12 @@ describe('a maintenance window, end to end with a controllable clock', () => {
 
     // In force, rounds change nothing more.
     const middle = await round(at(30));
-    expect(middle.summary.services[0].actions).toEqual([]);
+    expect(middle.summary.services[0]!.actions).toEqual([]);
 
     // It closes: P2 (passing its checks all along, so past rise) comes back.
     const closed = await round(at(60));
     expect(closed.summary.transitions).toEqual([expect.objectContaining({ action: 'window-close', target: 'P2' })]);
-    expect(registered()).toEqual([peers[0].host, peers[1].host].sort());
+    expect(registered()).toEqual([peers[0]!.host, peers[1]!.host].sort());
 
     const trail = await readFileAudit(`${statePath}.audit.jsonl`, {});
     expect(trail.filter((r) => r.target === 'P2' && r.action.startsWith('window')).map((r) => r.action)).toEqual(['window-scheduled', 'window-open', 'window-close']);
@@ -183,7 +183,7 @@ describe('a maintenance window, end to end with a controllable clock', () => {
   }, 120_000);
 
   it('refuses a window that would leave PACS nothing to serve unless --force, judged on the state now', async () => {
-    await peers[0].stop();
+    await peers[0]!.stop();
     await round(at(100));
     await round(at(101));
     const refused = await runCli(['drain', 'PACS/P2', '--from', at(200).toISOString(), '--until', at(260).toISOString(), '--reason', 'patch']);
@@ -193,7 +193,7 @@ describe('a maintenance window, end to end with a controllable clock', () => {
     const forced = await runCli(['drain', 'PACS/P2', '--from', at(200).toISOString(), '--until', at(260).toISOString(), '--reason', 'patch', '--force']);
     expect(forced.code).toBe(0);
     expect(JSON.parse(forced.stdout)).toMatchObject({ forced: true });
-    await peers[0].start();
+    await peers[0]!.start();
   }, 120_000);
 
   it('a pin keeps a failing server in service until it expires, audited', async () => {
@@ -207,10 +207,10 @@ describe('a maintenance window, end to end with a controllable clock', () => {
     expect(tooLong.stderr).toMatch(/a pin lasts at most 12 h/);
     const noReason = await runCli(['pin', 'PACS/P2', '--until', '1h']);
     expect(noReason.code).toBe(2);
-    await peers[1].stop();
+    await peers[1]!.stop();
     const now = new Date();
     for (let minute = 1; minute <= 4; minute += 1) await round(new Date(now.getTime() + minute * 10_000));
-    expect(registered()).toContain(peers[1].host);
+    expect(registered()).toContain(peers[1]!.host);
     const status = JSON.parse((await runCli(['status', '--json'])).stdout);
     expect(status.services[0].targets[1]).toMatchObject({ name: 'P2', pin: { by: 'night-shift', reason: 'check wrong after upgrade' }, lastProbe: { healthy: false } });
     // Past its end: the check decides again; the expiry is audited once.
@@ -218,7 +218,7 @@ describe('a maintenance window, end to end with a controllable clock', () => {
     const expired = await round(later);
     expect(expired.summary.transitions).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'pin-expired', target: 'P2' })]));
     await round(new Date(later.getTime() + 10_000));
-    expect(registered()).not.toContain(peers[1].host);
-    await peers[1].start();
+    expect(registered()).not.toContain(peers[1]!.host);
+    await peers[1]!.start();
   }, 120_000);
 });

@@ -94,7 +94,7 @@ function medlbProbe(args: string[]): Promise<{ code: number | null; line: Record
       try {
         const lines = stdout.trim().split('\n');
         expect(lines).toHaveLength(1);
-        resolve({ code, line: JSON.parse(lines[0]) as Record<string, unknown> });
+        resolve({ code, line: JSON.parse(lines[0]!) as Record<string, unknown> });
       } catch (err) {
         reject(new Error(`medlb probe printed ${JSON.stringify(stdout)} (stderr ${JSON.stringify(stderr)}): ${String(err)}`));
       }

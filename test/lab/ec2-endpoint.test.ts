@@ -40,7 +40,7 @@ describe('fake EC2 with the real SDK', () => {
       ['i-0000000000000000b', '127.0.1.11', 'us-east-1a', 'running'],
       ['i-0000000000000000c', '127.0.1.12', 'us-east-1b', 'running'],
     ]);
-    expect(instances[0].Tags).toEqual(expect.arrayContaining([{ Key: 'Name', Value: 'S9' }, { Key: 'Role', Value: 'ris' }]));
+    expect(instances[0]!.Tags).toEqual(expect.arrayContaining([{ Key: 'Name', Value: 'S9' }, { Key: 'Role', Value: 'ris' }]));
     expect(out.NextToken).toBeUndefined();
   });
 
@@ -81,7 +81,7 @@ describe('Ec2InstanceDiscovery through the fake', () => {
     const discovery = new Ec2InstanceDiscovery({ client, sleep: noSleep });
     const found = await discovery.describeInstances({ tags: { Role: ['pacs', 'ris'] }, availabilityZones: ['us-east-1b'], subnetIds: ['subnet-0fake000000000000'] });
     expect(found.map((i) => i.name)).toEqual(['S2', 'S4', 'S6', 'S8', 'S10', 'S12']);
-    expect(fake.calls[0].filters).toEqual({
+    expect(fake.calls[0]!.filters).toEqual({
       'tag:Role': ['pacs', 'ris'],
       'instance-state-name': ['running'],
       'subnet-id': ['subnet-0fake000000000000'],

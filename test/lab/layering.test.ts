@@ -20,7 +20,7 @@ describe('lab/ layering', () => {
     const offenders = ['lambda', 'lib'].flatMap((folder) =>
       typescriptFiles(join(REPO, folder)).filter((file) =>
         [...readFileSync(file, 'utf8').matchAll(/(?:from|import|require\()\s*['"]([^'"]+)['"]/g)].some(
-          (m) => m[1].startsWith('.') && relative(REPO, join(file, '..', m[1])).split(/[\\/]/)[0] === 'lab',
+          (m) => m[1]!.startsWith('.') && relative(REPO, join(file, '..', m[1]!)).split(/[\\/]/)[0] === 'lab',
         ),
       ),
     );
@@ -30,6 +30,6 @@ describe('lab/ layering', () => {
   it('the check sees an import into lab/ when there is one', () => {
     const line = "import { Elbv2Endpoint } from '../../lab/elbv2-endpoint';";
     const match = /(?:from|import|require\()\s*['"]([^'"]+)['"]/.exec(line);
-    expect(relative(REPO, join(REPO, 'lambda', 'adapters', 'x.ts', '..', match![1])).split(/[\\/]/)[0]).toBe('lab');
+    expect(relative(REPO, join(REPO, 'lambda', 'adapters', 'x.ts', '..', match![1]!)).split(/[\\/]/)[0]).toBe('lab');
   });
 });

@@ -152,7 +152,7 @@ function serve(
       const type = buffered[0];
       const body = buffered.subarray(6, 6 + length);
       buffered = buffered.subarray(6 + length);
-      onPdu(type, body);
+      onPdu(type!, body);
     }
   });
 
@@ -321,8 +321,8 @@ function readPdvs(body: Buffer): Array<{ contextId: number; isLast: boolean; dat
   while (offset + 6 <= body.length) {
     const length = body.readUInt32BE(offset);
     values.push({
-      contextId: body[offset + 4],
-      isLast: (body[offset + 5] & 0x02) !== 0,
+      contextId: body[offset + 4]!,
+      isLast: (body[offset + 5]! & 0x02) !== 0,
       data: body.subarray(offset + 6, offset + 4 + length),
     });
     offset += 4 + length;
@@ -346,7 +346,7 @@ function parseAssociateRq(body: Buffer): AssociateRequestSeen {
     const found = [];
     for (let offset = 0; offset + 4 <= bytes.length; ) {
       const length = bytes.readUInt16BE(offset + 2);
-      found.push({ type: bytes[offset], value: bytes.subarray(offset + 4, offset + 4 + length) });
+      found.push({ type: bytes[offset]!, value: bytes.subarray(offset + 4, offset + 4 + length) });
       offset += 4 + length;
     }
     return found;
@@ -354,7 +354,7 @@ function parseAssociateRq(body: Buffer): AssociateRequestSeen {
   for (const { type, value } of items(body.subarray(68))) {
     if (type === 0x10) applicationContext = text(value);
     if (type === 0x20) {
-      presentationContextId = value[0];
+      presentationContextId = value[0]!;
       for (const sub of items(value.subarray(4))) {
         if (sub.type === 0x30) abstractSyntax = text(sub.value);
         if (sub.type === 0x40) transferSyntaxes.push(text(sub.value));

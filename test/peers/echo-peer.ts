@@ -71,7 +71,7 @@ export class EchoPeer {
   /** Starts one peer per host, all on the same traffic (and health) port, retrying when a port is taken. */
   static async startAll(hosts: readonly string[], withHealthPort = false): Promise<EchoPeer[]> {
     for (let attempt = 1; ; attempt += 1) {
-      const first = new EchoPeer(hosts[0], 0, withHealthPort ? 0 : undefined);
+      const first = new EchoPeer(hosts[0]!, 0, withHealthPort ? 0 : undefined);
       await first.traffic.listen();
       await first.health?.listen();
       const peers = [first, ...hosts.slice(1).map((host) => new EchoPeer(host, first.traffic.port, first.health?.port))];

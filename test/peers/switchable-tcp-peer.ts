@@ -56,7 +56,7 @@ export class SwitchableTcpPeer {
  */
 export async function startPeersOnSharedPort(hosts: readonly string[], attempts = 5): Promise<SwitchableTcpPeer[]> {
   for (let attempt = 1; ; attempt += 1) {
-    const first = new SwitchableTcpPeer(hosts[0], 0);
+    const first = new SwitchableTcpPeer(hosts[0]!, 0);
     await first.start();
     const peers = [first, ...hosts.slice(1).map((host) => new SwitchableTcpPeer(host, first.port))];
     try {

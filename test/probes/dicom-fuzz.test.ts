@@ -57,13 +57,13 @@ function mutate(random: () => number, bytes: Buffer): Buffer {
     const position = int(random, mutated.length);
     switch (int(random, 3)) {
       case 0:
-        mutated[position] ^= 1 << int(random, 8);
+        mutated[position]! ^= 1 << int(random, 8);
         break;
       case 1:
         mutated[position] = int(random, 256);
         break;
       default:
-        mutated[position] = [0x00, 0xff, 0x7f, 0x80][int(random, 4)];
+        mutated[position] = [0x00, 0xff, 0x7f, 0x80][int(random, 4)]!;
     }
   }
   return mutated;
@@ -136,7 +136,7 @@ describe('PduReader fuzz', () => {
         split.error === undefined &&
         split.reader.bufferedBytes === 0 &&
         split.pdus.length === whole.pdus.length &&
-        split.pdus.every((pdu, i) => pdu.type === whole.pdus[i].type && pdu.body.equals(whole.pdus[i].body));
+        split.pdus.every((pdu, i) => pdu.type === whole.pdus[i]!.type && pdu.body.equals(whole.pdus[i]!.body));
       if (!same) throw new Error(`split stream read differently: ${split.error?.message ?? split.pdus.map((p) => p.type).join(',')}`);
     });
   });
@@ -155,7 +155,7 @@ describe('PduReader fuzz', () => {
   it('mutated valid PDUs: reader and parsers throw nothing but DicomProtocolError', () => {
     forEachCase((random) => {
       const sample = corpus[int(random, corpus.length)];
-      const { pdus } = readAll(randomChunks(random, mutate(random, sample)));
+      const { pdus } = readAll(randomChunks(random, mutate(random, sample!)));
       pdus.forEach(parseLikeTheProbe);
     });
   });
@@ -163,7 +163,7 @@ describe('PduReader fuzz', () => {
   it('mutated PDU bodies go straight to every parser without escaping errors', () => {
     forEachCase((random) => {
       const sample = corpus[int(random, corpus.length)];
-      const body = mutate(random, sample).subarray(6, 6 + int(random, sample.length));
+      const body = mutate(random, sample!).subarray(6, 6 + int(random, sample!.length));
       for (const type of [0x02, 0x03, 0x04, 0x07]) parseLikeTheProbe({ type, body });
     });
   });
@@ -196,7 +196,7 @@ describe('PduReader fuzz', () => {
 
 describe('DIMSE command parser fuzz', () => {
   it('random and mutated command sets throw nothing but DicomProtocolError', () => {
-    const command = parsePDataTf(samples.echoResponse.subarray(6))[0].data;
+    const command = parsePDataTf(samples.echoResponse.subarray(6))[0]!.data;
     expect(parseCommandSet(command)).toEqual({
       commandField: 0x8030,
       messageIdBeingRespondedTo: 42,
@@ -225,7 +225,7 @@ describe('probeDicom fuzz (end to end)', () => {
     socket.on('error', () => undefined);
     const reply = replies[next++ % replies.length];
     // Answer the first bytes (the A-ASSOCIATE-RQ) with the whole scripted reply.
-    socket.once('data', () => socket.write(reply));
+    socket.once('data', () => socket.write(reply!));
   });
 
   beforeAll(async () => {
@@ -277,7 +277,7 @@ describe('probeDicom fuzz (end to end): message ids, statuses and release paths'
 
   /** Half the cases answer correctly at each step, so healthy and every kind of failure occur. */
   function drawCase(random: () => number): ScriptedEcho {
-    const pick = <T>(values: readonly T[]): T => values[int(random, values.length)];
+    const pick = <T>(values: readonly T[]): T => values[int(random, values.length)]!;
     return {
       kind: 'scripted-echo',
       messageIdOffset: random() < 0.5 ? 0 : 1 + int(random, 0xffff),
@@ -325,8 +325,8 @@ describe('probeDicom fuzz (end to end): message ids, statuses and release paths'
     expect(Date.now() - startedAt).toBeLessThan(timeoutMs + 2000);
 
     results.forEach((result, i) => {
-      const [sent] = peers[i].seen.echoMessageIds;
-      const expected = expectedOutcome(scripted[i], sent);
+      const [sent] = peers[i]!.seen.echoMessageIds;
+      const expected = expectedOutcome(scripted[i]!, sent!);
       const context = `case ${i} ${JSON.stringify(scripted[i])} → ${result.reason}`;
       expect({ context, healthy: result.healthy }).toEqual({ context, healthy: expected.healthy });
       if (typeof expected.reason === 'string') expect({ context, reason: result.reason }).toEqual({ context, reason: expected.reason });

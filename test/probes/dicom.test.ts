@@ -257,7 +257,7 @@ describe('probeDicom against adversarial peers', () => {
     const adversary = await peer({ kind: 'wrong-message-id', offset: 6 });
     const result = await timedProbe(adversary, dicomCheck());
     const sent = adversary.seen.echoMessageIds[0];
-    expect(result).toMatchObject({ healthy: false, reason: `wrong message id (got ${(sent + 6) & 0xffff}, sent ${sent})` });
+    expect(result).toMatchObject({ healthy: false, reason: `wrong message id (got ${(sent! + 6) & 0xffff}, sent ${sent})` });
     expect(result.elapsedMs).toBeLessThan(1000 + HANG_MARGIN_MS);
   });
 

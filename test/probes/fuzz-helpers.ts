@@ -25,7 +25,7 @@ export function randomInt(random: () => number, max: number): number {
 export function randomBytes(random: () => number, length: number, alphabet?: readonly number[]): Buffer {
   const bytes = Buffer.alloc(length);
   for (let index = 0; index < length; index += 1) {
-    bytes[index] = alphabet ? alphabet[randomInt(random, alphabet.length)] : randomInt(random, 256);
+    bytes[index] = alphabet ? alphabet[randomInt(random, alphabet.length)]! : randomInt(random, 256);
   }
   return bytes;
 }
@@ -38,7 +38,7 @@ export function mutate(random: () => number, input: Buffer, alphabet?: readonly 
     const at = randomInt(random, bytes.length);
     switch (randomInt(random, 4)) {
       case 0:
-        bytes[at] = alphabet ? alphabet[randomInt(random, alphabet.length)] : randomInt(random, 256);
+        bytes[at] = alphabet ? alphabet[randomInt(random, alphabet.length)]! : randomInt(random, 256);
         break;
       case 1:
         bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);

@@ -17,7 +17,7 @@ describe(`HL7 ACK parser fuzz (seed ${SEED}, replay with FUZZ_SEED=${SEED})`, ()
     const outcomes = { healthy: 0, unhealthy: 0 };
     for (let round = 0; round < 5000; round += 1) {
       const input =
-        round % 3 === 2 ? randomBytes(random, randomInt(random, 300), ALPHABET) : mutate(random, VALID[randomInt(random, VALID.length)], ALPHABET);
+        round % 3 === 2 ? randomBytes(random, randomInt(random, 300), ALPHABET) : mutate(random, VALID[randomInt(random, VALID.length)]!, ALPHABET);
       let reason: string;
       try {
         reason = interpretAck(input, { controlId: CONTROL_ID });

@@ -51,10 +51,10 @@ describe('hl7 probe against node-hl7-server (a real npm MLLP server)', () => {
     const second = await probe({ host, port: peer.port }, { ...check, messageType: 'QRY^A19' });
     expect(first).toMatchObject({ healthy: true, reason: 'ACK MSA-1=AA' });
     expect(second).toMatchObject({ healthy: true, reason: 'ACK MSA-1=AA' });
-    const controlIds = peer.messages.map((message) => message.split('\r')[0].split('|')[9]);
+    const controlIds = peer.messages.map((message) => message.split('\r')[0]!.split('|')[9]);
     expect(new Set(controlIds).size).toBe(2);
     expect(peer.messages[0]).toMatch(/^MSH\|\^~\\&\|MEDLB\|MEDLB\|\|\|\d{14}\+0000\|\|NMD\^N02\|MLB\w+\|P\|2\.5\rNCK\|\d{14}/);
-    expect(peer.messages[1].split('\r')[0].split('|')[8]).toBe('QRY^A19');
+    expect(peer.messages[1]!.split('\r')[0]!.split('|')[8]).toBe('QRY^A19');
   });
 
   it('sends the MSH-3/4/5/6 and MSH-11 the check names, so the engine can route or filter the probe', async () => {
@@ -70,7 +70,7 @@ describe('hl7 probe against node-hl7-server (a real npm MLLP server)', () => {
       },
     );
     expect(result).toMatchObject({ healthy: true, reason: 'ACK MSA-1=AA' });
-    const msh = peer.messages.at(-1)!.split('\r')[0].split('|');
+    const msh = peer.messages.at(-1)!.split('\r')[0]!.split('|');
     expect(msh.slice(2, 6)).toEqual(['MEDLB^1.2.826.0.1.3680043.2.1^ISO', 'RADIOLOGY', 'HL7ENGINE', 'ST-ELSEWHERE']);
     expect(msh[8]).toBe('NMD^N02');
     expect(msh[10]).toBe('T');

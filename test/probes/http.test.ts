@@ -131,7 +131,7 @@ describe('https probe against a server whose certificate an internal CA signed (
       const withName = await probe({ host, port: named.port }, { ...check, serverName: 'viewer.hospital.test' });
       expect(withName).toMatchObject({ healthy: true, reason: expect.stringMatching(/^HTTP 200/) });
       expect(serverNames).toEqual(['viewer.hospital.test']);
-      expect(named.requests[0].headers.host).toBe(`viewer.hospital.test:${named.port}`);
+      expect(named.requests[0]!.headers.host).toBe(`viewer.hospital.test:${named.port}`);
       const byAddress = await probe({ host, port: named.port }, check);
       expect(byAddress).toMatchObject({
         healthy: false,

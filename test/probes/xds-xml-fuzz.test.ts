@@ -56,11 +56,11 @@ describe(`XDS response parser fuzz (seed ${SEED}, replay with FUZZ_SEED=${SEED})
     for (let round = 0; round < 1500; round += 1) {
       const sample = SAMPLES[randomInt(random, SAMPLES.length)];
       const body =
-        round % 5 === 4 ? randomBytes(random, randomInt(random, 400), ALPHABET) : mutate(random, Buffer.from(sample.body, 'latin1'), ALPHABET);
-      const contentType = random() < 0.1 ? mutate(random, Buffer.from(sample.contentType)).toString('latin1') : sample.contentType;
+        round % 5 === 4 ? randomBytes(random, randomInt(random, 400), ALPHABET) : mutate(random, Buffer.from(sample!.body, 'latin1'), ALPHABET);
+      const contentType = random() < 0.1 ? mutate(random, Buffer.from(sample!.contentType)).toString('latin1') : sample!.contentType;
       let verdict: { healthy: boolean; reason: string };
       try {
-        verdict = judge(body, contentType, sample.transaction, random() < 0.1 ? 500 : 200);
+        verdict = judge(body, contentType, sample!.transaction, random() < 0.1 ? 500 : 200);
       } catch (err) {
         throw new Error(`seed ${SEED} round ${round}: untyped ${err instanceof Error ? err.stack : String(err)}`);
       }

@@ -31,7 +31,7 @@ describe('xds registry probe (ITI-18)', () => {
     const result = await probe({ host: peer.host, port: peer.port }, registry);
     expect(result).toMatchObject({ healthy: true, reason: 'ITI-18 AdhocQueryResponse Success (0 entries)' });
     const [seen] = peer.requests;
-    expect(seen.problem).toBeUndefined();
+    expect(seen!.problem).toBeUndefined();
     expect(seen).toMatchObject({
       contentType: expect.stringMatching(/^application\/soap\+xml; charset=UTF-8; action="urn:ihe:iti:2007:RegistryStoredQuery"$/),
       action: 'urn:ihe:iti:2007:RegistryStoredQuery',
@@ -45,7 +45,7 @@ describe('xds registry probe (ITI-18)', () => {
         $XDSDocumentEntryStatus: "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')",
       },
     });
-    expect(seen.messageId).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+    expect(seen!.messageId).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
   });
 
   it('queries the configured sentinel patient on the configured path', async () => {
@@ -84,7 +84,7 @@ describe('xds repository probe (ITI-43, MTOM)', () => {
       healthy: true,
       reason: 'ITI-43 RetrieveDocumentSetResponse Failure: sentinel document unknown (XDSDocumentUniqueIdError)',
     });
-    expect(peer.requests[0].problem).toBeUndefined();
+    expect(peer.requests[0]!.problem).toBeUndefined();
     expect(peer.requests[0]).toMatchObject({
       contentType: expect.stringMatching(/^multipart\/related; boundary="[^"]+"; type="application\/xop\+xml"; start="<[^>]+>"; start-info="application\/soap\+xml"/),
       action: 'urn:ihe:iti:2007:RetrieveDocumentSet',

@@ -46,7 +46,7 @@ function problemsOf(input: unknown): Array<{ path: string; message: string }> {
 describe('controller config v1', () => {
   test("accepts the documented example as an object and as JSON text", () => {
     const parsed = parseControllerConfig(DOCUMENTED_EXAMPLE);
-    expect(parsed.services[0].targets.map((t) => t.ip)).toEqual(['10.12.1.110', '10.12.1.111']);
+    expect(parsed.services[0]!.targets.map((t) => t.ip)).toEqual(['10.12.1.110', '10.12.1.111']);
     expect(parseControllerConfig(JSON.stringify(DOCUMENTED_EXAMPLE))).toEqual(parsed);
   });
 
@@ -77,9 +77,9 @@ describe('controller config v1', () => {
 
   test('accepts any IPv4 (loopback for tests) and rejects non-IPv4', () => {
     const input = clone(DOCUMENTED_EXAMPLE);
-    input.services[0].targets[0].ip = '127.0.0.2';
+    input.services[0]!.targets[0]!.ip = '127.0.0.2';
     expect(() => parseControllerConfig(input)).not.toThrow();
-    input.services[0].targets[0].ip = 'pacs.example.org';
+    input.services[0]!.targets[0]!.ip = 'pacs.example.org';
     expect(problemsOf(input)).toEqual([{ path: 'services[0].targets[0].ip', message: 'Invalid IPv4 address' }]);
   });
 
@@ -135,7 +135,7 @@ describe('controller config v1', () => {
       'services[0].targetGroups',
       'services[0].targets',
     ]);
-    expect(problemsOf('{"version": 1,')[0].message).toMatch(/^not valid JSON/);
+    expect(problemsOf('{"version": 1,')[0]!.message).toMatch(/^not valid JSON/);
   });
 });
 

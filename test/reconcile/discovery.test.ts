@@ -136,13 +136,13 @@ describe('discovery in a round', () => {
     h.healthy.add('10.0.1.1').add('10.0.1.2');
     const { writes, service, result } = await h.round();
     expect(writes).toEqual(['register 10.0.0.5,10.0.1.1,10.0.1.2']);
-    expect(service.targets.map((t) => [t.name, t.source, t.instanceId])).toEqual([
+    expect(service!.targets.map((t) => [t.name, t.source, t.instanceId])).toEqual([
       ['STATIC', 'static', undefined],
       ['PACS1', 'tags', id(1)],
       ['PACS2', 'tags', id(2)],
     ]);
-    expect(Object.keys(h.store.state.services.PACS.targets).sort()).toEqual([id(1), id(2), 'STATIC'].sort());
-    expect(h.store.state.services.PACS.discovery!.instances.map((i) => i.instanceId)).toEqual([id(1), id(2)]);
+    expect(Object.keys(h.store.state.services.PACS!.targets).sort()).toEqual([id(1), id(2), 'STATIC'].sort());
+    expect(h.store.state.services.PACS!.discovery!.instances.map((i) => i.instanceId)).toEqual([id(1), id(2)]);
     expect(h.discovery.selectors).toEqual([{ tags: { Role: ['pacs'] }, vpcId: 'vpc-01234567' }]);
     expect(result.failed).toBe(false);
 
@@ -162,8 +162,8 @@ describe('discovery in a round', () => {
     h.discovery.remove(2); // stopped, or its Role tag changed: EC2 no longer returns it
     const { writes, service } = await h.round();
     expect(writes).toEqual(['deregister 10.0.1.2']);
-    expect(service.targets.map((t) => t.name)).toEqual(['STATIC', 'PACS1']);
-    expect(Object.keys(h.store.state.services.PACS.targets)).not.toContain(id(2));
+    expect(service!.targets.map((t) => t.name)).toEqual(['STATIC', 'PACS1']);
+    expect(Object.keys(h.store.state.services.PACS!.targets)).not.toContain(id(2));
     // Tagged again: a newcomer (its old counters are gone), registered after rise.
     h.discovery.put(2, 'PACS2', '10.0.1.2');
     expect((await h.round()).writes).toEqual([]);
@@ -186,10 +186,10 @@ describe('discovery in a round', () => {
     h.discovery.remove(1);
     h.discovery.put(9, 'PACS1', '10.0.1.9');
     let step = await h.round();
-    expect(step.service.targets[1]).toMatchObject({ name: 'PACS1', ip: '10.0.1.9', instanceId: id(9), passes: 1, up: false, override: { action: 'drain', by: 'alice' } });
+    expect(step.service!.targets[1]).toMatchObject({ name: 'PACS1', ip: '10.0.1.9', instanceId: id(9), passes: 1, up: false, override: { action: 'drain', by: 'alice' } });
     expect(step.writes).toEqual([]);
     step = await h.round();
-    expect(step.service.targets[1]).toMatchObject({ up: true, desired: false });
+    expect(step.service!.targets[1]).toMatchObject({ up: true, desired: false });
     expect(step.writes).toEqual([]); // still drained: the override follows the name
 
     h.store.state = applyOperatorAction(withPersistedDiscovery(makeConfig(), h.store.state), h.store.state, {
@@ -222,12 +222,12 @@ describe('discovery in a round', () => {
     const { writes, service, result } = await h.round();
     expect(result.failed).toBe(true);
     expect(service).toMatchObject({ ok: false, applied: true, error: expect.stringMatching(/^EC2 discovery failed: .*UnauthorizedOperation/) });
-    expect(service.targets.map((t) => t.name)).toEqual(['STATIC', 'PACS1', 'PACS2']);
+    expect(service!.targets.map((t) => t.name)).toEqual(['STATIC', 'PACS1', 'PACS2']);
     expect(writes).toEqual(['deregister 10.0.1.2']);
     expect(h.elb.ips()).toEqual(['10.0.0.5', '10.0.1.1', '10.0.1.77']);
-    expect(result.reports[0].heldUnknownTargets).toBe(true);
-    expect(result.reports[0].counts.targetsInService).toBe(2);
-    expect(h.store.state.services.PACS.discovery!.instances).toHaveLength(2);
+    expect(result.reports[0]!.heldUnknownTargets).toBe(true);
+    expect(result.reports[0]!.counts.targetsInService).toBe(2);
+    expect(h.store.state.services.PACS!.discovery!.instances).toHaveLength(2);
 
     // EC2 answers again: PACS1 is gone, the unknown address is the controller's to remove.
     h.discovery.failWith = undefined;
@@ -256,19 +256,19 @@ describe('discovery in a round', () => {
       const { writes, service, result } = await h.round();
       expect(writes).toEqual([]);
       expect(result.failed).toBe(false);
-      expect(service.discovery).toMatchObject({ instances: 1, suspiciousEmptyAnswers: count, notes: [expect.stringMatching(new RegExp(`zero instances.*\\(${count} of 2 `))] });
+      expect(service!.discovery).toMatchObject({ instances: 1, suspiciousEmptyAnswers: count, notes: [expect.stringMatching(new RegExp(`zero instances.*\\(${count} of 2 `))] });
     }
     const acted = await h.round();
     expect(acted.writes).toEqual(['deregister 10.0.1.1']);
-    expect(acted.service.discovery).toMatchObject({ instances: 0, suspiciousEmptyAnswers: 0, notes: [expect.stringMatching(/believed/)] });
+    expect(acted.service!.discovery).toMatchObject({ instances: 0, suspiciousEmptyAnswers: 0, notes: [expect.stringMatching(/believed/)] });
   });
 
   it('zero instances when none of them is in service is believed at once; a non-empty answer resets the count', async () => {
     const state = { instances: [{ instanceId: id(1), nameTag: 'P', privateIp: '10.0.1.1', matchedBy: 'tags' as const }], resolvedAt: 'x', suspiciousEmptyAnswers: 1 };
     const service = makeConfig().services[0];
     const now = new Date('2026-11-24T10:00:00Z');
-    expect(resolveDiscovery({ service, previous: state, answer: { instances: [] }, isInService: () => false, now }).state.instances).toEqual([]);
-    expect(resolveDiscovery({ service, previous: state, answer: { instances: state.instances }, isInService: () => true, now }).state.suspiciousEmptyAnswers).toBe(0);
+    expect(resolveDiscovery({ service: service!, previous: state, answer: { instances: [] }, isInService: () => false, now }).state.instances).toEqual([]);
+    expect(resolveDiscovery({ service: service!, previous: state, answer: { instances: state.instances }, isInService: () => true, now }).state.suspiciousEmptyAnswers).toBe(0);
   });
 
   it('dry-run asks EC2 and reports, but saves neither the set nor the counters', async () => {
@@ -278,7 +278,7 @@ describe('discovery in a round', () => {
     expect(writes).toEqual([]);
     expect(h.store.saves).toBe(0);
     expect(result.summary.stateSaved).toBe(false);
-    expect(service.actions).toEqual([{ targetGroupArn: TG, register: ['10.0.0.5:104'], deregister: [] }]);
+    expect(service!.actions).toEqual([{ targetGroupArn: TG, register: ['10.0.0.5:104'], deregister: [] }]);
   });
 
   it('without an EC2 client a discovering service fails, and its static targets are still reconciled', async () => {
@@ -286,16 +286,16 @@ describe('discovery in a round', () => {
     const elb = new MemoryElb();
     const result = await runRound({ config: makeConfig(), stateStore: store, elb, probe: passing(new Set(['10.0.0.5'])) });
     expect(result.failed).toBe(true);
-    expect(result.summary.services[0].error).toMatch(/no EC2 discovery client/);
+    expect(result.summary.services[0]!.error).toMatch(/no EC2 discovery client/);
     expect(elb.ips()).toEqual(['10.0.0.5']);
   });
 });
 
 describe('config and state compatibility', () => {
   it('a config without discovery still parses, and one with discovery may have no static target', () => {
-    expect(parseControllerConfig({ version: 1, services: [{ ...makeConfig().services[0], discovery: undefined }] }).services[0].discovery).toBeUndefined();
+    expect(parseControllerConfig({ version: 1, services: [{ ...makeConfig().services[0], discovery: undefined }] }).services[0]!.discovery).toBeUndefined();
     const discoveryOnly = parseControllerConfig({ version: 1, services: [{ ...makeConfig().services[0], targets: [] }] });
-    expect(discoveryOnly.services[0].targets).toEqual([]);
+    expect(discoveryOnly.services[0]!.targets).toEqual([]);
   });
 
   it('rejects selectors that can never match, and a service with neither targets nor discovery', () => {
@@ -316,7 +316,7 @@ describe('config and state compatibility', () => {
 
   it('state files without a discovered set stay valid; the set round-trips with its defaults', () => {
     const state = parseControllerState({ version: 1, services: { PACS: { targets: {}, overrides: {}, discovery: { instances: [], resolvedAt: 't' } } } });
-    expect(state.services.PACS.discovery).toEqual({ instances: [], resolvedAt: 't', suspiciousEmptyAnswers: 0 });
-    expect(parseControllerState({ version: 1, services: { PACS: { targets: {}, overrides: {} } } }).services.PACS.discovery).toBeUndefined();
+    expect(state.services.PACS!.discovery).toEqual({ instances: [], resolvedAt: 't', suspiciousEmptyAnswers: 0 });
+    expect(parseControllerState({ version: 1, services: { PACS: { targets: {}, overrides: {} } } }).services.PACS!.discovery).toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@ describe('operator actions', () => {
   test.each(['drain', 'halt'] as const)('%s records an override and an audit record (who, when, why)', (action) => {
     const result = applyOperatorAction(config, emptyState(), { action, service: 'S1', target: 'B', by: 'alice', at: AT, reason: 'patching' });
     expect(result.changed).toBe(true);
-    expect(result.state.services.S1.overrides).toEqual({ B: { action, by: 'alice', at: AT.toISOString(), reason: 'patching' } });
+    expect(result.state.services.S1!.overrides).toEqual({ B: { action, by: 'alice', at: AT.toISOString(), reason: 'patching' } });
     expect(result.audit).toEqual({ who: 'alice', when: AT.toISOString(), action, service: 'S1', target: 'B', reason: 'patching' });
   });
 
@@ -29,7 +29,7 @@ describe('operator actions', () => {
     expect(result.changed).toBe(true);
     expect(result.previous).toEqual({ action: 'halt', by: 'bob', at: 'x' });
     expect(result.state.services.S1).toEqual({ targets: { A: { passes: 2, failures: 0, up: true } }, overrides: { B: { action: 'drain', by: 'bob', at: 'y' } } });
-    expect(start.services.S1.overrides.A).toBeDefined(); // input not mutated
+    expect(start.services.S1!.overrides.A).toBeDefined(); // input not mutated
     expect(result.audit).toEqual({ who: 'carol', when: AT.toISOString(), action: 'online', service: 'S1', target: 'A' });
   });
 
@@ -41,7 +41,7 @@ describe('operator actions', () => {
     expect(again.audit.who).toBe('bob');
     const halt = applyOperatorAction(config, first.state, { action: 'halt', service: 'S1', target: 'A', by: 'bob', at: LATER, reason: 'smoke' });
     expect(halt.changed).toBe(true);
-    expect(halt.state.services.S1.overrides.A).toEqual({ action: 'halt', by: 'bob', at: LATER.toISOString(), reason: 'smoke' });
+    expect(halt.state.services.S1!.overrides.A).toEqual({ action: 'halt', by: 'bob', at: LATER.toISOString(), reason: 'smoke' });
   });
 
   test('online without an override changes nothing', () => {
@@ -108,34 +108,34 @@ describe('safe overrides', () => {
   const S1 = (c: typeof balanced) => c.services[0];
 
   test('draining or halting the last serving server of a balanced service is risky; with another up it is not', () => {
-    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: true }), 'drain', 'A')).toBeUndefined();
-    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: false }), 'drain', 'A')).toEqual({
+    expect(overrideRisk(S1(balanced)!, stateWith({ A: true, B: true }), 'drain', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(balanced)!, stateWith({ A: true, B: false }), 'drain', 'A')).toEqual({
       action: 'drain',
       service: 'S1',
       target: 'A',
       consequence: 'draining S1/A leaves service S1 with no server to take new connections (B down)',
     });
-    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: true }, { B: { action: 'halt', by: 'bob', at: 't' } }), 'halt', 'A')?.consequence).toBe(
+    expect(overrideRisk(S1(balanced)!, stateWith({ A: true, B: true }, { B: { action: 'halt', by: 'bob', at: 't' } }), 'halt', 'A')?.consequence).toBe(
       'halting S1/A leaves service S1 with no server to take new connections (B halted by bob)',
     );
   });
 
   test('the active server of a failover service with no healthy standby is risky; with one it is not', () => {
-    expect(overrideRisk(S1(failover), stateWith({ A: true, B: true }), 'halt', 'A')).toBeUndefined();
-    expect(overrideRisk(S1(failover), stateWith({ A: true, B: false }), 'halt', 'A')?.consequence).toBe(
+    expect(overrideRisk(S1(failover)!, stateWith({ A: true, B: true }), 'halt', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(failover)!, stateWith({ A: true, B: false }), 'halt', 'A')?.consequence).toBe(
       'halting S1/A, the active server of failover service S1 with no healthy standby (B down), stops S1 traffic',
     );
     // Taking out the standby never stops traffic.
-    expect(overrideRisk(S1(failover), stateWith({ A: true, B: false }), 'drain', 'B')).toBeUndefined();
+    expect(overrideRisk(S1(failover)!, stateWith({ A: true, B: false }), 'drain', 'B')).toBeUndefined();
   });
 
   test('a server that is down or already out is never risky, nor is online; with nothing up (fail-open) the last candidate is', () => {
-    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: false }), 'drain', 'B')).toBeUndefined();
-    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: false }, { A: { action: 'drain', by: 'bob', at: 't' } }), 'halt', 'A')).toBeUndefined();
-    expect(overrideRisk(S1(balanced), stateWith({ A: true, B: false }), 'online', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(balanced)!, stateWith({ A: true, B: false }), 'drain', 'B')).toBeUndefined();
+    expect(overrideRisk(S1(balanced)!, stateWith({ A: true, B: false }, { A: { action: 'drain', by: 'bob', at: 't' } }), 'halt', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(balanced)!, stateWith({ A: true, B: false }), 'online', 'A')).toBeUndefined();
     // Nothing is up: ELB may still route to whatever it has (fail-open), so the last one not taken out counts.
-    expect(overrideRisk(S1(balanced), stateWith({ A: false, B: false }), 'drain', 'A')).toBeUndefined();
-    expect(overrideRisk(S1(balanced), stateWith({ A: false, B: false }, { B: { action: 'drain', by: 'bob', at: 't' } }), 'drain', 'A')?.consequence).toMatch(
+    expect(overrideRisk(S1(balanced)!, stateWith({ A: false, B: false }), 'drain', 'A')).toBeUndefined();
+    expect(overrideRisk(S1(balanced)!, stateWith({ A: false, B: false }, { B: { action: 'drain', by: 'bob', at: 't' } }), 'drain', 'A')?.consequence).toMatch(
       /no server to take new connections \(B drained by bob\) \(no server is up: ELB may still be routing to it, fail-open\)$/,
     );
   });
@@ -153,7 +153,7 @@ describe('safe overrides', () => {
 
   test('names match regardless of case; state and audit carry the names as the config spells them', () => {
     const result = applyOperatorAction(makeConfig(), emptyState(), { action: 'drain', service: 's1', target: 'b', by: 'alice', at: AT });
-    expect(result.state.services.S1.overrides.B).toMatchObject({ action: 'drain', by: 'alice' });
+    expect(result.state.services.S1!.overrides.B).toMatchObject({ action: 'drain', by: 'alice' });
     expect(result.audit).toMatchObject({ service: 'S1', target: 'B' });
   });
 

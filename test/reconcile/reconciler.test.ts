@@ -42,7 +42,7 @@ function stateOf(c: Case): ControllerState {
 
 function refs(config: ControllerConfig, names: string[], port: number): TargetRef[] {
   return names.map((name) => {
-    const target = config.services[0].targets.find((t) => t.name === name);
+    const target = config.services[0]!.targets.find((t) => t.name === name);
     const ip = target?.ip ?? name;
     return target?.availabilityZone ? { ip, port, availabilityZone: target.availabilityZone } : { ip, port };
   });
@@ -100,7 +100,7 @@ const cases: Case[] = [
     tg1: { A: 'healthy' }, probes: { A: true, B: true, C: true }, expectUp: { A: true, B: false, C: false } },
   { name: 'no history: registered in only one target group still counts as up, and is added to the other',
     tg1: { A: 'healthy' }, tg2: {}, probes: { A: true }, expectUp: { A: true },
-    actions: [{ service: 'S1', targetGroupArn: TG2, register: [{ ip: IP.A, port: 11112 }], deregister: [] }] },
+    actions: [{ service: 'S1', targetGroupArn: TG2, register: [{ ip: IP.A!, port: 11112 }], deregister: [] }] },
 
   // Rule 2: bootstrap.
   { name: 'bootstrap: a new stack (empty groups, no history) registers every target that passed once',
@@ -153,7 +153,7 @@ const cases: Case[] = [
   { name: 'make before break, balanced: per target group — leaves the group where a replacement is healthy, stays in the other',
     overrides: { A: 'drain' }, history: { A: { up: true }, B: { up: true } }, tg1: { A: 'healthy', B: 'healthy' }, tg2: { A: 'healthy', B: 'initial' },
     probes: { A: true, B: true },
-    actions: [{ service: 'S1', targetGroupArn: TG1, register: [], deregister: [{ ip: IP.A, port: 104 }] }],
+    actions: [{ service: 'S1', targetGroupArn: TG1, register: [], deregister: [{ ip: IP.A!, port: 104 }] }],
     counts: { targetsAwaitingHealthy: 1 } },
   { name: 'make before break: draining the last server goes ahead (nothing can replace it)',
     options: { targets: ['A'] }, overrides: { A: 'drain' }, history: { A: { up: true } }, tg1: { A: 'healthy' },
@@ -206,8 +206,8 @@ const cases: Case[] = [
     options: { targets: [{ name: 'A', availabilityZone: 'all' }, { name: 'B', availabilityZone: 'all' }] },
     history: { A: { up: true }, B: { up: true, failures: 2, passes: 0 } }, tg1: { B: 'healthy' }, probes: { A: true, B: false },
     actions: [
-      { service: 'S1', targetGroupArn: TG1, register: [{ ip: IP.A, port: 104, availabilityZone: 'all' }], deregister: [{ ip: IP.B, port: 104, availabilityZone: 'all' }] },
-      { service: 'S1', targetGroupArn: TG2, register: [{ ip: IP.A, port: 11112, availabilityZone: 'all' }], deregister: [{ ip: IP.B, port: 11112, availabilityZone: 'all' }] },
+      { service: 'S1', targetGroupArn: TG1, register: [{ ip: IP.A!, port: 104, availabilityZone: 'all' }], deregister: [{ ip: IP.B!, port: 104, availabilityZone: 'all' }] },
+      { service: 'S1', targetGroupArn: TG2, register: [{ ip: IP.A!, port: 11112, availabilityZone: 'all' }], deregister: [{ ip: IP.B!, port: 11112, availabilityZone: 'all' }] },
     ] },
 
   // Rule 6: nothing changes → no actions.
@@ -221,16 +221,16 @@ describe('reconcile: §3.2 rules (service S1: TG1 :104, TG2 :11112, targets A B 
     const { result, config } = run(c);
     expect(result.actions).toEqual(expectedActions(c, config));
     const report = result.services[0];
-    expect(report.error).toBeUndefined();
+    expect(report!.error).toBeUndefined();
     for (const [name, up] of Object.entries(c.expectUp ?? {})) {
-      expect({ name, up: result.state.services.S1.targets[name].up }).toEqual({ name, up });
-      expect(report.targets.find((t) => t.name === name)!.up).toBe(up);
+      expect({ name, up: result.state.services.S1!.targets[name]!.up }).toEqual({ name, up });
+      expect(report!.targets.find((t) => t.name === name)!.up).toBe(up);
     }
-    expect(report.failOpen).toBe(c.failOpen ?? false);
-    if (c.bootstrap !== undefined) expect(report.bootstrap).toBe(c.bootstrap);
-    if (c.counts) expect(report.counts).toMatchObject(c.counts);
+    expect(report!.failOpen).toBe(c.failOpen ?? false);
+    if (c.bootstrap !== undefined) expect(report!.bootstrap).toBe(c.bootstrap);
+    if (c.counts) expect(report!.counts).toMatchObject(c.counts);
     // Overrides are carried through untouched.
-    expect(result.state.services.S1.overrides).toEqual(stateOf(c).services.S1.overrides);
+    expect(result.state.services.S1!.overrides).toEqual(stateOf(c).services.S1!.overrides);
   });
 });
 
@@ -241,12 +241,12 @@ describe('reconcile: details', () => {
       config,
       verdicts: { S1: verdictsOf({ A: true }) },
       state: { version: 2, services: { S1: { targets: { A: { passes: 3, failures: 0, up: true } }, overrides: {} } } },
-      observed: { [TG1]: [{ ip: IP.A, port: 105, state: 'healthy' }], [TG2]: registered(11112, { A: 'healthy' }) },
+      observed: { [TG1]: [{ ip: IP.A!, port: 105, state: 'healthy' }], [TG2]: registered(11112, { A: 'healthy' }) },
       now: NOW,
     });
     // The stray port still answers (ELB: healthy), so it stays until the group port is healthy too (rule 6a).
     expect(result.actions).toEqual([{ service: 'S1', targetGroupArn: TG1, register: [{ ip: IP.A, port: 104 }], deregister: [] }]);
-    expect(result.services[0].unknownTargets).toEqual([
+    expect(result.services[0]!.unknownTargets).toEqual([
       {
         targetGroupArn: TG1, ip: IP.A, port: 105, state: 'healthy',
         awaiting: { since: NOW.toISOString(), replacements: [{ name: 'A', states: [{ targetGroupArn: TG1, port: 104, state: 'unregistered' }] }] },
@@ -256,11 +256,11 @@ describe('reconcile: details', () => {
       config,
       verdicts: { S1: verdictsOf({ A: true }) },
       state: result.state,
-      observed: { [TG1]: [{ ip: IP.A, port: 105, state: 'healthy' }, { ip: IP.A, port: 104, state: 'healthy' }], [TG2]: registered(11112, { A: 'healthy' }) },
+      observed: { [TG1]: [{ ip: IP.A!, port: 105, state: 'healthy' }, { ip: IP.A!, port: 104, state: 'healthy' }], [TG2]: registered(11112, { A: 'healthy' }) },
       now: new Date(NOW.getTime() + 10_000),
     });
     expect(next.actions).toEqual([{ service: 'S1', targetGroupArn: TG1, register: [], deregister: [{ ip: IP.A, port: 105 }] }]);
-    expect(next.state.services.S1.pending).toBeUndefined();
+    expect(next.state.services.S1!.pending).toBeUndefined();
     expect(next.audit).toEqual([expect.objectContaining({ action: 'switch', target: IP.A, reason: expect.stringMatching(/no longer kept after 10 s/) })]);
   });
 
@@ -278,11 +278,11 @@ describe('reconcile: details', () => {
       now: NOW,
     });
     const [s1, s2] = result.services;
-    expect(s1.error).toContain('TargetGroupNotFound');
-    expect(s1.counts).toEqual({ targetsUp: 1, targetsExpected: 3, targetsInService: null, failOpen: null, targetsAwaitingHealthy: null, targetsRoutable: null });
-    expect(s1.targets.map((t) => t.registration)).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(s1!.error).toContain('TargetGroupNotFound');
+    expect(s1!.counts).toEqual({ targetsUp: 1, targetsExpected: 3, targetsInService: null, failOpen: null, targetsAwaitingHealthy: null, targetsRoutable: null });
+    expect(s1!.targets.map((t) => t.registration)).toEqual(['unknown', 'unknown', 'unknown']);
     expect(result.state.services.S1).toBe(state.services.S1);
-    expect(s2.error).toBeUndefined();
+    expect(s2!.error).toBeUndefined();
     expect(result.actions).toEqual([
       { service: 'S2', targetGroupArn: TG3, register: [{ ip: IP.D, port: 2575 }, { ip: IP.E, port: 2575 }], deregister: [] },
     ]);
@@ -290,7 +290,7 @@ describe('reconcile: details', () => {
 
   test('a target group missing from the observations is an error for its service', () => {
     const result = reconcile({ config: makeConfig(), verdicts: {}, state: emptyState(), observed: { [TG1]: [] }, now: NOW });
-    expect(result.services[0].error).toBe(`target group ${TG2} was not described`);
+    expect(result.services[0]!.error).toBe(`target group ${TG2} was not described`);
     expect(result.actions).toEqual([]);
   });
 
@@ -347,12 +347,12 @@ describe('reconcile: details', () => {
     const first = reconcile({
       config,
       verdicts: { S1: verdictsOf({ A: false, B: true }) },
-      state: { version: 2, services: { S1: { targets: { A: upAt(OLD_A), B: upAt(IP.B) }, overrides: {} } } },
+      state: { version: 2, services: { S1: { targets: { A: upAt(OLD_A), B: upAt(IP.B!) }, overrides: {} } } },
       observed: observed('healthy'),
       now: NOW,
     });
     // The new address fails its probe: it is not registered, although the name was up at the old address.
-    expect(first.state.services.S1.targets.A).toEqual(expect.objectContaining({ up: false, passes: 0, failures: 1, ip: IP.A }));
+    expect(first.state.services.S1!.targets.A).toEqual(expect.objectContaining({ up: false, passes: 0, failures: 1, ip: IP.A }));
     expect(first.actions.flatMap((a) => a.register)).toEqual([]);
     // The old address is a stray now; B is healthy in ELB, so it leaves (rule 6a).
     expect(first.actions.flatMap((a) => a.deregister)).toEqual([{ ip: OLD_A, port: 104 }, { ip: OLD_A, port: 11112 }]);
@@ -362,9 +362,9 @@ describe('reconcile: details', () => {
     const passing = (state: ControllerState, at: Date) =>
       reconcile({ config, verdicts: { S1: verdictsOf({ A: true, B: true }) }, state, observed: observed('draining'), now: at });
     const second = passing(first.state, new Date(NOW.getTime() + 10_000));
-    expect(second.state.services.S1.targets.A.up).toBe(false);
+    expect(second.state.services.S1!.targets.A!.up).toBe(false);
     const third = passing(second.state, new Date(NOW.getTime() + 20_000));
-    expect(third.state.services.S1.targets.A.up).toBe(true);
+    expect(third.state.services.S1!.targets.A!.up).toBe(true);
     expect(third.actions.flatMap((a) => a.register)).toEqual([{ ip: IP.A, port: 104 }, { ip: IP.A, port: 11112 }]);
   });
 
@@ -377,7 +377,7 @@ describe('reconcile: details', () => {
       observed: { [TG1]: registered(104, { A: 'healthy' }), [TG2]: registered(11112, { A: 'healthy' }) },
       now: NOW,
     });
-    expect(result.state.services.S1.targets.A).toEqual(expect.objectContaining({ up: true, failures: 1, ip: IP.A }));
+    expect(result.state.services.S1!.targets.A).toEqual(expect.objectContaining({ up: true, failures: 1, ip: IP.A }));
   });
 
   test('the report shows probe, registration per group, override and desired per target', () => {
@@ -392,15 +392,15 @@ describe('reconcile: details', () => {
       observed: { [TG1]: registered(104, { A: 'healthy', C: 'draining' }), [TG2]: registered(11112, { C: 'healthy' }) },
       now: NOW,
     });
-    const [a, b, c] = result.services[0].targets;
+    const [a, b, c] = result.services[0]!.targets;
     expect(a).toMatchObject({ name: 'A', probe: pass(), up: true, passes: 5, registration: 'partial', desired: true, inService: true, drained: false });
-    expect(a.targetGroups).toEqual([
+    expect(a!.targetGroups).toEqual([
       { targetGroupArn: TG1, port: 104, state: 'healthy' },
       { targetGroupArn: TG2, port: 11112, state: 'unregistered' },
     ]);
     expect(b).toMatchObject({ name: 'B', probe: fail(), up: false, registration: 'unregistered', desired: false, inService: false });
     expect(c).toMatchObject({ name: 'C', registration: 'partial', override: { action: 'halt', by: 'carol' }, desired: false, inService: false });
-    expect(c.probe).toBeUndefined();
+    expect(c!.probe).toBeUndefined();
     expect(result.actions).toEqual([
       { service: 'S1', targetGroupArn: TG2, register: [{ ip: IP.A, port: 11112 }], deregister: [{ ip: IP.C, port: 11112 }] },
     ]);
@@ -420,7 +420,7 @@ describe('reconcile: details', () => {
 describe('reconcile: manual failback (failover services)', () => {
   const config = (() => {
     const base = makeConfig({ mode: 'failover', targets: ['A', 'B'], rise: 1, fall: 1 });
-    return { ...base, services: [{ ...base.services[0], failback: 'manual' as const }] };
+    return { ...base, services: [{ ...base.services[0]!, failback: 'manual' as const }] };
   })();
   const round = (state: ControllerState, probes: Record<string, boolean>, tg: Record<string, ElbTargetState>, at: string) =>
     reconcile({ config, verdicts: { S1: verdictsOf(probes) }, state, observed: { [TG1]: registered(104, tg), [TG2]: registered(11112, tg) }, now: new Date(at) });
@@ -428,31 +428,31 @@ describe('reconcile: manual failback (failover services)', () => {
   test('stays on the standby after the primary recovers, reports the pending failback, and fails back (made before break) on request', () => {
     // A serves and becomes active.
     let result = round(emptyState(), { A: true, B: true }, { A: 'healthy' }, '2026-11-27T10:00:00Z');
-    expect(result.state.services.S1.active).toEqual({ name: 'A', since: '2026-11-27T10:00:00.000Z' });
+    expect(result.state.services.S1!.active).toEqual({ name: 'A', since: '2026-11-27T10:00:00.000Z' });
     // A fails: B takes over and becomes active.
     result = round(result.state, { A: false, B: true }, { A: 'healthy' }, '2026-11-27T10:00:10Z');
     expect(result.actions.flatMap((a) => a.register.map((r) => r.ip))).toEqual([IP.B, IP.B]);
-    expect(result.state.services.S1.active).toEqual({ name: 'B', since: '2026-11-27T10:00:10.000Z' });
+    expect(result.state.services.S1!.active).toEqual({ name: 'B', since: '2026-11-27T10:00:10.000Z' });
     // A recovers: nothing moves; the report says a failback is pending.
     result = round(result.state, { A: true, B: true }, { B: 'healthy' }, '2026-11-27T10:00:20Z');
     expect(result.actions).toEqual([]);
-    expect(result.services[0].failbackPending).toMatch(/^A recovered, failback pending: `medlb failback S1`/);
+    expect(result.services[0]!.failbackPending).toMatch(/^A recovered, failback pending: `medlb failback S1`/);
     result = round(result.state, { A: true, B: true }, { B: 'healthy' }, '2026-11-27T10:00:30Z');
     expect(result.actions).toEqual([]);
     // The operator asks; the next round registers A and keeps B until A is healthy in ELB.
     const requested: ControllerState = {
       ...result.state,
-      services: { S1: { ...result.state.services.S1, failbackRequest: { by: 'alice', at: '2026-11-27T10:00:35.000Z', reason: 'quiet hour' } } },
+      services: { S1: { ...result.state.services.S1!, failbackRequest: { by: 'alice', at: '2026-11-27T10:00:35.000Z', reason: 'quiet hour' } } },
     };
     result = round(requested, { A: true, B: true }, { B: 'healthy' }, '2026-11-27T10:00:40Z');
     expect(result.actions.map((a) => [a.register.map((r) => r.ip), a.deregister.map((r) => r.ip)])).toEqual([[[IP.A], []], [[IP.A], []]]);
-    expect(result.services[0].counts.targetsAwaitingHealthy).toBe(1);
+    expect(result.services[0]!.counts.targetsAwaitingHealthy).toBe(1);
     expect(result.audit).toContainEqual(expect.objectContaining({ action: 'failback', target: 'A', reason: expect.stringContaining('alice') }));
-    expect(result.state.services.S1.active).toEqual({ name: 'A', since: '2026-11-27T10:00:40.000Z' });
+    expect(result.state.services.S1!.active).toEqual({ name: 'A', since: '2026-11-27T10:00:40.000Z' });
     // A healthy in both groups: B leaves; the old request is spent (earlier than A's `since`).
     result = round(result.state, { A: true, B: true }, { A: 'healthy', B: 'healthy' }, '2026-11-27T10:00:50Z');
     expect(result.actions.flatMap((a) => a.deregister.map((r) => r.ip))).toEqual([IP.B, IP.B]);
-    expect(result.services[0].failbackPending).toBeUndefined();
+    expect(result.services[0]!.failbackPending).toBeUndefined();
   });
 
   test('automatic failback (the default) is unchanged: the primary is wanted as soon as it is up', () => {
@@ -460,6 +460,6 @@ describe('reconcile: manual failback (failover services)', () => {
     const state: ControllerState = { version: 2, services: { S1: { targets: { A: { passes: 1, failures: 0, up: true }, B: { passes: 9, failures: 0, up: true } }, overrides: {} } } };
     const result = reconcile({ config: automatic, verdicts: { S1: verdictsOf({ A: true, B: true }) }, state, observed: { [TG1]: registered(104, { B: 'healthy' }), [TG2]: registered(11112, { B: 'healthy' }) }, now: NOW });
     expect(result.actions.flatMap((a) => a.register.map((r) => r.ip))).toEqual([IP.A, IP.A]);
-    expect(result.state.services.S1.active).toBeUndefined();
+    expect(result.state.services.S1!.active).toBeUndefined();
   });
 });

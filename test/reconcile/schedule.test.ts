@@ -30,8 +30,8 @@ describe('maintenance windows in the round', () => {
   });
 
   it('records the window under its own kind, with names as the config spells them, audited as scheduled', () => {
-    expect(scheduled.state.services.S1.overrides).toEqual({});
-    expect(scheduled.state.services.S1.windows).toEqual({
+    expect(scheduled.state.services.S1!.overrides).toEqual({});
+    expect(scheduled.state.services.S1!.windows).toEqual({
       'B@2026-11-27T22:00:00.000Z': { target: 'B', action: 'drain', from: '2026-11-27T22:00:00.000Z', until: '2026-11-27T23:00:00.000Z', by: 'alice', at: T0.toISOString(), reason: 'patching' },
     });
     expect(scheduled.audit).toEqual([expect.objectContaining({ action: 'window-scheduled', service: 'S1', target: 'B', from: '2026-11-27T22:00:00.000Z', until: '2026-11-27T23:00:00.000Z' })]);
@@ -50,10 +50,10 @@ describe('maintenance windows in the round', () => {
     ]);
     expect(opened.audit).toEqual([expect.objectContaining({ action: 'window-open', target: 'B', who: 'medlb-controller' })]);
     // The window is never persisted as an override (an older controller would apply it for ever).
-    expect(opened.state.services.S1.overrides).toEqual({});
-    expect(opened.state.services.S1.windows).toEqual(scheduled.state.services.S1.windows);
-    expect(opened.services[0].targets[1].override).toMatchObject({ action: 'drain', by: 'alice' });
-    expect(opened.services[0].counts.targetsExpected).toBe(1);
+    expect(opened.state.services.S1!.overrides).toEqual({});
+    expect(opened.state.services.S1!.windows).toEqual(scheduled.state.services.S1!.windows);
+    expect(opened.services[0]!.targets[1]!.override).toMatchObject({ action: 'drain', by: 'alice' });
+    expect(opened.services[0]!.counts.targetsExpected).toBe(1);
 
     const drained = { [TG1]: registered(104, { A: 'healthy', B: 'draining' }), [TG2]: registered(11112, { A: 'healthy', B: 'draining' }) };
     const during = reconcileWithSchedule({ config, verdicts: { S1: verdictsOf({ A: true, B: true }) }, state: opened.state, observed: drained, now: at(90) });
@@ -78,13 +78,13 @@ describe('maintenance windows in the round', () => {
   it('an explicit override and a pin win over a window', () => {
     const withDrain = stateWith({ ...scheduled.state.services.S1, overrides: { B: { action: 'halt', by: 'carol', at: T0.toISOString(), reason: 'broken' } } });
     const round = reconcileWithSchedule({ config, verdicts: { S1: verdictsOf({ A: true, B: true }) }, state: withDrain, observed: bothHealthy, now: at(61) });
-    expect(round.services[0].targets[1].override).toMatchObject({ action: 'halt', by: 'carol' });
+    expect(round.services[0]!.targets[1]!.override).toMatchObject({ action: 'halt', by: 'carol' });
     expect(round.audit.filter((r) => r.action === 'window-open')).toEqual([]);
 
     const pinned = stateWith({ ...scheduled.state.services.S1, pins: { B: { by: 'dave', at: T0.toISOString(), until: at(300).toISOString(), reason: 'check wrong' } } });
     const kept = reconcileWithSchedule({ config, verdicts: { S1: verdictsOf({ A: true, B: false }) }, state: pinned, observed: bothHealthy, now: at(61) });
     expect(kept.actions).toEqual([]);
-    expect(kept.services[0].targets[1].override).toBeUndefined();
+    expect(kept.services[0]!.targets[1]!.override).toBeUndefined();
   });
 
   it('refuses a window that would leave the service nothing to serve, judged on the state now, unless forced', () => {
@@ -94,7 +94,7 @@ describe('maintenance windows in the round', () => {
     expect(() => scheduleWindow(config, aDown, ask)).toThrow(/judged on the state now, 2026-11-27T21:00:00.000Z/);
     const forced = scheduleWindow(config, aDown, { ...ask, force: true });
     expect(forced.audit[0]).toMatchObject({ forced: true });
-    expect(Object.values(forced.state.services.S1.windows!)[0]).toMatchObject({ forced: true });
+    expect(Object.values(forced.state.services.S1!.windows!)[0]).toMatchObject({ forced: true });
   });
 
   it('judges a drain against what the controller obeys now: a server in a window in force is already out', () => {
@@ -117,7 +117,7 @@ describe('maintenance windows in the round', () => {
   it('cancels the window in force (medlb online) and audits it; a closed window of a cancelled item is not audited again', () => {
     const cancelled = cancelWindows(config, scheduled.state, { service: 'S1', target: 'B', by: 'erin', at: at(70) }, 'in-force');
     expect(cancelled.changed).toBe(true);
-    expect(cancelled.state.services.S1.windows).toEqual({});
+    expect(cancelled.state.services.S1!.windows).toEqual({});
     expect(cancelled.audit).toEqual([expect.objectContaining({ action: 'window-cancelled', target: 'B', who: 'erin' })]);
     expect(cancelWindows(config, scheduled.state, { service: 'S1', target: 'B', by: 'erin', at: at(10) }, 'in-force').changed).toBe(false);
     expect(cancelWindows(config, scheduled.state, { service: 'S1', target: 'B', by: 'erin', at: at(10) }, 'all').changed).toBe(true);
@@ -132,17 +132,17 @@ describe('pins in the round', () => {
     const observed = { [TG1]: registered(104, { A: 'healthy' }), [TG2]: registered(11112, { A: 'healthy' }) };
     const round = reconcileWithSchedule({ config, verdicts: { S1: verdictsOf({ A: false, B: false }) }, state: failing, observed, now: at(1) });
     expect(round.actions).toEqual([]);
-    expect(round.services[0].failOpen).toBe(false);
-    expect(round.state.services.S1.targets.A).toMatchObject({ up: true, passes: 1, failures: 0, lastProbe: { healthy: false, reason: 'connection refused' } });
-    expect(round.services[0].targets[0].probe).toMatchObject({ healthy: false });
-    expect(round.services[0].targets[0].pin).toMatchObject({ by: 'alice' });
-    expect(round.services[0].overrideSummary.pinnedTargets).toBe(1);
-    expect(round.state.services.S1.pins).toEqual(pinned.state.services.S1.pins);
+    expect(round.services[0]!.failOpen).toBe(false);
+    expect(round.state.services.S1!.targets.A).toMatchObject({ up: true, passes: 1, failures: 0, lastProbe: { healthy: false, reason: 'connection refused' } });
+    expect(round.services[0]!.targets[0]!.probe).toMatchObject({ healthy: false });
+    expect(round.services[0]!.targets[0]!.pin).toMatchObject({ by: 'alice' });
+    expect(round.services[0]!.overrideSummary.pinnedTargets).toBe(1);
+    expect(round.state.services.S1!.pins).toEqual(pinned.state.services.S1!.pins);
 
     // Expired: the check decides again (down after `fall`), and the expiry is audited once.
     const later = reconcileWithSchedule({ config, verdicts: { S1: verdictsOf({ A: false, B: false }) }, state: round.state, observed, now: at(60) });
     expect(later.audit).toEqual([expect.objectContaining({ action: 'pin-expired', target: 'A', reason: expect.stringContaining('expired at 2026-11-27T22:00:00.000Z') })]);
-    expect(later.services[0].overrideSummary.pinnedTargets).toBe(0);
+    expect(later.services[0]!.overrideSummary.pinnedTargets).toBe(0);
     const again = reconcileWithSchedule({ config, verdicts: { S1: verdictsOf({ A: false, B: false }) }, state: later.state, observed, now: at(61) });
     expect(again.audit.filter((r) => r.action === 'pin-expired')).toEqual([]);
   });
@@ -163,7 +163,7 @@ describe('pins in the round', () => {
       { ip: '127.0.0.1', port: 104 },
       { ip: '127.0.0.1', port: 11112 },
     ]);
-    expect(round.services[0].overrideSummary.pinnedTargets).toBe(0);
+    expect(round.services[0]!.overrideSummary.pinnedTargets).toBe(0);
     const repin = applyPinRequest(config, halted, { action: 'pin', service: 'S1', target: 'A', by: 'alice', at: T0, until: at(60), reason: 'x' });
     expect(repin.outrankedBy).toMatchObject({ action: 'halt' });
   });

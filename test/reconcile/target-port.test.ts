@@ -52,23 +52,23 @@ describe('a target with its own port', () => {
   test('registered and healthy at its own port: nothing to write, and the report counts it registered there', () => {
     const result = round(
       [
-        { ip: IP.D, port: 2575, state: 'healthy' },
-        { ip: IP.E, port: 3575, state: 'healthy' },
+        { ip: IP.D!, port: 2575, state: 'healthy' },
+        { ip: IP.E!, port: 3575, state: 'healthy' },
       ],
       { D: true, E: true },
     );
     expect(result.actions).toEqual([]);
-    const e = result.services[0].targets.find((t) => t.name === 'E')!;
+    const e = result.services[0]!.targets.find((t) => t.name === 'E')!;
     expect(e.targetGroups).toEqual([{ targetGroupArn: TG3, port: 3575, state: 'healthy' }]);
     expect(e.registration).toBe('registered');
-    expect(result.services[0].unknownTargets).toEqual([]);
+    expect(result.services[0]!.unknownTargets).toEqual([]);
   });
 
   test('its address at the group port is a stray: registered at its own port first, the stray leaves (at once when ELB reports it unhealthy)', () => {
     const result = round(
       [
-        { ip: IP.D, port: 2575, state: 'healthy' },
-        { ip: IP.E, port: 2575, state: 'unhealthy' },
+        { ip: IP.D!, port: 2575, state: 'healthy' },
+        { ip: IP.E!, port: 2575, state: 'unhealthy' },
       ],
       { D: true, E: true },
     );
@@ -84,8 +84,8 @@ describe('a target with its own port', () => {
     };
     const result = round(
       [
-        { ip: IP.D, port: 2575, state: 'healthy' },
-        { ip: IP.E, port: 3575, state: 'healthy' },
+        { ip: IP.D!, port: 2575, state: 'healthy' },
+        { ip: IP.E!, port: 3575, state: 'healthy' },
       ],
       { D: true, E: false },
       state,

@@ -21,8 +21,8 @@ describe('serverName', () => {
       s.services[0].realServers[1].serverName = 'pacs-02.hospital.example';
     });
     const dicom = configOf(input).services[0];
-    expect(dicom.check).toMatchObject({ tls: true, serverName: 'pacs.hospital.example' });
-    expect(dicom.targets.map((target) => target.serverName)).toEqual([undefined, 'pacs-02.hospital.example']);
+    expect(dicom!.check).toMatchObject({ tls: true, serverName: 'pacs.hospital.example' });
+    expect(dicom!.targets.map((target) => target.serverName)).toEqual([undefined, 'pacs-02.hospital.example']);
   });
 
   it("is refused on a real server whose service's check does not use TLS, and as an address", () => {
@@ -54,7 +54,7 @@ describe('HL7 MSH settings', () => {
   it('reach the controller config as written', () => {
     const msh = { sendingApplication: 'MEDLB', sendingFacility: 'IT-OPS', receivingApplication: 'ENGINE', receivingFacility: 'HOSPITAL', processingId: 'T' };
     const input = exampleWith((s) => Object.assign(s.services[1].healthCheck, msh));
-    expect(configOf(input).services[1].check).toMatchObject(msh);
+    expect(configOf(input).services[1]!.check).toMatchObject(msh);
   });
 
   it('are refused with a separator in them or an unknown processing id', () => {
@@ -108,7 +108,7 @@ describe('no silent test identities in a deployed site', () => {
       delete s.services[0].healthCheck.calledAeTitle;
       s.services[0].healthCheck.callingAeTitle = 'LB-PROBE';
     });
-    expect(problem.message).toContain('calling AE title "LB-PROBE"');
+    expect(problem!.message).toContain('calling AE title "LB-PROBE"');
   });
 
   it('asks for a registry patient id only for the registry transaction (the default one)', () => {

@@ -16,8 +16,8 @@ describe('discover', () => {
         s.viewer.discover = { tags: { Role: ['viewer'] } };
       }),
     );
-    expect(site.services[0].discover).toEqual({ tags: { Role: ['pacs-dicom', 'pacs'] }, subnetIds: ['subnet-0aaaaaaaaaaaaaaa1'], availabilityZones: ['eu-west-2a'] });
-    expect(site.services[1].realServers).toEqual([]);
+    expect(site.services[0]!.discover).toEqual({ tags: { Role: ['pacs-dicom', 'pacs'] }, subnetIds: ['subnet-0aaaaaaaaaaaaaaa1'], availabilityZones: ['eu-west-2a'] });
+    expect(site.services[1]!.realServers).toEqual([]);
     expect(site.viewer!.realServers).toEqual([]);
   });
 

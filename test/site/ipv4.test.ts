@@ -130,7 +130,7 @@ describe('coveringCidrs', () => {
     const spread = Array.from({ length: 12 }, (_, i) => `10.${i}.1.5/32`);
     const widened = coveringCidrs([...spread, '192.168.0.0/16', '172.16.0.0/12'], 13);
     expect(widened).toEqual([...Array.from({ length: 12 }, (_, i) => `10.${i}.0.0/16`), '172.16.0.0/12', '192.168.0.0/16'].sort());
-    for (const host of spread) expect(widened.some((block) => cidrContains(parseCidr(block)!, host.split('/')[0]))).toBe(true);
+    for (const host of spread) expect(widened.some((block) => cidrContains(parseCidr(block)!, host.split('/')[0]!))).toBe(true);
     // Never wider than /16, even when that is still too many: the security group quota check then names the site.
     expect(coveringCidrs(spread, 3)).toHaveLength(12);
   });

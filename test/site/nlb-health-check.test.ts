@@ -4,7 +4,7 @@ import { exampleWith, problemsAfter } from './fixtures';
 describe('services[].nlbHealthCheck', () => {
   it('defaults to the fastest check AWS allows (5 s × 2, timeout 4 s), 3 failures, draining left to the stack', () => {
     const [dicom] = parseSite(exampleWith(() => undefined)).services;
-    expect(dicom.nlbHealthCheck).toEqual({ intervalSeconds: 5, timeoutSeconds: 4, healthyThresholdCount: 2, unhealthyThresholdCount: 3 });
+    expect(dicom!.nlbHealthCheck).toEqual({ intervalSeconds: 5, timeoutSeconds: 4, healthyThresholdCount: 2, unhealthyThresholdCount: 3 });
   });
 
   it('keeps what the site gives', () => {
@@ -19,7 +19,7 @@ describe('services[].nlbHealthCheck', () => {
         };
       }),
     );
-    expect(site.services[1].nlbHealthCheck).toEqual({
+    expect(site.services[1]!.nlbHealthCheck).toEqual({
       intervalSeconds: 10,
       timeoutSeconds: 6,
       healthyThresholdCount: 3,

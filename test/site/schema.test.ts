@@ -97,7 +97,7 @@ describe('defaults', () => {
       deregistrationDelaySeconds: 300,
       healthCheck: { protocol: 'tcp', port: 104, timeoutMs: 3000, rise: 2, fall: 3 },
     });
-    expect(service.allowedClientCidrs).toBeUndefined();
+    expect(service!.allowedClientCidrs).toBeUndefined();
   });
 
   it('resolves real-server defaults: weight 1, onPremises inferred from the VPC CIDR', () => {
@@ -105,7 +105,7 @@ describe('defaults', () => {
       ...minimalSite,
       services: [{ ...minimalSite.services![0], realServers: [{ label: 'IN', ip: '10.50.2.10' }, { label: 'OUT', ip: '192.168.7.10' }] }],
     });
-    expect(withOnPremises.services[0].realServers).toEqual([
+    expect(withOnPremises.services[0]!.realServers).toEqual([
       { label: 'IN', ip: '10.50.2.10', weight: 1, onPremises: false },
       { label: 'OUT', ip: '192.168.7.10', weight: 1, onPremises: true },
     ]);
@@ -121,11 +121,11 @@ describe('defaults', () => {
 
   it('defaults the check port to the first targetPort, not the listener port', () => {
     const parsed = parseSite({ ...minimalSite, services: [{ ...minimalSite.services![0], ports: [{ port: 104, targetPort: 4104 }, { port: 11112 }] }] });
-    expect(parsed.services[0].ports).toEqual([
+    expect(parsed.services[0]!.ports).toEqual([
       { port: 104, targetPort: 4104 },
       { port: 11112, targetPort: 11112 },
     ]);
-    expect(parsed.services[0].healthCheck.port).toBe(4104);
+    expect(parsed.services[0]!.healthCheck.port).toBe(4104);
   });
 
   it('resolves viewer defaults', () => {
@@ -198,9 +198,9 @@ describe('field rules (schema)', () => {
   ])('%s', (_name, mutate, path, message) => {
     const problems = only(mutate);
     expect(problems).toHaveLength(1);
-    expect(problems[0].path).toBe(path);
-    if (typeof message === 'string') expect(problems[0].message).toBe(message);
-    else expect(problems[0].message).toMatch(message);
+    expect(problems[0]!.path).toBe(path);
+    if (typeof message === 'string') expect(problems[0]!.message).toBe(message);
+    else expect(problems[0]!.message).toMatch(message);
   });
 
   it.each(['PACS\\ARCHIVE', '    ', '', 'ABCDEFGHIJKLMNOPQ', 'CAFÉ', 'TAB\tAE'])('rejects the AE title %j with the rule spelled out', (title) => {
@@ -222,9 +222,9 @@ describe('field rules (schema)', () => {
     (policy) => {
       const problems = only((s) => (s.viewer.sslPolicy = policy));
       expect(problems).toHaveLength(1);
-      expect(problems[0].path).toBe('viewer.sslPolicy');
-      expect(problems[0].message).toMatch(/^is not a TLS 1\.3 policy with TLS 1\.2 or 1\.3 as its minimum; .*ELBSecurityPolicy-2016-08 allow TLS 1\.0/);
-      expect(problems[0].message).toContain(`(got "${policy}")`);
+      expect(problems[0]!.path).toBe('viewer.sslPolicy');
+      expect(problems[0]!.message).toMatch(/^is not a TLS 1\.3 policy with TLS 1\.2 or 1\.3 as its minimum; .*ELBSecurityPolicy-2016-08 allow TLS 1\.0/);
+      expect(problems[0]!.message).toContain(`(got "${policy}")`);
     },
   );
 
@@ -249,8 +249,8 @@ describe('appliance settings AWS does not offer', () => {
   it('rejects a persistence timeout, explaining that AWS source-IP affinity has no duration', () => {
     const problems = problemsAfter((s) => (s.services[0].persistenceTimeoutSeconds = 3600));
     expect(problems).toHaveLength(1);
-    expect(problems[0].path).toBe('services[0].persistenceTimeoutSeconds');
-    expect(problems[0].message).toMatch(/^AWS source-IP affinity has no duration setting .*; remove it: persistence: 'source-ip' is the equivalent/);
+    expect(problems[0]!.path).toBe('services[0].persistenceTimeoutSeconds');
+    expect(problems[0]!.message).toMatch(/^AWS source-IP affinity has no duration setting .*; remove it: persistence: 'source-ip' is the equivalent/);
   });
 
   it('explains that the viewer listens on 443, and keeps port unknown elsewhere', () => {
@@ -296,7 +296,7 @@ describe('helpers for the stack', () => {
 
   it('lists VIPs as written or parsed', () => {
     expect(vipAddressesOf({ vip: '10.12.1.100' })).toEqual(['10.12.1.100']);
-    expect(vipAddressesOf(site.services[0])).toEqual(['10.12.1.100', '10.12.2.100']);
+    expect(vipAddressesOf(site.services[0]!)).toEqual(['10.12.1.100', '10.12.2.100']);
     expect(staticVipAddressesOf(site.viewer!)).toEqual(['10.12.1.160', '10.12.2.160']);
   });
 
@@ -311,7 +311,7 @@ describe('helpers for the stack', () => {
   });
 
   it('maps VIPs to subnets for the NLB', () => {
-    expect(vipSubnetMappings(site.services[1].vip, site).map((m) => [m.subnet.subnetId, m.privateIpv4Address])).toEqual([
+    expect(vipSubnetMappings(site.services[1]!.vip, site).map((m) => [m.subnet.subnetId, m.privateIpv4Address])).toEqual([
       ['subnet-0aaaaaaaaaaaaaaa1', '10.12.1.120'],
       ['subnet-0bbbbbbbbbbbbbbb2', '10.12.2.120'],
     ]);

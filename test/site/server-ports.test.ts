@@ -5,8 +5,8 @@ import { exampleWith, problemsAfter } from './fixtures';
 describe('realServers[].port', () => {
   test('a server of a single-port service may have its own port; the others keep the targetPort', () => {
     const site = parseSite(exampleWith((s) => (s.services[1].realServers[1].port = 3575)));
-    expect(site.services[1].ports).toEqual([{ port: 2575, targetPort: 2575 }]);
-    expect(site.services[1].realServers.map((server) => [server.label, server.port])).toEqual([
+    expect(site.services[1]!.ports).toEqual([{ port: 2575, targetPort: 2575 }]);
+    expect(site.services[1]!.realServers.map((server) => [server.label, server.port])).toEqual([
       ['HL71', undefined],
       ['HL72', 3575],
     ]);

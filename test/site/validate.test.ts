@@ -169,7 +169,7 @@ describe('real servers', () => {
       s.services[0].proxyProtocolV2 = true;
     });
     expect(siteProblems(fixed)).toEqual([]);
-    expect(parseSite(fixed).services[0].realServers[1].onPremises).toBe(true);
+    expect(parseSite(fixed).services[0]!.realServers[1]!.onPremises).toBe(true);
   });
 
   it.each(['8.8.8.8', '172.32.0.5', '127.0.0.1'])('rejects %s, which ELB cannot register', (ip) => {

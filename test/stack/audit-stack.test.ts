@@ -21,7 +21,7 @@ describe('audit retention and the append-only copy', () => {
   const resources = (type: string) => Object.entries(template.findResources(type)) as [string, Resource][];
 
   test('default 2190 days: TTL passed to the controller, copy kept 2192 days (the next CloudWatch retention), KMS-encrypted, retained', () => {
-    const [[groupId]] = resources('AWS::Logs::LogGroup').filter(([id]) => id.includes('AuditLogGroup'));
+    const [groupId] = resources('AWS::Logs::LogGroup').filter(([id]) => id.includes('AuditLogGroup'))[0]!;
     template.hasResource('AWS::Logs::LogGroup', {
       Properties: { RetentionInDays: 2192, KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SiteKey|Key'), 'Arn'] } },
       DeletionPolicy: 'Retain',
@@ -43,7 +43,7 @@ describe('audit retention and the append-only copy', () => {
   });
 
   test('the controller appends to the copy with logs:PutLogEvents on its stream only, and may delete no log anywhere', () => {
-    const [[, policy]] = resources('AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('ControllerPolicy'));
+    const [, policy] = resources('AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('ControllerPolicy'))[0]!;
     const statements = policy.Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[]; Resource: unknown }[];
     const append = statements.find((s) => s.Sid === 'AppendAuditCopy')!;
     expect(append.Action).toBe('logs:PutLogEvents');

@@ -48,7 +48,7 @@ describe('placeholder ids', () => {
     const [parameterId] = Object.keys(template.Parameters).filter((id) => id.startsWith('PlaceholderGuardPlaceholderIds'));
     expect(assertion.Assert).toEqual({ 'Fn::Equals': [{ Ref: parameterId }, ''] });
     expect(assertion.AssertDescription).toMatch(/^medlb site \S+ still has \d+ placeholder id\(s\): .*vpc-0123456789abcdef0.*subnet-0aaaaaaaaaaaaaaa1.*nothing was created\.$/);
-    const parameter = template.Parameters[parameterId];
+    const parameter = template.Parameters[parameterId!];
     expect(parameter.AllowedValues).toEqual([parameter.Default]);
     expect(parameter.Default).not.toBe('');
   });

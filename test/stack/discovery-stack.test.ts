@@ -40,14 +40,14 @@ describe('a site with EC2 discovery', () => {
     const groups = new Map([...site.services.map((s) => s.label), site.viewer!.label].map((label, i) => [label, [{ arn: arn(`tg${i}`), port: 104 }]]));
     const config = parseControllerConfig(deriveControllerConfig(site, groups));
     expect(config.services[0]).toMatchObject({ targets: [{ name: 'DICOM1' }, { name: 'DICOM2' }], discovery: { tags: { Role: ['pacs-dicom'] }, vpcId: 'vpc-0123456789abcdef0' } });
-    expect(config.services[1].targets).toEqual([]);
-    expect(config.services[1].discovery).toEqual({
+    expect(config.services[1]!.targets).toEqual([]);
+    expect(config.services[1]!.discovery).toEqual({
       tags: { Role: ['hl7-engine'] },
       instanceIds: ['i-0123456789abcdef0'],
       vpcId: 'vpc-0123456789abcdef0',
       subnetIds: ['subnet-0bbbbbbbbbbbbbbb2'],
     });
-    expect(config.services[2].discovery).toBeUndefined();
+    expect(config.services[2]!.discovery).toBeUndefined();
   });
 
   test('the config written at deploy time holds the selector', () => {
@@ -102,7 +102,7 @@ describe('sites without discovery, and a new VPC', () => {
     );
     const groups = new Map([...site.services.map((s) => s.label), site.viewer!.label].map((label) => [label, [{ arn: 'arn', port: 104 }]]));
     const config = deriveControllerConfig(site, groups, { vpcId: '${Token[TOKEN.123]}' });
-    expect(config.services[0].discovery).toEqual({ tags: { Role: ['pacs-dicom'] }, vpcId: '${Token[TOKEN.123]}' });
+    expect(config.services[0]!.discovery).toEqual({ tags: { Role: ['pacs-dicom'] }, vpcId: '${Token[TOKEN.123]}' });
     expect(checkEgressOf(site)).toEqual(expect.arrayContaining([{ cidr: '10.12.0.0/16', port: 2575 }]));
   });
 });

@@ -22,8 +22,8 @@ describe('role policies (read-only, operator, administrator)', () => {
   const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: any }>; Outputs: Record<string, any> };
   const policyByOutput = (output: string): Statement[] => {
     const ref = json.Outputs[output].Value.Ref as string;
-    expect(json.Resources[ref].Type).toBe('AWS::IAM::ManagedPolicy');
-    return json.Resources[ref].Properties.PolicyDocument.Statement as Statement[];
+    expect(json.Resources[ref]!.Type).toBe('AWS::IAM::ManagedPolicy');
+    return json.Resources[ref]!.Properties.PolicyDocument.Statement as Statement[];
   };
   const tableRef = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::DynamoDB::GlobalTable')![0];
 
@@ -92,7 +92,7 @@ describe('PortAllocationErrorCount alarm for source NAT to on-premises servers',
     const alarms = alarmsOf(synth(onPremisesHl7).template);
     expect(alarms).toHaveLength(1);
     const [alarm] = alarms;
-    expect(alarm.Properties).toMatchObject({
+    expect(alarm!.Properties).toMatchObject({
       AlarmName: 'medlb-example-hospital-CRITICAL-HL7-nlb-port-allocation',
       Namespace: 'AWS/NetworkELB',
       Statistic: 'Sum',
@@ -101,8 +101,8 @@ describe('PortAllocationErrorCount alarm for source NAT to on-premises servers',
       TreatMissingData: 'notBreaching',
       EvaluationPeriods: 1,
     });
-    expect(alarm.Properties.Dimensions).toEqual([{ Name: 'LoadBalancer', Value: expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/^HL7LoadBalancer/), 'LoadBalancerFullName'] }) }]);
-    expect(alarm.Properties.AlarmDescription).toContain('docs/operating.md (nlb-port-allocation)');
+    expect(alarm!.Properties.Dimensions).toEqual([{ Name: 'LoadBalancer', Value: expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/^HL7LoadBalancer/), 'LoadBalancerFullName'] }) }]);
+    expect(alarm!.Properties.AlarmDescription).toContain('docs/operating.md (nlb-port-allocation)');
   });
 
   test('no alarm when the non-transparent service has every server in the VPC (the example site)', () => {
@@ -115,7 +115,7 @@ describe('connection logs and the state-table trail (site settings)', () => {
   const { stack, template } = synth(governed);
   const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>; Outputs: Record<string, any> };
   const resources = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
-  const tableRef = resources('AWS::DynamoDB::GlobalTable')[0][0];
+  const tableRef = resources('AWS::DynamoDB::GlobalTable')[0]![0];
   const siteKeyArn = { 'Fn::GetAtt': [expect.stringMatching(/^SiteKey/), 'Arn'] };
 
   test('off by default: the example (an existing VPC) has no flow log and no trail', () => {
@@ -131,13 +131,13 @@ describe('connection logs and the state-table trail (site settings)', () => {
       expect(properties).toMatchObject({ ResourceType: 'Subnet', TrafficType: 'ALL', MaxAggregationInterval: 60, LogDestinationType: 'cloud-watch-logs' });
     }
     const groupRef = flowLogs[0].LogGroupName.Ref as string;
-    expect(json.Resources[groupRef].Properties).toMatchObject({ RetentionInDays: 400, KmsKeyId: siteKeyArn });
-    expect(json.Resources[groupRef].DeletionPolicy).toBe('Retain');
+    expect(json.Resources[groupRef]!.Properties).toMatchObject({ RetentionInDays: 400, KmsKeyId: siteKeyArn });
+    expect(json.Resources[groupRef]!.DeletionPolicy).toBe('Retain');
     expect(json.Outputs.ConnectionLogGroupName.Value).toEqual({ Ref: groupRef });
   });
 
   test('the trail records data events of exactly the state table, encrypted, validated, to a bucket and a log group kept audit.retentionDays', () => {
-    const [[, trail]] = resources('AWS::CloudTrail::Trail');
+    const [, trail] = resources('AWS::CloudTrail::Trail')[0]!;
     expect(trail.Properties).toMatchObject({
       TrailName: 'medlb-example-hospital-state-table',
       IsLogging: true,
@@ -156,10 +156,10 @@ describe('connection logs and the state-table trail (site settings)', () => {
     });
     expect(trail.Properties.EventSelectors).toBeUndefined();
     const bucket = json.Resources[trail.Properties.S3BucketName.Ref];
-    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toMatchObject({ SSEAlgorithm: 'aws:kms' });
-    expect(bucket.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(30);
+    expect(bucket!.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toMatchObject({ SSEAlgorithm: 'aws:kms' });
+    expect(bucket!.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(30);
     const logGroup = json.Resources[trail.Properties.CloudWatchLogsLogGroupArn['Fn::GetAtt'][0]];
-    expect(logGroup.Properties).toMatchObject({ RetentionInDays: 30, KmsKeyId: siteKeyArn });
+    expect(logGroup!.Properties).toMatchObject({ RetentionInDays: 30, KmsKeyId: siteKeyArn });
     // CloudTrail may use the key for this trail only.
     const keyStatements = resources('AWS::KMS::Key').find(([id]) => id.startsWith('SiteKey'))![1].Properties.KeyPolicy.Statement as any[];
     const grant = keyStatements.find((s) => s.Principal?.Service === 'cloudtrail.amazonaws.com');
@@ -179,7 +179,7 @@ describe('viewer fallback page in the template', () => {
 
   test('one rule on the viewer listener, priority 1, created off (a host no browser sends), answering 503 with the page', () => {
     expect(rules).toHaveLength(1);
-    const [[ruleId, rule]] = rules;
+    const [ruleId, rule] = rules[0]!;
     expect(rule.Properties).toMatchObject({
       Priority: 1,
       ListenerArn: { Ref: expect.stringMatching(/^HTTPSViewerLoadBalancerHttps/) },
@@ -188,7 +188,7 @@ describe('viewer fallback page in the template', () => {
     });
     // The listener's default action still forwards to the viewer's target group.
     const listener = json.Resources[rule.Properties.ListenerArn.Ref];
-    expect(listener.Properties.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: expect.stringMatching(/^HTTPSViewerTargetGroup/) } }]);
+    expect(listener!.Properties.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: expect.stringMatching(/^HTTPSViewerTargetGroup/) } }]);
 
     // The controller may modify that rule only, and finds it in its config.
     const controllerPolicy = Object.entries(json.Resources).find(([id]) => id.startsWith('ControllerPolicy'))![1];

@@ -53,9 +53,9 @@ describe('example site stack (guide §8 on AWS)', () => {
       expect(attrs['deregistration_delay.connection_termination.enabled']).toBe('true');
       byPort.set(tg.Properties.Port, [...(byPort.get(tg.Properties.Port) ?? []), attrs]);
     }
-    expect(byPort.get(104)![0]['preserve_client_ip.enabled']).toBe('true'); // DICOM: transparent (guide Layer 4 DR)
-    expect(byPort.get(11112)![0]['preserve_client_ip.enabled']).toBe('true');
-    expect(byPort.get(2575)![0]['preserve_client_ip.enabled']).toBe('false'); // HL7: SNAT
+    expect(byPort.get(104)![0]!['preserve_client_ip.enabled']).toBe('true'); // DICOM: transparent (guide Layer 4 DR)
+    expect(byPort.get(11112)![0]!['preserve_client_ip.enabled']).toBe('true');
+    expect(byPort.get(2575)![0]!['preserve_client_ip.enabled']).toBe('false'); // HL7: SNAT
   });
 
   test('DICOM NLB health check probes port 104 on both target groups (check port = first port)', () => {
@@ -149,7 +149,7 @@ describe('example site stack (guide §8 on AWS)', () => {
 
   test('IAM: register/deregister only on the site target groups, no wildcard action or principal', () => {
     const policy = resourcesOf('AWS::IAM::ManagedPolicy')[0];
-    const statements = policy.Properties.PolicyDocument.Statement as any[];
+    const statements = policy!.Properties.PolicyDocument.Statement as any[];
     const register = statements.find((s) => s.Sid === 'RegisterIntoOwnedTargetGroups');
     expect(register.Resource).toHaveLength(7 - 1); // every service TG + the viewer TG; not the static-VIP ALB-type TG
     for (const arn of register.Resource) expect(arn).toEqual({ Ref: expect.stringMatching(/TargetGroup|Tg/i) });

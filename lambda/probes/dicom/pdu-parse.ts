@@ -44,7 +44,7 @@ function readItems(bytes: Buffer, where: string): Item[] {
   let offset = 0;
   while (offset < bytes.length) {
     if (bytes.length - offset < 4) throw new DicomProtocolError(`truncated item header in ${where}`);
-    const type = bytes[offset];
+    const type = bytes.readUInt8(offset);
     const length = bytes.readUInt16BE(offset + 2);
     const end = offset + 4 + length;
     if (end > bytes.length) {
@@ -85,8 +85,8 @@ export function parseAssociateAc(body: Buffer): AssociateAccept {
           (sub) => sub.type === ItemType.TransferSyntax,
         );
         presentationContexts.push({
-          id: value[0],
-          result: value[2],
+          id: value.readUInt8(0),
+          result: value.readUInt8(2),
           transferSyntax: transfer ? uidText(transfer.value) : undefined,
         });
         break;
@@ -131,7 +131,7 @@ export interface AssociateReject {
 /** Parses the variable field of an A-ASSOCIATE-RJ. */
 export function parseAssociateRj(body: Buffer): AssociateReject {
   if (body.length < 4) throw new DicomProtocolError(`A-ASSOCIATE-RJ too short (${body.length} of 4 bytes)`);
-  return { result: body[1], source: body[2], reason: body[3] };
+  return { result: body.readUInt8(1), source: body.readUInt8(2), reason: body.readUInt8(3) };
 }
 
 /** Source and reason of an A-ABORT (PS3.8 9.3.8). */
@@ -143,7 +143,7 @@ export interface Abort {
 /** Parses the variable field of an A-ABORT. */
 export function parseAbort(body: Buffer): Abort {
   if (body.length < 4) throw new DicomProtocolError(`A-ABORT too short (${body.length} of 4 bytes)`);
-  return { source: body[2], reason: body[3] };
+  return { source: body.readUInt8(2), reason: body.readUInt8(3) };
 }
 
 /** Parses the PDV items of a P-DATA-TF (PS3.8 9.3.5). */
@@ -159,9 +159,9 @@ export function parsePDataTf(body: Buffer): PresentationDataValue[] {
         `PDV item claims ${length} bytes, only ${body.length - offset - 4} present in P-DATA-TF`,
       );
     }
-    const control = body[offset + 5];
+    const control = body.readUInt8(offset + 5);
     values.push({
-      presentationContextId: body[offset + 4],
+      presentationContextId: body.readUInt8(offset + 4),
       isCommand: (control & 0x01) !== 0,
       isLast: (control & 0x02) !== 0,
       data: body.subarray(offset + 6, offset + 4 + length),

@@ -133,13 +133,13 @@ export class PduReader {
     }
     const header = this.readHeaderBytes();
     const length = header.readUInt32BE(2);
-    return `${pduName(header[0])} with ${this.buffered - PDU_HEADER_LENGTH} of ${length} bytes`;
+    return `${pduName(header.readUInt8(0))} with ${this.buffered - PDU_HEADER_LENGTH} of ${length} bytes`;
   }
 
   private peekHeader(): { type: number; length: number } | undefined {
     if (this.buffered === 0) return undefined;
     // The type byte alone tells a non-DICOM peer (an HTTP banner, garbage) apart: fail before waiting for more.
-    const type = this.chunks[0][0];
+    const type = this.firstChunk().readUInt8(0);
     if (!(type in PDU_NAMES)) throw new DicomProtocolError(describeUnknownStart(this.readHeaderBytes()));
     if (this.buffered < PDU_HEADER_LENGTH) return undefined;
     const header = this.readHeaderBytes();
@@ -152,9 +152,17 @@ export class PduReader {
     return { type, length };
   }
 
+  /** The oldest buffered chunk; push() queues only non-empty chunks, so it has at least one byte. */
+  private firstChunk(): Buffer {
+    const first = this.chunks[0];
+    // Every caller checks `buffered` first, and `buffered` counts exactly the queued bytes.
+    if (first === undefined) throw new DicomProtocolError('internal: PDU reader has no buffered chunk');
+    return first;
+  }
+
   /** Up to the first 6 buffered bytes, copied only when the header spans chunks. */
   private readHeaderBytes(): Buffer {
-    const first = this.chunks[0];
+    const first = this.firstChunk();
     if (first.length >= PDU_HEADER_LENGTH || this.chunks.length === 1) {
       return first.subarray(0, PDU_HEADER_LENGTH);
     }
@@ -170,7 +178,7 @@ export class PduReader {
 
   /** Removes exactly `count` buffered bytes (count <= buffered) and returns them as one buffer. */
   private take(count: number): Buffer {
-    const first = this.chunks[0];
+    const first = this.firstChunk();
     if (first.length >= count) {
       const taken = first.subarray(0, count);
       if (first.length === count) this.chunks.shift();
@@ -181,7 +189,7 @@ export class PduReader {
     const taken = Buffer.allocUnsafe(count);
     let copied = 0;
     while (copied < count) {
-      const chunk = this.chunks[0];
+      const chunk = this.firstChunk();
       const wanted = count - copied;
       if (chunk.length <= wanted) {
         chunk.copy(taken, copied);
@@ -202,7 +210,7 @@ export class PduReader {
 function describeUnknownStart(start: Buffer): string {
   const printable = start.every((byte) => byte >= 0x20 && byte < 0x7f);
   const quoted = printable ? ` (peer sent text ${JSON.stringify(start.toString('latin1'))}..., not DICOM)` : '';
-  return `unknown PDU type 0x${hex2(start[0])}${quoted}`;
+  return `unknown PDU type 0x${hex2(start.readUInt8(0))}${quoted}`;
 }
 
 
