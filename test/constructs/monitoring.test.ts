@@ -324,12 +324,12 @@ describe('example site: notifications', () => {
   test("CloudWatch may use the key and publish only for this site's alarms in this account and region", () => {
     const expectedSourceArn = { 'Fn::Join': ['', ['arn:aws:cloudwatch:eu-west-2:', { Ref: 'AWS::AccountId' }, `:alarm:medlb-${SITE}-*`]] };
     const conditions = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': expectedSourceArn } };
-    const [, key] = resources('AWS::KMS::Key')[0];
+    const [, key] = resources('AWS::KMS::Key')[0]!;
     const keyGrants = (key.KeyPolicy.Statement as Properties[]).filter((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
     expect(keyGrants).toEqual([
       expect.objectContaining({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*', Condition: conditions }),
     ]);
-    const [, policy] = resources('AWS::SNS::TopicPolicy')[0];
+    const [, policy] = resources('AWS::SNS::TopicPolicy')[0]!;
     const publish = (policy.PolicyDocument.Statement as Properties[]).filter((s) => s.Effect === 'Allow');
     expect(publish).toEqual([
       expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: conditions }),
