@@ -12,9 +12,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import type { ClientCertificateReference } from '../../contract/check';
+import { acknowledgeCustomResourceProvider, controllerPolicyStatements, wildcardResourceReason, type ControllerGrants } from './controller-permissions';
 import { CONTROLLER_BUNDLING, CONTROLLER_ENTRY, CONTROLLER_NODE_OPTIONS, CONTROLLER_RUNTIME } from './controller-bundling';
 import { CONTROLLER_ENV, CONTROLLER_SERVICE_NAME, POST_DEPLOY_EVENT_SOURCE } from '../../contract/environment';
-import type { ClientCertificateReference } from '../../contract/check';
 import { METRICS_NAMESPACE } from '../../contract/metrics';
 import { CONFIG_DOCUMENT_ATTRIBUTE, CONFIG_ITEM_KEY, STATE_TABLE_KEYS, TTL_ATTRIBUTE } from '../../contract/state-table';
 import {
@@ -317,101 +318,22 @@ export class Controller extends Construct {
   }
 
   private leastPrivilegePolicy(props: ControllerProps, logGroup: logs.ILogGroup, deadLetterQueue: sqs.IQueue): iam.ManagedPolicy {
+    const grants: ControllerGrants = {
+      targetGroupArns: props.targetGroupArns,
+      clientCertificates: props.clientCertificates ?? [],
+      discoversInstances: props.discoversInstances === true,
+      tableArn: this.table.tableArn,
+      keyArn: props.encryptionKey.keyArn,
+      deadLetterQueueArn: deadLetterQueue.queueArn,
+      logGroupArn: logGroup.logGroupArn,
+      auditLogStreamArn: auditLogStreamArn(this.auditLogGroup),
+      fallbackRuleArn: props.fallbackRuleArn,
+    };
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `medlb ${props.siteName} controller: its target groups, its table, its logs`,
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'RegisterIntoOwnedTargetGroups',
-          actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
-          resources: props.targetGroupArns,
-        }),
-        new iam.PolicyStatement({
-          sid: 'ReadTargetHealth',
-          actions: ['elasticloadbalancing:DescribeTargetHealth'],
-          resources: ['*'],
-        }),
-        ...clientCertificateStatements(props.clientCertificates ?? []),
-        ...(props.discoversInstances
-          ? [
-              new iam.PolicyStatement({
-                sid: 'DiscoverInstances',
-                actions: ['ec2:DescribeInstances'],
-                resources: ['*'],
-              }),
-            ]
-          : []),
-        new iam.PolicyStatement({
-          sid: 'StateTable',
-          actions: [
-            'dynamodb:GetItem',
-            'dynamodb:BatchGetItem',
-            'dynamodb:Query',
-            'dynamodb:PutItem',
-            'dynamodb:UpdateItem',
-            'dynamodb:DeleteItem',
-            'dynamodb:BatchWriteItem',
-            'dynamodb:ConditionCheckItem',
-          ],
-          resources: [this.table.tableArn],
-        }),
-        new iam.PolicyStatement({
-          sid: 'SiteKey',
-          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-          resources: [props.encryptionKey.keyArn],
-        }),
-        new iam.PolicyStatement({
-          sid: 'DeadLetterQueue',
-          actions: ['sqs:SendMessage'],
-          resources: [deadLetterQueue.queueArn],
-        }),
-        new iam.PolicyStatement({
-          sid: 'Logs',
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [logGroup.logGroupArn],
-        }),
-        new iam.PolicyStatement({
-          // Append only: no logs:Delete*, PutRetentionPolicy or CreateLogStream on the audit copy.
-          sid: 'AppendAuditCopy',
-          actions: ['logs:PutLogEvents'],
-          resources: [auditLogStreamArn(this.auditLogGroup)],
-        }),
-        ...(props.fallbackRuleArn !== undefined
-          ? [
-              new iam.PolicyStatement({
-                // Only this rule: the listener, its default action and other rules stay CloudFormation's.
-                sid: 'SwitchFallbackRule',
-                actions: ['elasticloadbalancing:ModifyRule'],
-                resources: [props.fallbackRuleArn],
-              }),
-              new iam.PolicyStatement({ sid: 'ReadFallbackRule', actions: ['elasticloadbalancing:DescribeRules'], resources: ['*'] }),
-            ]
-          : []),
-        new iam.PolicyStatement({
-          // What AWSLambdaVPCAccessExecutionRole grants: the function's network interfaces in the VPC.
-          sid: 'VpcNetworkInterfaces',
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DescribeSubnets',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      ],
+      statements: controllerPolicyStatements(grants),
     });
-    Validations.of(policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only actions without resource-level permissions use "*": elasticloadbalancing:DescribeTargetHealth, ' +
-        (props.fallbackRuleArn !== undefined ? 'elasticloadbalancing:DescribeRules (ModifyRule is scoped to the fallback rule), ' : '') +
-        (props.discoversInstances
-          ? 'ec2:DescribeInstances (EC2 discovery of real servers; a read-only List-type action that supports no resource ARN or condition key narrowing) '
-          : '') +
-        'and the VPC network-interface actions Lambda needs in a VPC. ' +
-        'RegisterTargets/DeregisterTargets are scoped to the site target-group ARNs, table actions to the table.',
-    });
+    Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: wildcardResourceReason(grants) });
     return policy;
   }
 
@@ -492,28 +414,6 @@ export function fingerprintOf(configJson: string): string {
   return createHash('sha256').update(configJson).digest('hex').slice(0, 16);
 }
 
-/**
- * CDK's singleton provider behind every AwsCustomResource of a stack: acknowledged once, on that function only.
- * It runs only while CloudFormation deploys (three SDK calls, no patient data), synchronously.
- */
-function acknowledgeCustomResourceProvider(stack: Stack): void {
-  const provider = stack.node.tryFindChild(CUSTOM_RESOURCE_PROVIDER_ID);
-  if (!provider || acknowledgedProviders.has(provider)) return;
-  acknowledgedProviders.add(provider);
-  const acknowledgements: Array<[string, string]> = [
-    ['HIPAA.Security-LambdaConcurrency', 'deploy-time custom-resource handler: runs only during CloudFormation deployments'],
-    ['HIPAA.Security-LambdaDLQ', 'invoked synchronously by CloudFormation, which reports failures itself; no async events to lose'],
-    ['HIPAA.Security-LambdaInsideVPC', 'makes deploy-time AWS API calls only (DynamoDB PutItem, EC2 prefix-list lookup, Lambda Invoke); reaches no real server'],
-    ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', "CDK's AwsCustomResource provider role; logging permissions only"],
-    ['HIPAA.Security-CloudWatchLogGroupEncrypted', "CDK's AwsCustomResource provider log group, used only when none is passed"],
-  ];
-  for (const [id, reason] of acknowledgements) Validations.of(provider).acknowledge({ id, reason });
-}
-
-/** Construct id of CDK's AwsCustomResource singleton provider function. */
-const CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
-const acknowledgedProviders = new WeakSet<object>();
-
 function dedupeEgress(rules: readonly CheckEgressRule[]): CheckEgressRule[] {
   const seen = new Map<string, CheckEgressRule>();
   for (const rule of rules) seen.set(`${rule.cidr}:${rule.port}`, rule);
@@ -541,35 +441,4 @@ export function cloudWatchRetentionAtLeast(days: number): logs.RetentionDays {
   const retention = offered.find((value) => Number(value) >= days);
   if (retention === undefined) throw new RangeError(`audit retention of ${days} days exceeds CloudWatch Logs' longest fixed retention (${offered.at(-1)} days)`);
   return retention;
-}
-
-/**
- * Read access to exactly the client-certificate secrets, and decryption with exactly their customer-managed keys
- * when Secrets Manager asks on the controller's behalf (kms:ViaService), so the keys cannot decrypt anything else
- * for it. Nothing when no check presents a client certificate.
- */
-function clientCertificateStatements(references: readonly ClientCertificateReference[]): iam.PolicyStatement[] {
-  const secretArns = [...new Set(references.map((reference) => reference.secretArn))].sort();
-  if (secretArns.length === 0) return [];
-  const keyArns = [...new Set(references.flatMap((reference) => (reference.kmsKeyArn !== undefined ? [reference.kmsKeyArn] : [])))].sort();
-  // A key decrypts for Secrets Manager in its own region (validated: the key is in its secret's region).
-  const viaServices = [
-    ...new Set(keyArns.map((arn) => {
-      const [, partition = 'aws', , region = ''] = arn.split(':');
-      return `secretsmanager.${region}.${partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
-    })),
-  ].sort();
-  return [
-    new iam.PolicyStatement({ sid: 'ReadClientCertificates', actions: ['secretsmanager:GetSecretValue'], resources: secretArns }),
-    ...(keyArns.length > 0
-      ? [
-          new iam.PolicyStatement({
-            sid: 'DecryptClientCertificates',
-            actions: ['kms:Decrypt'],
-            resources: keyArns,
-            conditions: { StringEquals: { 'kms:ViaService': viaServices } },
-          }),
-        ]
-      : []),
-  ];
 }
