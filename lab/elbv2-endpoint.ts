@@ -10,7 +10,8 @@
  */
 import { ScaledClock, type LabClock } from './clock';
 import { AWS_PRIVATE_TARGET_RANGES, cidrContains, ipv4ToNumber, parseCidr, type Ipv4Cidr } from './ip-ranges';
-import { escapeXml, QueryApiError, QueryApiServer, type QueryApi } from './query-api-server';
+import { API_VERSION, XML_NAMESPACE, attributesResponse, emptyResponse, errorXml, memberXml, parseAttributes, parseTargets, requiredArn, requiredTargets, targetGroupResponse, type CallTargets } from './elbv2-wire';
+import { QueryApiError, QueryApiServer, type QueryApi } from './query-api-server';
 import { LabTargetGroup, type EndpointTarget, type TargetSpec, type TargetStateName } from './target-group';
 import { parseActions, parseConditions, ruleXml, type LabListenerRule } from './listener-rules';
 import type { HealthCheckSettings } from './target-group-settings';
@@ -18,8 +19,6 @@ import type { Vip } from './vip';
 
 export type { EndpointTarget, TargetStateName } from './target-group';
 
-const API_VERSION = '2015-12-01';
-const XML_NAMESPACE = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
 /** One API call as the endpoint received it. */
 export interface Elbv2Call {
@@ -27,7 +26,7 @@ export interface Elbv2Call {
   readonly params: Readonly<Record<string, string>>;
   readonly targetGroupArn?: string;
   /** Targets named by the call (`Targets.member.N.*`), in order. */
-  readonly targets: readonly { readonly id: string; readonly port?: number; readonly availabilityZone?: string }[];
+  readonly targets: CallTargets;
   /** `ok`, or the error code the endpoint answered with. */
   readonly outcome: string;
 }
@@ -390,95 +389,4 @@ export class Elbv2Endpoint {
     }
     group.deregister(targets.filter((t) => group.has(t.id, t.port ?? 0)).map((t) => ({ id: t.id, port: t.port ?? 0 })));
   }
-}
-
-function requiredArn(arn: string | undefined): string {
-  if (!arn) throw new QueryApiError('ValidationError', 'TargetGroupArn is required');
-  return arn;
-}
-
-function requiredTargets(targets: Elbv2Call['targets']): Elbv2Call['targets'] {
-  if (targets.length === 0) throw new QueryApiError('ValidationError', 'Targets is required');
-  return targets;
-}
-
-function parseTargets(params: Record<string, string>): Elbv2Call['targets'] {
-  const targets: { id: string; port?: number; availabilityZone?: string }[] = [];
-  for (let n = 1; ; n += 1) {
-    const id = params[`Targets.member.${n}.Id`];
-    if (id === undefined) break;
-    const port = params[`Targets.member.${n}.Port`];
-    targets.push({
-      id,
-      port: port === undefined ? undefined : Number(port),
-      availabilityZone: params[`Targets.member.${n}.AvailabilityZone`],
-    });
-  }
-  return targets;
-}
-
-
-function memberXml(t: EndpointTarget): string {
-  const az = t.availabilityZone ? `<AvailabilityZone>${escapeXml(t.availabilityZone)}</AvailabilityZone>` : '';
-  const reason = t.reason ? `<Reason>${escapeXml(t.reason)}</Reason>` : '';
-  const description = t.description ? `<Description>${escapeXml(t.description)}</Description>` : '';
-  return (
-    `<member><Target><Id>${escapeXml(t.id)}</Id><Port>${t.port}</Port>${az}</Target>` +
-    `<HealthCheckPort>${t.port}</HealthCheckPort>` +
-    `<TargetHealth><State>${t.state}</State>${reason}${description}</TargetHealth></member>`
-  );
-}
-
-function emptyResponse(action: string, requestId: string): string {
-  return (
-    `<${action}Response xmlns="${XML_NAMESPACE}"><${action}Result/>` +
-    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
-  );
-}
-
-function errorXml(error: QueryApiError, requestId: string): string {
-  const type = error.status >= 500 ? 'Receiver' : 'Sender';
-  return (
-    `<ErrorResponse xmlns="${XML_NAMESPACE}"><Error><Type>${type}</Type><Code>${escapeXml(error.code)}</Code>` +
-    `<Message>${escapeXml(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
-  );
-}
-
-/** `Attributes.member.N.Key` / `.Value` → key → value. */
-function parseAttributes(params: Record<string, string>): Record<string, string> {
-  const attributes: Record<string, string> = {};
-  for (let n = 1; ; n += 1) {
-    const key = params[`Attributes.member.${n}.Key`];
-    if (key === undefined) break;
-    attributes[key] = params[`Attributes.member.${n}.Value`] ?? '';
-  }
-  if (Object.keys(attributes).length === 0) throw new QueryApiError('ValidationError', 'Attributes is required');
-  return attributes;
-}
-
-function attributesResponse(action: string, attributes: Readonly<Record<string, string>>, requestId: string): string {
-  const members = Object.entries(attributes)
-    .map(([k, v]) => `<member><Key>${escapeXml(k)}</Key><Value>${escapeXml(v)}</Value></member>`)
-    .join('');
-  return (
-    `<${action}Response xmlns="${XML_NAMESPACE}"><${action}Result><Attributes>${members}</Attributes></${action}Result>` +
-    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
-  );
-}
-
-function targetGroupResponse(group: LabTargetGroup, requestId: string): string {
-  const check = group.healthCheck;
-  const name = group.arn.split('/')[1] ?? group.arn;
-  return (
-    `<ModifyTargetGroupResponse xmlns="${XML_NAMESPACE}"><ModifyTargetGroupResult><TargetGroups><member>` +
-    `<TargetGroupArn>${escapeXml(group.arn)}</TargetGroupArn><TargetGroupName>${escapeXml(name)}</TargetGroupName>` +
-    `<Protocol>TCP</Protocol><TargetType>ip</TargetType><HealthCheckProtocol>TCP</HealthCheckProtocol>` +
-    `<HealthCheckPort>${check.port}</HealthCheckPort><HealthCheckEnabled>true</HealthCheckEnabled>` +
-    `<HealthCheckIntervalSeconds>${check.intervalSeconds}</HealthCheckIntervalSeconds>` +
-    `<HealthCheckTimeoutSeconds>${check.timeoutSeconds}</HealthCheckTimeoutSeconds>` +
-    `<HealthyThresholdCount>${check.healthyThresholdCount}</HealthyThresholdCount>` +
-    `<UnhealthyThresholdCount>${check.unhealthyThresholdCount}</UnhealthyThresholdCount>` +
-    `</member></TargetGroups></ModifyTargetGroupResult>` +
-    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ModifyTargetGroupResponse>`
-  );
 }
